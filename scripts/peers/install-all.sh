@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install the real test peers this machine can have. Safe to run repeatedly.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+status=0
+
+# Chromium from Debian for the Playwright browser tests (never `playwright install`).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Debian chromium for browser tests..."
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || status=1
+  else
+    echo "chromium is missing and cannot be installed here (needs root + apt-get): browser tests will skip"
+  fi
+fi
+
+# The official Bluesky PDS (npm), cached outside the checkout.
+if [ -f scripts/peers/install-pds.sh ]; then
+  bash scripts/peers/install-pds.sh || status=1
+fi
+exit $status

@@ -1,0 +1,3 @@
+from digipersona.cli.main import main
+
+main()

@@ -1,0 +1,178 @@
+"""FastAPI application factory and lifespan."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.middleware.sessions import SessionMiddleware
+
+from digipersona import __version__, db
+from digipersona.config import Settings, get_settings
+from digipersona.kit.crypto import TokenCipher
+from digipersona.kit.logging import configure_logging, request_id_var
+from digipersona.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
+from digipersona.kit.ratelimit import build_limiter
+from digipersona.web import problems
+
+logger = logging.getLogger("digipersona.http")
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; ``settings`` defaults to the environment's (tests pass their own)."""
+    settings = (settings or get_settings()).ensure_secrets()
+    configure_logging(settings.log_level, settings.log_format)
+
+    engine = db.make_engine(settings.effective_database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.is_sqlite and settings.auto_migrate:
+            db.upgrade(settings.effective_database_url)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="digipersona",
+        version=__version__,
+        description="Self-hosted multi-persona social media autopilot. Errors are RFC 9457 "
+        "problem+json documents.",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = db.make_sessionmaker(engine)
+    app.state.limiter = build_limiter(settings.effective_redis_url)
+    app.state.cipher = TokenCipher(settings.encryption_key_list())
+
+    problems.install(app)
+    _install_middleware(app, settings)
+    _include_routers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from digipersona.auth import endpoints as auth_api
+    from digipersona.auth import views as auth_views
+    from digipersona.personas import endpoints as personas_api
+    from digipersona.personas import views as personas_views
+    from digipersona.web import pages
+    from digipersona.workspaces import endpoints as workspaces_api
+
+    app.include_router(_ops_router())
+    for router in (auth_api.router, workspaces_api.router, personas_api.router):
+        app.include_router(router)
+    for router in (auth_views.router, personas_views.router, pages.router):
+        app.include_router(router, include_in_schema=False)
+
+
+def _ops_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz")
+    def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok", "version": __version__}
+
+    @router.get("/readyz")
+    def readyz(request: Request) -> Response:
+        """The database is reachable and migrations are current."""
+        engine = request.app.state.engine
+        checks: dict[str, str] = {}
+        ok = True
+        try:
+            db.ping(engine)
+            checks["database"] = "ok"
+            current, head = db.current_revision(engine), db.head_revision()
+            if current == head:
+                checks["migrations"] = "ok"
+            else:
+                ok = False
+                checks["migrations"] = (
+                    f"at {current}, expected {head}: run `digipersona db upgrade`"
+                )
+        except Exception as exc:  # any driver error means "not ready"
+            ok = False
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        return JSONResponse(
+            {"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503
+        )
+
+    @router.get("/metrics")
+    def metrics() -> Response:
+        """Prometheus text format."""
+        return PlainTextResponse(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def _install_middleware(app: FastAPI, settings: Settings) -> None:
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        incoming = request.headers.get("x-request-id", "")
+        rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        token = request_id_var.set(rid)
+        started = time.perf_counter()
+        try:
+            length = request.headers.get("content-length")
+            if length and length.isdigit() and int(length) > settings.max_body_bytes:
+                response: Response = JSONResponse(
+                    problems.problem(
+                        413,
+                        f"The request body is larger than {settings.max_body_bytes} bytes.",
+                        instance=request.url.path,
+                    ),
+                    status_code=413,
+                    media_type=problems.PROBLEM_JSON,
+                )
+            else:
+                response = await call_next(request)
+            elapsed = time.perf_counter() - started
+            route = request.scope.get("route")
+            route_path = getattr(route, "path", "unmatched")
+            HTTP_REQUESTS.labels(request.method, route_path, str(response.status_code)).inc()
+            HTTP_LATENCY.labels(route_path).observe(elapsed)
+            response.headers["X-Request-ID"] = rid
+            response.headers.setdefault("X-Content-Type-Options", "nosniff")
+            response.headers.setdefault("Referrer-Policy", "same-origin")
+            response.headers.setdefault("X-Frame-Options", "DENY")
+            logger.info(
+                "%s %s %s %.1fms",
+                request.method,
+                request.url.path,
+                response.status_code,
+                elapsed * 1000,
+                extra={
+                    "method": request.method,
+                    "path": request.url.path,
+                    "status": response.status_code,
+                    "duration_ms": round(elapsed * 1000, 1),
+                },
+            )
+            return response
+        finally:
+            request_id_var.reset(token)
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key_value(),
+        session_cookie="digipersona_session",
+        max_age=14 * 24 * 3600,
+        same_site="lax",
+        https_only=settings.effective_cookie_secure,
+    )

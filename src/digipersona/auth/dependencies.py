@@ -1,0 +1,122 @@
+"""Request authentication as ``Annotated`` dependencies (CONVENTIONS.md rule 3)."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from digipersona.auth import service
+from digipersona.auth.permissions import Permission
+from digipersona.auth.principal import Principal
+from digipersona.config import Settings
+from digipersona.db import SessionDep
+from digipersona.exceptions import BadRequest, Forbidden, Unauthorized
+from digipersona.kit.security import constant_time_equals
+from digipersona.models import User
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, created on first use."""
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return str(token)
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    """Refuse a state-changing cookie-authenticated request without the session's token."""
+    expected = request.session.get("csrf")
+    if not expected or not submitted or not constant_time_equals(str(expected), submitted):
+        raise Forbidden(
+            "The form expired or did not come from this site (CSRF check failed). "
+            "Reload the page and try again."
+        )
+
+
+def _workspace_header(request: Request) -> uuid.UUID | None:
+    raw = request.headers.get("x-workspace-id")
+    if not raw:
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError as exc:
+        raise BadRequest("X-Workspace-Id must be a workspace id (a UUID).") from exc
+
+
+def get_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
+    """Authenticate by bearer token (JWT or API token) or, for the web app, the session cookie."""
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("Use 'Authorization: Bearer <token>'.")
+        return service.principal_from_bearer(
+            session, settings, token.strip(), _workspace_header(request)
+        )
+    uid, wid = request.session.get("uid"), request.session.get("wid")
+    if uid and wid:
+        if request.method in UNSAFE_METHODS:
+            check_csrf(request, request.headers.get("x-csrf-token"))
+        user = session.get(User, uuid.UUID(uid))
+        if user is not None:
+            return service.principal_for_user(session, user, uuid.UUID(wid), "session")
+    raise Unauthorized()
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def requires(permission: Permission) -> Callable[[Principal], Principal]:
+    """A dependency that authenticates and then demands one permission."""
+
+    def dependency(principal: PrincipalDep) -> Principal:
+        principal.require(permission)
+        return principal
+
+    dependency.__name__ = f"requires_{permission.value}"
+    return dependency
+
+
+Reader = Annotated[Principal, Depends(requires(Permission.read))]
+Drafter = Annotated[Principal, Depends(requires(Permission.drafts))]
+Writer = Annotated[Principal, Depends(requires(Permission.write))]
+Approver = Annotated[Principal, Depends(requires(Permission.approve))]
+Publisher = Annotated[Principal, Depends(requires(Permission.publish))]
+ConnectionManager = Annotated[Principal, Depends(requires(Permission.connections))]
+Admin = Annotated[Principal, Depends(requires(Permission.admin))]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def get_web_principal(request: Request, session: SessionDep) -> Principal:
+    """The logged-in user of a web page (forms check their own CSRF field)."""
+    uid, wid = request.session.get("uid"), request.session.get("wid")
+    if uid and wid:
+        user = session.get(User, uuid.UUID(uid))
+        if user is not None:
+            try:
+                return service.principal_for_user(session, user, uuid.UUID(wid), "session")
+            except Unauthorized:
+                request.session.clear()
+                raise
+    raise Unauthorized("Please log in.")
+
+
+WebPrincipal = Annotated[Principal, Depends(get_web_principal)]

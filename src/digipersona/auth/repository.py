@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from digipersona.kit.repository import Repository
+from digipersona.models import ApiToken, Membership, RefreshToken, User, Workspace
+
+
+class UserRepository(Repository[User]):
+    model = User
+
+    def get_by_email(self, email: str) -> User | None:
+        return self.session.scalars(select(User).where(User.email == email.lower())).first()
+
+
+class MembershipRepository(Repository[Membership]):
+    model = Membership
+
+    def get_for(self, workspace_id: uuid.UUID, user_id: uuid.UUID) -> Membership | None:
+        stmt = select(Membership).where(
+            Membership.workspace_id == workspace_id, Membership.user_id == user_id
+        )
+        return self.session.scalars(stmt).first()
+
+    def first_for_user(self, user_id: uuid.UUID) -> Membership | None:
+        stmt = (
+            select(Membership)
+            .where(Membership.user_id == user_id)
+            .order_by(Membership.created_at, Membership.id)
+        )
+        return self.session.scalars(stmt).first()
+
+    def workspaces_of(self, user_id: uuid.UUID) -> list[tuple[Workspace, Membership]]:
+        stmt = (
+            select(Workspace, Membership)
+            .join(Membership, Membership.workspace_id == Workspace.id)
+            .where(Membership.user_id == user_id)
+            .order_by(Membership.created_at, Workspace.id)
+        )
+        return [(w, m) for w, m in self.session.execute(stmt).all()]
+
+    def members_of(self, workspace_id: uuid.UUID) -> list[tuple[Membership, User]]:
+        stmt = (
+            select(Membership, User)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.workspace_id == workspace_id)
+            .order_by(Membership.created_at, Membership.id)
+        )
+        return [(m, u) for m, u in self.session.execute(stmt).all()]
+
+    def count_role(self, workspace_id: uuid.UUID, role: str) -> int:
+        stmt = select(Membership).where(
+            Membership.workspace_id == workspace_id, Membership.role == role
+        )
+        return self.count(stmt)
+
+
+class RefreshTokenRepository(Repository[RefreshToken]):
+    model = RefreshToken
+
+    def get_by_hash(self, token_hash: str) -> RefreshToken | None:
+        return self.session.scalars(
+            select(RefreshToken).where(RefreshToken.token_hash == token_hash)
+        ).first()
+
+    def revoke_family(self, family_id: uuid.UUID, when: datetime) -> None:
+        self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=when)
+        )
+
+    def revoke_all_for_user(self, user_id: uuid.UUID, when: datetime) -> None:
+        self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=when)
+        )
+
+    def mark_used(self, token_id: uuid.UUID, when: datetime) -> bool:
+        """Atomically mark a token used; False if another request rotated it first."""
+        result = self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.id == token_id, RefreshToken.used_at.is_(None))
+            .values(used_at=when)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class ApiTokenRepository(Repository[ApiToken]):
+    model = ApiToken
+
+    def get_by_hash(self, token_hash: str) -> ApiToken | None:
+        return self.session.scalars(
+            select(ApiToken).where(ApiToken.token_hash == token_hash)
+        ).first()
+
+    def list_for(self, workspace_id: uuid.UUID, user_id: uuid.UUID | None) -> list[ApiToken]:
+        stmt = select(ApiToken).where(
+            ApiToken.workspace_id == workspace_id, ApiToken.revoked_at.is_(None)
+        )
+        if user_id is not None:
+            stmt = stmt.where(ApiToken.user_id == user_id)
+        return list(self.session.scalars(stmt.order_by(ApiToken.created_at, ApiToken.id)))

@@ -1,0 +1,104 @@
+"""What every CLI command shares: settings, a database session, the acting principal, errors."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from digipersona import db
+from digipersona.auth.permissions import permissions_for
+from digipersona.auth.principal import Principal
+from digipersona.config import ConfigError, Settings, get_settings
+from digipersona.exceptions import DigipersonaError, NotFound
+from digipersona.models import Membership, Role, User, Workspace
+
+console = Console()
+err_console = Console(stderr=True)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """User mistakes print one clear line and exit 1, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except (DigipersonaError, ConfigError) as exc:
+            err_console.print(f"[bold red]Error:[/] {getattr(exc, 'message', str(exc))}")
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def load_settings() -> Settings:
+    return get_settings()
+
+
+@contextmanager
+def session_scope(settings: Settings | None = None) -> Iterator[Session]:
+    settings = settings or load_settings()
+    engine = db.make_engine(settings.effective_database_url)
+    if settings.is_sqlite and settings.auto_migrate:
+        db.upgrade(settings.effective_database_url)
+    try:
+        with db.session_scope(db.make_sessionmaker(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def pick_workspace(session: Session, ref: str | None) -> Workspace:
+    """A workspace by id or name; without one, the only workspace there is."""
+    workspaces = list(session.scalars(select(Workspace).order_by(Workspace.created_at)))
+    if ref is None:
+        if len(workspaces) == 1:
+            return workspaces[0]
+        if not workspaces:
+            raise NotFound("There are no workspaces yet: run `digipersona users create` first.")
+        names = ", ".join(repr(w.name) for w in workspaces)
+        raise DigipersonaError(f"Several workspaces exist ({names}): choose one with --workspace.")
+    for workspace in workspaces:
+        if str(workspace.id) == ref or workspace.name.lower() == ref.lower():
+            return workspace
+    raise NotFound(f"No workspace named {ref!r}.")
+
+
+def cli_principal(session: Session, workspace: Workspace) -> Principal:
+    """The CLI acts as the workspace's first owner (it runs with the server's own access)."""
+    row = session.execute(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.workspace_id == workspace.id, Membership.role == Role.owner.value)
+        .order_by(Membership.created_at)
+    ).first()
+    if row is None:
+        raise NotFound(f"Workspace {workspace.name!r} has no owner.")
+    _membership, user = row
+    return Principal(
+        user=user,
+        workspace_id=workspace.id,
+        role=Role.owner,
+        permissions=permissions_for(Role.owner),
+        via="cli",
+    )
+
+
+def parse_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def dump(data: Any) -> None:
+    console.print_json(data=data)

@@ -1,0 +1,25 @@
+"""The ``digipersona`` command (Typer + Rich): one group per domain, commands call services."""
+
+from __future__ import annotations
+
+import typer
+
+from digipersona.cli import db_cmd, keys, personas, server, users
+
+app = typer.Typer(
+    name="digipersona",
+    help="Self-hosted multi-persona social media autopilot.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("serve")(server.serve)
+app.add_typer(db_cmd.app, name="db")
+app.add_typer(users.app, name="users")
+app.add_typer(personas.app, name="personas")
+app.add_typer(keys.app, name="keys")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,231 @@
+"""The one typed Settings object, read from ``DIGIPERSONA_*`` environment variables.
+
+Every secret also accepts a ``*_FILE`` variant (``DIGIPERSONA_SECRET_KEY_FILE=/run/secrets/key``)
+whose file content wins over the plain variable. In embedded mode (the default) missing secrets
+are generated on first run into the data directory; with ``DIGIPERSONA_ENV=production`` they must
+be given and placeholders are refused. See docs/configuration.md for every setting.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from cryptography.fernet import Fernet
+from platformdirs import user_data_dir
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "DIGIPERSONA_"
+# Secrets that may come from a file (<NAME>_FILE) instead of the environment.
+SECRET_FIELDS = (
+    "secret_key",
+    "encryption_keys",
+    "database_url",
+    "broker_url",
+    "llm_api_key",
+    "linkedin_client_secret",
+    "x_client_secret",
+    "smtp_password",
+)
+PLACEHOLDERS = {
+    "",
+    "changeme",
+    "change-me",
+    "changethis",
+    "secret",
+    "password",
+    "placeholder",
+    "xxx",
+}
+
+
+class ConfigError(Exception):
+    """The configuration cannot work; the message names the setting to fix."""
+
+
+def _read_file_variants(values: dict[str, Any]) -> dict[str, Any]:
+    for name in SECRET_FIELDS:
+        path = os.environ.get(f"{ENV_PREFIX}{name.upper()}_FILE")
+        if path:
+            try:
+                values[name] = Path(path).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"{ENV_PREFIX}{name.upper()}_FILE points to {path!r}, which cannot be read: "
+                    f"{exc.strerror}"
+                ) from exc
+    return values
+
+
+class Settings(BaseSettings):
+    """All configuration of one digipersona process."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=False)
+
+    env: Literal["embedded", "development", "production", "test"] = "embedded"
+    data_dir: Path = Field(default_factory=lambda: Path(user_data_dir("digipersona")))
+    database_url: str | None = None
+    broker_url: str | None = None
+    redis_url: str | None = None
+    secret_key: SecretStr | None = None
+    encryption_keys: SecretStr | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    registration: Literal["open", "invite_only", "closed"] = "open"
+    cookie_secure: bool | None = None
+    access_token_minutes: int = Field(default=15, ge=1, le=1440)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_ip: int = Field(default=20, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+    log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    max_body_bytes: int = Field(default=2_000_000, ge=1024)
+    auto_migrate: bool = True
+
+    # AI generation
+    llm_provider: Literal["template", "openai", "anthropic"] = "template"
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_model: str | None = None
+    llm_timeout_seconds: float = 60.0
+
+    # Platforms
+    linkedin_client_id: str | None = None
+    linkedin_client_secret: SecretStr | None = None
+    linkedin_oauth_url: str = "https://www.linkedin.com/oauth/v2"
+    linkedin_api_url: str = "https://api.linkedin.com"
+    linkedin_version: str = "202609"
+    x_client_id: str | None = None
+    x_client_secret: SecretStr | None = None
+    x_authorize_url: str = "https://x.com/i/oauth2/authorize"
+    x_api_url: str = "https://api.x.com"
+    bluesky_service_url: str = "https://bsky.social"
+    platform_timeout_seconds: float = 30.0
+
+    # Notifications
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "digipersona@localhost"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _file_variants(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return _read_file_variants(dict(data))
+        return data
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(
+                "DIGIPERSONA_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL"
+            )
+        return level
+
+    # -- derived -----------------------------------------------------------------------------
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'digipersona.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def effective_cookie_secure(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.base_url.startswith("https://")
+
+    @property
+    def effective_redis_url(self) -> str | None:
+        if self.redis_url:
+            return self.redis_url
+        if self.broker_url and self.broker_url.startswith(("redis://", "rediss://")):
+            return self.broker_url
+        return None
+
+    def secret_key_value(self) -> str:
+        assert self.secret_key is not None, "call ensure_secrets() first"
+        return self.secret_key.get_secret_value()
+
+    def encryption_key_list(self) -> list[str]:
+        assert self.encryption_keys is not None, "call ensure_secrets() first"
+        return [k.strip() for k in self.encryption_keys.get_secret_value().split(",") if k.strip()]
+
+    def ensure_secrets(self) -> Settings:
+        """Load or generate secrets (embedded) or refuse missing/placeholder ones (production)."""
+        if self.is_production:
+            self._require_real("secret_key", min_length=32)
+            self._require_real("encryption_keys", min_length=32)
+            if not self.database_url:
+                raise ConfigError("DIGIPERSONA_DATABASE_URL is required in production")
+        else:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            if self.secret_key is None:
+                self.secret_key = SecretStr(
+                    _load_or_create(self.data_dir / "secret_key", lambda: secrets.token_urlsafe(48))
+                )
+            if self.encryption_keys is None:
+                self.encryption_keys = SecretStr(
+                    _load_or_create(
+                        self.data_dir / "encryption_keys", lambda: Fernet.generate_key().decode()
+                    )
+                )
+        self._validate_encryption_keys()
+        return self
+
+    def _require_real(self, name: str, *, min_length: int) -> None:
+        value = getattr(self, name)
+        raw = value.get_secret_value() if value is not None else ""
+        env = f"{ENV_PREFIX}{name.upper()}"
+        if raw.strip().lower() in PLACEHOLDERS:
+            raise ConfigError(f"{env} (or {env}_FILE) must be set to a real secret in production")
+        if len(raw) < min_length:
+            raise ConfigError(f"{env} is too short: use at least {min_length} random characters")
+
+    def _validate_encryption_keys(self) -> None:
+        keys = self.encryption_key_list()
+        if not keys:
+            raise ConfigError("DIGIPERSONA_ENCRYPTION_KEYS is empty: give one or more Fernet keys")
+        for index, key in enumerate(keys):
+            try:
+                Fernet(key.encode())
+            except (ValueError, TypeError) as exc:
+                raise ConfigError(
+                    f"DIGIPERSONA_ENCRYPTION_KEYS entry {index + 1} is not a Fernet key "
+                    "(32 url-safe base64 bytes; generate one with `digipersona keys generate`)"
+                ) from exc
+
+
+def _load_or_create(path: Path, make: Any) -> str:
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    value: str = make()
+    # Created with 0600 so other local users cannot read it.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (secrets loaded); tests build their own instead."""
+    return Settings().ensure_secrets()

@@ -1,0 +1,1 @@
+"""Domain-free helpers: crypto, security, time, logging, rate limiting, database types."""

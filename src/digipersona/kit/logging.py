@@ -1,0 +1,103 @@
+"""Structured logging with request ids and secret redaction.
+
+Every record passes through ``RedactingFilter``: bearer tokens, JWTs, our opaque tokens, Fernet
+ciphertexts and ``password=...`` pairs are masked before any handler sees them, so a careless
+log line cannot leak a credential.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "request_id", default=None
+)
+
+_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1[REDACTED]"),
+    (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), "[REDACTED-JWT]"),
+    (re.compile(r"\bdp_(pat|rt|ws|ical)_[A-Za-z0-9_-]{8,}"), "[REDACTED-TOKEN]"),
+    (re.compile(r"gAAAAA[A-Za-z0-9_=-]{20,}"), "[REDACTED-CIPHERTEXT]"),
+    (
+        re.compile(
+            r"(?i)([\"']?(?:password|passwd|secret|token|access_token|refresh_token|"
+            r"app_password|api_key|client_secret|authorization)[\"']?\s*[:=]\s*)"
+            r"(\"[^\"]*\"|'[^']*'|[^\s,&}]+)"
+        ),
+        r"\1[REDACTED]",
+    ),
+]
+
+
+def redact(text: str) -> str:
+    """Mask anything that looks like a credential."""
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Renders the message once, redacted, and attaches the request id."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = str(record.msg)
+        record.msg = redact(message)
+        record.args = None
+        record.request_id = request_id_var.get() or "-"
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+        }
+        for key in ("method", "path", "status", "duration_ms", "event"):
+            if hasattr(record, key):
+                data[key] = getattr(record, key)
+        if record.exc_info:
+            data["exc"] = redact(self.formatException(record.exc_info))
+        return json.dumps(data, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return redact(text)
+
+
+def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
+    """Install one stderr handler with redaction on the root logger."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_digipersona", False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler._digipersona = True  # type: ignore[attr-defined]
+    handler.addFilter(RedactingFilter())
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(
+            TextFormatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+        )
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers = []
+        logging.getLogger(name).propagate = True

@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from digipersona.auth.schemas import Strict
+from digipersona.models.persona import DEFAULT_SLOTS
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ExamplePost = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)
+]
+RRule = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Domain = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=253)]
+
+LANGUAGE_RE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
+HASHTAG_RE = re.compile(r"^#?[\w]{1,100}$", re.UNICODE)
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$")
+ApprovalPolicy = Literal["require_approval", "auto_approve"]
+
+
+def _check_timezone(value: str) -> str:
+    from digipersona.scheduling.slots import validate_timezone
+
+    return validate_timezone(value)
+
+
+def _check_slots(value: list[str]) -> list[str]:
+    from digipersona.scheduling.slots import validate_rrule
+
+    if not value:
+        raise ValueError("give at least one posting slot rule (RFC 5545 RRULE)")
+    return [validate_rrule(rule) for rule in value]
+
+
+def _check_language(value: str) -> str:
+    if not LANGUAGE_RE.match(value):
+        raise ValueError("use a language code such as 'en', 'de' or 'pt-BR'")
+    return value
+
+
+def _check_hashtags(value: list[str]) -> list[str]:
+    out: list[str] = []
+    for tag in value:
+        if not HASHTAG_RE.match(tag):
+            raise ValueError(
+                f"{tag!r} is not a hashtag: letters, digits and _ only, e.g. '#devops'"
+            )
+        tag = tag if tag.startswith("#") else f"#{tag}"
+        if tag.lower() not in {t.lower() for t in out}:
+            out.append(tag)
+    return out
+
+
+def _check_domains(value: list[str]) -> list[str]:
+    out = []
+    for domain in value:
+        domain = domain.lower().removeprefix("https://").removeprefix("http://").strip("/")
+        if not DOMAIN_RE.match(domain):
+            raise ValueError(f"{domain!r} is not a domain name such as 'example.com'")
+        out.append(domain)
+    return out
+
+
+class PersonaFields(Strict):
+    """Fields shared by create and update; validators run on both."""
+
+    @field_validator("timezone", check_fields=False)
+    @classmethod
+    def _tz(cls, value: str | None) -> str | None:
+        return None if value is None else _check_timezone(value)
+
+    @field_validator("slots", check_fields=False)
+    @classmethod
+    def _slots(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _check_slots(value)
+
+    @field_validator("language", check_fields=False)
+    @classmethod
+    def _lang(cls, value: str | None) -> str | None:
+        return None if value is None else _check_language(value)
+
+    @field_validator("hashtags", check_fields=False)
+    @classmethod
+    def _tags(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _check_hashtags(value)
+
+    @field_validator("blocked_domains", check_fields=False)
+    @classmethod
+    def _domains(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _check_domains(value)
+
+
+class PersonaCreate(PersonaFields):
+    name: str = Field(min_length=1, max_length=100)
+    bio: str = Field(default="", max_length=2000)
+    voice: str = Field(default="", max_length=2000)
+    topics: list[ShortText] = Field(default_factory=list, max_length=50)
+    audience: str = Field(default="", max_length=1000)
+    language: str = Field(default="en", max_length=35)
+    hashtags: list[str] = Field(default_factory=list, max_length=30)
+    banned_phrases: list[Phrase] = Field(default_factory=list, max_length=200)
+    example_posts: list[ExamplePost] = Field(default_factory=list, max_length=20)
+    approval_policy: ApprovalPolicy = "require_approval"
+    timezone: str = Field(default="UTC", max_length=64)
+    slots: list[RRule] = Field(default_factory=lambda: list(DEFAULT_SLOTS), max_length=20)
+    blocked_domains: list[Domain] = Field(default_factory=list, max_length=100)
+    jitter_minutes: int = Field(default=0, ge=0, le=120)
+    max_lateness_minutes: int = Field(default=360, ge=1, le=10080)
+
+
+class PersonaUpdate(PersonaFields):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    bio: str | None = Field(default=None, max_length=2000)
+    voice: str | None = Field(default=None, max_length=2000)
+    topics: list[ShortText] | None = Field(default=None, max_length=50)
+    audience: str | None = Field(default=None, max_length=1000)
+    language: str | None = Field(default=None, max_length=35)
+    hashtags: list[str] | None = Field(default=None, max_length=30)
+    banned_phrases: list[Phrase] | None = Field(default=None, max_length=200)
+    example_posts: list[ExamplePost] | None = Field(default=None, max_length=20)
+    approval_policy: ApprovalPolicy | None = None
+    timezone: str | None = Field(default=None, max_length=64)
+    slots: list[RRule] | None = Field(default=None, max_length=20)
+    blocked_domains: list[Domain] | None = Field(default=None, max_length=100)
+    jitter_minutes: int | None = Field(default=None, ge=0, le=120)
+    max_lateness_minutes: int | None = Field(default=None, ge=1, le=10080)
+    version: int | None = Field(default=None, ge=1, description="Optimistic concurrency check")
+
+
+class PersonaOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    bio: str
+    voice: str
+    topics: list[str]
+    audience: str
+    language: str
+    hashtags: list[str]
+    banned_phrases: list[str]
+    example_posts: list[str]
+    approval_policy: ApprovalPolicy
+    timezone: str
+    slots: list[str]
+    blocked_domains: list[str]
+    jitter_minutes: int
+    max_lateness_minutes: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class PersonaList(BaseModel):
+    items: list[PersonaOut]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,1 @@
+"""Social platforms: one provider per network behind one interface (see base.py)."""

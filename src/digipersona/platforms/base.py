@@ -1,0 +1,204 @@
+"""The provider interface every network implements (CONVENTIONS.md rule 7).
+
+A provider is a declarative class: capabilities are class attributes, behaviour is a handful of
+methods, failures are the typed errors of ``errors.py``. Providers never touch the database:
+they receive credentials and a request, and return results. The engine owns persistence,
+locking and retries.
+
+Retry-safety contract: ``publish`` may be called again for the same ``idempotency_key`` only
+after ``lookup`` returned ``None`` for it (the engine guarantees this). Each provider documents
+how ``lookup`` finds a previous attempt (Bluesky: ``getRecord`` on the client-chosen rkey;
+LinkedIn: the ``DUPLICATE_POST`` URN; X: the account's recent posts).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+import httpx
+
+AuthKind = Literal["oauth2", "oauth2_pkce", "app_password", "webhook"]
+LengthUnit = Literal["weighted", "graphemes", "utf16", "chars"]
+LinkHandling = Literal["inline", "facet", "card", "payload"]
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """Operator configuration of one provider (base URLs, app credentials, API version)."""
+
+    client_id: str | None = None
+    client_secret: str | None = None
+    api_url: str = ""
+    oauth_url: str = ""
+    authorize_url: str = ""
+    api_version: str | None = None
+    timeout_seconds: float = 30.0
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Decrypted credentials of one connection, handed to the provider for one call."""
+
+    access_token: str
+    refresh_token: str | None = None
+    expires_at: datetime | None = None
+    scopes: tuple[str, ...] = ()
+    account_id: str = ""
+    # Provider-specific, non-secret facts: Bluesky did/handle/pds_url, webhook url, X username.
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """What an authorization-code exchange or a refresh returned."""
+
+    access_token: str
+    refresh_token: str | None = None
+    expires_at: datetime | None = None
+    scopes: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The account behind a connection."""
+
+    account_id: str
+    handle: str
+    display_name: str = ""
+    url: str | None = None
+    avatar_url: str | None = None
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    """An image to attach to the first part of a post."""
+
+    data: bytes
+    mime_type: str
+    alt_text: str = ""
+    width: int | None = None
+    height: int | None = None
+    filename: str = "image"
+
+
+@dataclass(frozen=True)
+class ReplyTarget:
+    """Where a reply goes: the platform id of the parent (and root, for Bluesky strong refs)."""
+
+    parent_id: str
+    root_id: str | None = None
+    # Bluesky needs cids for strong refs; LinkedIn needs the activity/share URN of the post.
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PublishedPart:
+    """One published part of a post or thread."""
+
+    index: int
+    external_id: str
+    url: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    """Everything needed to publish one post (or thread) to one connection.
+
+    ``parts[0]`` is the post; later parts are thread continuations (X/Bluesky replies, LinkedIn
+    follow-up comments). ``already_published`` lists parts a previous attempt completed, so a
+    thread resumes after a crash instead of starting over. ``on_part_published`` is called after
+    each part is accepted so the engine can persist progress before the next part is sent.
+    """
+
+    parts: Sequence[str]
+    idempotency_key: str
+    created_at: datetime
+    media: Sequence[MediaItem] = ()
+    link: str | None = None
+    link_title: str | None = None
+    link_description: str | None = None
+    language: str | None = None
+    reply_to: ReplyTarget | None = None
+    already_published: Sequence[PublishedPart] = ()
+    on_part_published: Callable[[PublishedPart], None] | None = None
+    # The webhook target sends the whole post document; other providers ignore it.
+    document: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """The outcome of a publish (or of a successful lookup)."""
+
+    external_id: str
+    url: str | None
+    parts: Sequence[PublishedPart] = ()
+
+
+class Provider(abc.ABC):
+    """One social network. Subclasses set the class attributes and implement the methods."""
+
+    name: ClassVar[str]
+    display_name: ClassVar[str]
+    auth_kind: ClassVar[AuthKind]
+    max_length: ClassVar[int]
+    length_unit: ClassVar[LengthUnit]
+    max_images: ClassVar[int]
+    max_image_bytes: ClassVar[int]
+    image_types: ClassVar[tuple[str, ...]] = ("image/jpeg", "image/png", "image/gif", "image/webp")
+    supports_threads: ClassVar[bool]
+    link_handling: ClassVar[LinkHandling]
+    scopes: ClassVar[tuple[str, ...]] = ()
+    # The settings an operator must set before this provider can be used, for "not configured".
+    required_settings: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, config: ProviderConfig, http: httpx.Client) -> None:
+        self.config = config
+        self.http = http
+
+    @classmethod
+    def is_configured(cls, config: ProviderConfig) -> bool:
+        """Whether the operator configured what this provider needs (app credentials)."""
+        return True
+
+    # -- connecting -------------------------------------------------------------------------
+    def authorization_url(
+        self, *, state: str, redirect_uri: str, code_challenge: str | None
+    ) -> str:
+        """The URL to send the user to for consent (OAuth providers only)."""
+        raise NotImplementedError(f"{self.name} does not use an OAuth redirect")
+
+    def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str | None) -> TokenSet:
+        """Exchange an authorization code for tokens (OAuth providers only)."""
+        raise NotImplementedError(f"{self.name} does not use an OAuth redirect")
+
+    @abc.abstractmethod
+    def refresh(self, credentials: Credentials) -> TokenSet:
+        """Get fresh tokens; raises ``AuthExpired`` when the user must reconnect."""
+
+    @abc.abstractmethod
+    def profile(self, credentials: Credentials) -> Profile:
+        """Read the account behind the credentials."""
+
+    # -- publishing -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def publish(self, credentials: Credentials, request: PublishRequest) -> PublishResult:
+        """Publish a post or thread; see the module docstring for the retry-safety contract."""
+
+    @abc.abstractmethod
+    def lookup(self, credentials: Credentials, request: PublishRequest) -> PublishResult | None:
+        """Find what a previous attempt of ``request`` published, or ``None`` if nothing."""
+
+    @abc.abstractmethod
+    def delete(self, credentials: Credentials, external_id: str) -> None:
+        """Delete a published post (missing posts count as deleted)."""
+
+    def revoke(self, credentials: Credentials) -> None:
+        """Revoke the credentials at the platform where it allows it (default: nothing to do)."""
+        return None

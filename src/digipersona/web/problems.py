@@ -1,0 +1,157 @@
+"""One place that turns errors into responses: problem+json for the API, pages for HTML."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from digipersona.exceptions import DigipersonaError, Unauthorized
+
+logger = logging.getLogger("digipersona.errors")
+PROBLEM_JSON = "application/problem+json"
+
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Validation failed",
+    429: "Too many requests",
+    500: "Internal server error",
+}
+
+
+def wants_html(request: Request) -> bool:
+    if request.url.path.startswith("/api/") or request.url.path in {
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    }:
+        return False
+    return (
+        "text/html" in request.headers.get("accept", "")
+        or request.headers.get("hx-request") == "true"
+    )
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    instance: str | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return ".".join(parts) or "body"
+
+
+def _validation_errors(exc: RequestValidationError) -> tuple[int, str, list[dict[str, Any]]]:
+    errors = []
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            ctx = err.get("ctx", {})
+            return (
+                400,
+                f"Malformed JSON body: {ctx.get('error', 'cannot parse')}. Send valid JSON.",
+                [],
+            )
+        message = str(err.get("msg", "invalid value"))
+        message = message.removeprefix("Value error, ")
+        if err.get("type") == "extra_forbidden":
+            message = "unknown field: remove it"
+        if err.get("type") == "missing":
+            message = "this field is required"
+        errors.append({"field": _field(tuple(err.get("loc", ()))), "message": message})
+    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+    return 422, f"Invalid request: {summary}", errors
+
+
+def _render_html_error(request: Request, status: int, message: str) -> Response:
+    from digipersona.web.templating import render
+
+    return render(request, "error.html", {"status": status, "message": message}, status_code=status)
+
+
+def install(app: FastAPI) -> None:
+    """Register the global exception handlers."""
+
+    @app.exception_handler(DigipersonaError)
+    async def _domain(request: Request, exc: DigipersonaError) -> Response:
+        if wants_html(request):
+            if isinstance(exc, Unauthorized):
+                target = request.url.path
+                if request.url.query:
+                    target += "?" + request.url.query
+                return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+            return _render_html_error(request, exc.status_code, exc.message)
+        return JSONResponse(
+            exc.to_problem(request.url.path),
+            status_code=exc.status_code,
+            headers=exc.headers,
+            media_type=PROBLEM_JSON,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        status, detail, errors = _validation_errors(exc)
+        if wants_html(request):
+            return _render_html_error(request, status, detail)
+        return JSONResponse(
+            problem(status, detail, errors=errors, instance=request.url.path),
+            status_code=status,
+            media_type=PROBLEM_JSON,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = (
+            exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
+        )
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"There is nothing at {request.url.path}."
+        if exc.status_code == 405:
+            detail = f"{request.method} is not allowed on {request.url.path}."
+        if wants_html(request):
+            return _render_html_error(request, exc.status_code, detail)
+        return JSONResponse(
+            problem(exc.status_code, detail, instance=request.url.path),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+            media_type=PROBLEM_JSON,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        message = "Something went wrong on our side. It was logged; please try again."
+        if wants_html(request):
+            return _render_html_error(request, 500, message)
+        return JSONResponse(
+            problem(500, message, instance=request.url.path),
+            status_code=500,
+            media_type=PROBLEM_JSON,
+        )

@@ -1,0 +1,290 @@
+"""Shared fixtures: database backends (SQLite and real PostgreSQL), the app, named actors.
+
+Every test that uses ``app``/``client``/``session_factory`` runs once per backend. PostgreSQL and
+Redis are real servers (127.0.0.1:5432 / :6379); where they are absent those tests skip with a
+one-line reason, and with ``DIGIPERSONA_REQUIRE_PEERS=1`` (set by .ci/run) any such skip fails
+the run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from cryptography.fernet import Fernet
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from digipersona import db
+from digipersona.config import Settings
+from digipersona.kit import security
+from digipersona.models import Base
+
+PG_ADMIN_URL = os.environ.get(
+    "DIGIPERSONA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("DIGIPERSONA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+PEER_MARKERS = ("postgres", "redis", "pds", "browser")
+PASSWORD = "correct horse 42"
+
+# Argon2 at full cost makes every registration ~80 ms; tests use cheap parameters.
+security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+# -- peers: skip where absent, fail in CI ------------------------------------------------------
+_skipped_peers: list[str] = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and any(item.get_closest_marker(m) for m in PEER_MARKERS):
+        _skipped_peers.append(item.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get("DIGIPERSONA_REQUIRE_PEERS") == "1" and _skipped_peers:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"DIGIPERSONA_REQUIRE_PEERS=1 but {len(_skipped_peers)} test(s) needing a real "
+                f"peer were skipped, e.g. {_skipped_peers[0]}",
+                red=True,
+            )
+        session.exitstatus = 1
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("backend") == "postgresql":
+            item.add_marker(pytest.mark.postgres)
+
+
+# -- databases -----------------------------------------------------------------------------------
+def _stamp_head(engine: Engine) -> None:
+    head = db.head_revision()
+    with engine.begin() as conn:
+        conn.execute(
+            text("CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL)")
+        )
+        conn.execute(text("DELETE FROM alembic_version"))
+        conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": head})
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session (schema from the models)."""
+    import sqlalchemy as sa
+
+    try:
+        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(exc).__name__}")
+    name = f"dp_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    engine = db.make_engine(url)
+    Base.metadata.create_all(engine)
+    _stamp_head(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _truncate_pg(url: str) -> None:
+    engine = db.make_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        engine = db.make_engine(url)
+        Base.metadata.create_all(engine)
+        _stamp_head(engine)
+        engine.dispose()
+        yield url
+        return
+    url = request.getfixturevalue("pg_database")
+    try:
+        yield url
+    finally:
+        _truncate_pg(url)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(tmp_path, database_url)
+
+
+def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "env": "test",
+        "data_dir": tmp_path / "data",
+        "database_url": database_url,
+        "secret_key": "test-secret-key-" + "x" * 40,
+        "encryption_keys": Fernet.generate_key().decode(),
+        "auto_migrate": False,
+        "base_url": "http://testserver",
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return Settings(**values).ensure_secrets()
+
+
+@pytest.fixture
+def app(settings: Settings) -> Any:
+    from digipersona.app import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def session_factory(app: Any) -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = app.state.sessionmaker
+    return factory
+
+
+@pytest.fixture
+def redis_url() -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping()
+    except Exception as exc:
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {type(exc).__name__}")
+    return REDIS_URL
+
+
+# -- actors -------------------------------------------------------------------------------------
+@dataclass
+class Actor:
+    """A named user acting through the API with a bearer token."""
+
+    name: str
+    email: str
+    client: TestClient
+    token: str = ""
+    refresh_token: str = ""
+    user_id: uuid.UUID | None = None
+    workspace_id: uuid.UUID | None = None
+    role: str = "owner"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return self.client.request(method, url, headers=headers, **kwargs)
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        return self.request("POST", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> Any:
+        return self.request("PATCH", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> Any:
+        return self.request("DELETE", url, **kwargs)
+
+    def login(self, workspace_id: uuid.UUID | None = None) -> None:
+        body: dict[str, Any] = {"email": self.email, "password": PASSWORD}
+        if workspace_id:
+            body["workspace_id"] = str(workspace_id)
+        response = self.client.post("/api/v1/auth/login", json=body)
+        assert response.status_code == 200, response.text
+        data = response.json()
+        self.token, self.refresh_token = data["access_token"], data["refresh_token"]
+        self.workspace_id = uuid.UUID(data["workspace_id"])
+
+
+def register_actor(client: TestClient, name: str, workspace_name: str | None = None) -> Actor:
+    email = f"{name}-{uuid.uuid4().hex[:6]}@example.com"
+    response = client.post(
+        "/api/v1/auth/register",
+        json={
+            "email": email,
+            "password": PASSWORD,
+            "workspace_name": workspace_name or f"{name} ws",
+        },
+    )
+    assert response.status_code == 201, response.text
+    actor = Actor(name=name, email=email, client=client)
+    actor.user_id = uuid.UUID(response.json()["user"]["id"])
+    actor.login()
+    return actor
+
+
+def invite_actor(client: TestClient, inviter: Actor, name: str, role: str) -> Actor:
+    email = f"{name}-{uuid.uuid4().hex[:6]}@example.com"
+    response = inviter.post("/api/v1/workspace/invitations", json={"email": email, "role": role})
+    assert response.status_code == 201, response.text
+    token = response.json()["token"]
+    response = client.post(
+        "/api/v1/auth/register",
+        json={"email": email, "password": PASSWORD, "invitation_token": token},
+    )
+    assert response.status_code == 201, response.text
+    actor = Actor(name=name, email=email, client=client, role=role)
+    actor.user_id = uuid.UUID(response.json()["user"]["id"])
+    actor.login()
+    return actor
+
+
+@pytest.fixture
+def owner(client: TestClient) -> Actor:
+    return register_actor(client, "owner", "Acme")
+
+
+@pytest.fixture
+def outsider(client: TestClient) -> Actor:
+    return register_actor(client, "outsider", "Rival")
+
+
+@pytest.fixture
+def collaborator(client: TestClient, owner: Actor) -> Actor:
+    """An editor in the owner's workspace."""
+    return invite_actor(client, owner, "collaborator", "editor")
+
+
+@pytest.fixture
+def make_member(client: TestClient, owner: Actor) -> Any:
+    def make(role: str) -> Actor:
+        return invite_actor(client, owner, role, role)
+
+    return make
