@@ -25,8 +25,8 @@ JWT_ISSUER = "digipersona"
 JWT_AUDIENCE = "digipersona:api"
 JWT_ALGORITHM = "HS256"
 
-PASSWORD_RULE = (  # noqa: S105 (a message, not a password)
-    "Passwords need at least 10 characters, including a letter and a digit or symbol, "
+PASSWORD_RULE = (
+    "Passwords need at least 10 characters, including a letter and a digit or symbol, "  # noqa: S105
     "and must not contain your email address."
 )
 

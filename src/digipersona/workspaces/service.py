@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from digipersona.audit import service as audit
-from digipersona.auth.permissions import ROLE_RANK, permissions_for
+from digipersona.auth.permissions import ROLE_RANK, Permission, permissions_for
 from digipersona.auth.principal import Principal
 from digipersona.auth.repository import ApiTokenRepository, MembershipRepository, UserRepository
 from digipersona.auth.service import API_TOKEN_PREFIX, normalise_email
@@ -215,10 +215,12 @@ def create_api_token(
     """A personal API token; the plaintext is returned once, only the hash is stored."""
     if principal.via == "api_token":
         raise Forbidden("API tokens cannot create other API tokens: log in to create one.")
-    effective = permissions_for(principal.role, scopes)
-    if not effective:
+    allowed = permissions_for(principal.role)
+    denied = [scope for scope in scopes if Permission(scope) not in allowed]
+    if denied:
         raise BadRequest(
-            f"Your role ({principal.role.value}) grants none of the scopes {', '.join(scopes)}."
+            f"Your role ({principal.role.value}) cannot grant the scope(s) {', '.join(denied)}: "
+            "a token can never do more than its creator."
         )
     token = security.new_token(API_TOKEN_PREFIX)
     row = ApiTokenRepository(session).add(
@@ -246,15 +248,11 @@ def create_api_token(
 
 def list_api_tokens(session: Session, principal: Principal) -> list[ApiToken]:
     """Admins see every token of the workspace; others see their own."""
-    from digipersona.auth.permissions import Permission
-
     user_filter = None if principal.can(Permission.admin) else principal.user_id
     return ApiTokenRepository(session).list_for(principal.workspace_id, user_filter)
 
 
 def revoke_api_token(session: Session, principal: Principal, token_id: uuid.UUID) -> None:
-    from digipersona.auth.permissions import Permission
-
     row = ApiTokenRepository(session).get_in_workspace(principal.workspace_id, token_id)
     if row is None or row.revoked_at is not None:
         raise NotFound("No such API token.")

@@ -1,0 +1,208 @@
+"""Every API endpoint x every actor: owner, collaborators by role, outsider, anonymous.
+
+``CASES`` must name every route the app serves under /api/: ``test_every_endpoint_has_a_case``
+fails when a new endpoint is added without access-control expectations. Outsiders get 404 for
+another workspace's objects, never 403 or data.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from tests.conftest import Actor, invite_actor, register_actor
+
+Body = Callable[["World"], dict[str, Any]] | None
+
+
+@dataclass
+class World:
+    owner: Actor
+    editor: Actor
+    approver: Actor
+    viewer: Actor
+    outsider: Actor
+    ids: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Case:
+    permission: str  # "read", "write", "admin", "self" (any member), "public"
+    body: Body = None
+    ok: int = 200
+    # Objects in the path that belong to the owner's workspace (outsider must get 404).
+    scoped: bool = False
+    # Roles allowed beyond what ``permission`` implies (e.g. token owners).
+    fresh_object: str | None = None
+
+
+ROLE_PERMS = {
+    "owner": {"read", "drafts", "write", "approve", "publish", "connections", "admin"},
+    "editor": {"read", "drafts", "write", "publish"},
+    "approver": {"read", "drafts", "approve"},
+    "viewer": {"read"},
+}
+
+
+def persona_body(_: World) -> dict[str, Any]:
+    return {"name": f"P {uuid.uuid4().hex[:6]}", "timezone": "Europe/Berlin"}
+
+
+CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/api/v1/auth/me"): Case("self"),
+    ("GET", "/api/v1/workspace"): Case("read"),
+    ("PATCH", "/api/v1/workspace"): Case("admin", body=lambda w: {"name": "Renamed"}),
+    ("GET", "/api/v1/workspace/members"): Case("read"),
+    ("PATCH", "/api/v1/workspace/members/{member_id}"): Case(
+        "admin", body=lambda w: {"role": "approver"}, scoped=True, fresh_object="member"
+    ),
+    ("DELETE", "/api/v1/workspace/members/{member_id}"): Case(
+        "admin", ok=204, scoped=True, fresh_object="member"
+    ),
+    ("GET", "/api/v1/workspace/invitations"): Case("admin"),
+    ("POST", "/api/v1/workspace/invitations"): Case(
+        "admin", body=lambda w: {"email": f"x{uuid.uuid4().hex[:6]}@example.com"}, ok=201
+    ),
+    ("DELETE", "/api/v1/workspace/invitations/{invitation_id}"): Case(
+        "admin", ok=204, scoped=True, fresh_object="invitation"
+    ),
+    ("GET", "/api/v1/tokens"): Case("read"),
+    ("POST", "/api/v1/tokens"): Case(
+        "read", body=lambda w: {"name": "t", "scopes": ["read"]}, ok=201
+    ),
+    ("DELETE", "/api/v1/tokens/{token_id}"): Case(
+        "admin", ok=204, scoped=True, fresh_object="token"
+    ),
+    ("GET", "/api/v1/personas"): Case("read"),
+    ("POST", "/api/v1/personas"): Case("write", body=persona_body, ok=201),
+    ("GET", "/api/v1/personas/{persona_id}"): Case("read", scoped=True),
+    ("PATCH", "/api/v1/personas/{persona_id}"): Case(
+        "write", body=lambda w: {"voice": "dry"}, scoped=True
+    ),
+    ("DELETE", "/api/v1/personas/{persona_id}"): Case(
+        "write", ok=204, scoped=True, fresh_object="persona"
+    ),
+}
+
+# Endpoints that are public by design (they authenticate by their body) or need a special flow.
+PUBLIC = {
+    ("POST", "/api/v1/auth/register"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/refresh"),
+    ("POST", "/api/v1/auth/logout"),
+    ("POST", "/api/v1/invitations/accept"),  # tested in tests/workspaces: needs an invitation token
+}
+
+
+def api_routes(app: Any) -> set[tuple[str, str]]:
+    """Every (method, path) of the API, read from the OpenAPI document the app serves."""
+    found = set()
+    for path, operations in app.openapi()["paths"].items():
+        if path.startswith("/api/"):
+            for method in operations:
+                found.add((method.upper(), path))
+    return found
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_every_endpoint_has_a_case(app: Any) -> None:
+    missing = api_routes(app) - set(CASES) - PUBLIC
+    assert not missing, f"add access-control cases for: {sorted(missing)}"
+    stale = (set(CASES) | PUBLIC) - api_routes(app)
+    assert not stale, f"cases for endpoints that no longer exist: {sorted(stale)}"
+
+
+def make_object(world: World, kind: str) -> str:
+    owner = world.owner
+    if kind == "persona":
+        r = owner.post("/api/v1/personas", json=persona_body(world))
+    elif kind == "invitation":
+        r = owner.post(
+            "/api/v1/workspace/invitations", json={"email": f"i{uuid.uuid4().hex[:6]}@example.com"}
+        )
+    elif kind == "token":
+        r = owner.post("/api/v1/tokens", json={"name": "victim", "scopes": ["read"]})
+    elif kind == "member":
+        member = invite_actor(owner.client, owner, "target", "viewer")
+        r = owner.get("/api/v1/workspace/members")
+        return next(m["id"] for m in r.json() if m["user_id"] == str(member.user_id))
+    else:  # pragma: no cover - a typo in CASES
+        raise AssertionError(kind)
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+def expected_status(case: Case, actor: str) -> set[int]:
+    if actor == "anonymous":
+        return {401}
+    if actor == "outsider":
+        if case.scoped:
+            return {404}
+        return {case.ok} if case.permission != "public" else {case.ok}
+    if case.permission == "self":
+        return {case.ok}
+    if case.permission in ROLE_PERMS[actor]:
+        return {case.ok}
+    # Non-admins cannot even see other people's tokens: the token "does not exist" for them.
+    if case.fresh_object == "token":
+        return {404}
+    return {403}
+
+
+@pytest.fixture
+def world(client: Any) -> World:
+    owner = register_actor(client, "owner", "Acme")
+    world = World(
+        owner=owner,
+        editor=invite_actor(client, owner, "editor", "editor"),
+        approver=invite_actor(client, owner, "approver", "approver"),
+        viewer=invite_actor(client, owner, "viewer", "viewer"),
+        outsider=register_actor(client, "outsider", "Rival"),
+    )
+    world.ids["persona_id"] = make_object(world, "persona")
+    return world
+
+
+@pytest.mark.parametrize(
+    "actor", ["owner", "editor", "approver", "viewer", "outsider", "anonymous"]
+)
+@pytest.mark.parametrize("endpoint", sorted(CASES), ids=lambda e: f"{e[0]} {e[1]}")
+def test_access(world: World, client: Any, endpoint: tuple[str, str], actor: str) -> None:
+    method, template = endpoint
+    case = CASES[endpoint]
+    ids = dict(world.ids)
+    if case.fresh_object:
+        ids[f"{case.fresh_object}_id"] = make_object(world, case.fresh_object)
+    path = template.format(**ids)
+    kwargs: dict[str, Any] = {}
+    if case.body is not None:
+        kwargs["json"] = case.body(world)
+    if actor == "anonymous":
+        response = client.request(method, path, **kwargs)
+    else:
+        response = getattr(world, actor).request(method, path, **kwargs)
+    assert response.status_code in expected_status(case, actor), (
+        f"{actor} {method} {path}: {response.status_code} {response.text}"
+    )
+    if response.status_code >= 400:
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["detail"]
+
+
+def test_outsider_lists_see_only_their_workspace(world: World) -> None:
+    r = world.outsider.get("/api/v1/personas")
+    assert r.status_code == 200
+    assert r.json()["items"] == []
+    r = world.outsider.get("/api/v1/workspace/members")
+    assert [m["email"] for m in r.json()] == [world.outsider.email]
+
+
+def test_workspace_header_for_a_foreign_workspace_is_404(world: World) -> None:
+    r = world.outsider.get(
+        "/api/v1/personas", headers={"X-Workspace-Id": str(world.owner.workspace_id)}
+    )
+    assert r.status_code == 404

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from digipersona.config import ConfigError, Settings
+
+
+def test_embedded_generates_secrets_once_with_private_files(tmp_path: Path) -> None:
+    first = Settings(data_dir=tmp_path).ensure_secrets()
+    second = Settings(data_dir=tmp_path).ensure_secrets()
+    assert first.secret_key_value() == second.secret_key_value()
+    assert first.encryption_key_list() == second.encryption_key_list()
+    for name in ("secret_key", "encryption_keys"):
+        mode = stat.S_IMODE(os.stat(tmp_path / name).st_mode)
+        assert mode == 0o600
+    assert first.effective_database_url == f"sqlite:///{tmp_path / 'digipersona.db'}"
+
+
+@pytest.mark.parametrize("secret", [None, "changeme", "short"])
+def test_production_refuses_missing_or_placeholder_secrets(
+    tmp_path: Path, secret: str | None
+) -> None:
+    settings = Settings(
+        env="production",
+        data_dir=tmp_path,
+        secret_key=secret,
+        encryption_keys=Fernet.generate_key().decode(),
+        database_url="postgresql+psycopg://x@127.0.0.1/db",
+    )
+    with pytest.raises(ConfigError, match="DIGIPERSONA_SECRET_KEY"):
+        settings.ensure_secrets()
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_production_requires_database_url(tmp_path: Path) -> None:
+    settings = Settings(
+        env="production",
+        data_dir=tmp_path,
+        secret_key="k" * 40,
+        encryption_keys=Fernet.generate_key().decode(),
+    )
+    with pytest.raises(ConfigError, match="DIGIPERSONA_DATABASE_URL"):
+        settings.ensure_secrets()
+
+
+def test_file_variants_win(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text("s" * 48 + "\n")
+    monkeypatch.setenv("DIGIPERSONA_SECRET_KEY", "from-env")
+    monkeypatch.setenv("DIGIPERSONA_SECRET_KEY_FILE", str(key_file))
+    monkeypatch.setenv("DIGIPERSONA_DATA_DIR", str(tmp_path / "d"))
+    settings = Settings().ensure_secrets()
+    assert settings.secret_key_value() == "s" * 48
+
+
+def test_unreadable_file_variant_names_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIGIPERSONA_ENCRYPTION_KEYS_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ConfigError, match="DIGIPERSONA_ENCRYPTION_KEYS_FILE"):
+        Settings()
+
+
+def test_bad_encryption_key_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="entry 2 is not a Fernet key"):
+        Settings(
+            data_dir=tmp_path, encryption_keys=f"{Fernet.generate_key().decode()},nope"
+        ).ensure_secrets()
+
+
+def test_redis_url_falls_back_to_redis_broker() -> None:
+    assert (
+        Settings(broker_url="redis://127.0.0.1:6379/0").effective_redis_url
+        == "redis://127.0.0.1:6379/0"
+    )
+    assert Settings(broker_url="amqp://guest@127.0.0.1//").effective_redis_url is None
+
+
+def test_cookie_secure_follows_base_url() -> None:
+    assert Settings(base_url="https://social.example.com").effective_cookie_secure is True
+    assert Settings().effective_cookie_secure is False
