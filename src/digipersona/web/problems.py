@@ -32,15 +32,11 @@ _TITLES = {
 
 
 def wants_html(request: Request) -> bool:
-    if request.url.path.startswith("/api/") or request.url.path in {
-        "/healthz",
-        "/readyz",
-        "/metrics",
-    }:
-        return False
-    return (
-        "text/html" in request.headers.get("accept", "")
-        or request.headers.get("hx-request") == "true"
+    """Pages answer errors with pages; the API and operations endpoints with problem+json."""
+    path = request.url.path
+    return not (
+        path.startswith(("/api/", "/static/"))
+        or path in {"/healthz", "/readyz", "/metrics", "/openapi.json"}
     )
 
 

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+from typer.testing import CliRunner
+
+from digipersona.cli.main import app
+from digipersona.config import get_settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DIGIPERSONA_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DIGIPERSONA_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+    monkeypatch.setenv("DIGIPERSONA_SECRET_KEY", "cli-secret-" + "x" * 40)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def run(*args: str) -> Any:
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_db_upgrade_and_users_create(cli_env: Path) -> None:
+    r = run("db", "upgrade")
+    assert r.exit_code == 0, r.output
+    assert "Database at revision" in r.output
+    r = run(
+        "users",
+        "create",
+        "--email",
+        "cli@example.com",
+        "--password",
+        "correct horse 42",
+        "--workspace",
+        "CLI Co",
+    )
+    assert r.exit_code == 0, r.output
+    assert "owner of workspace 'CLI Co'" in r.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--email", "bad", "--password", "correct horse 42"], "not a valid email"),
+        (["--email", "w@example.com", "--password", "short"], "at least 10 characters"),
+    ],
+)
+def test_users_create_errors_are_one_line(cli_env: Path, args: list[str], message: str) -> None:
+    r = run("users", "create", *args)
+    assert r.exit_code == 1
+    assert message in r.output
+    assert "Traceback" not in r.output
+
+
+def test_duplicate_user_is_a_clear_error(cli_env: Path) -> None:
+    args = ["users", "create", "--email", "d@example.com", "--password", "correct horse 42"]
+    assert run(*args).exit_code == 0
+    r = run(*args)
+    assert r.exit_code == 1 and "already exists" in r.output
+
+
+def test_keys_generate_prints_a_fernet_key(cli_env: Path) -> None:
+    r = run("keys", "generate")
+    Fernet(r.output.strip().encode())
