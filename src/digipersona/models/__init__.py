@@ -3,26 +3,41 @@
 from digipersona.models.api_token import ApiToken
 from digipersona.models.audit_event import AuditEvent
 from digipersona.models.base import Base
+from digipersona.models.connection import Connection, ConnectionState
+from digipersona.models.heartbeat import Heartbeat
 from digipersona.models.invitation import Invitation
 from digipersona.models.media import Media
 from digipersona.models.membership import Membership, Role
+from digipersona.models.notification import Notification
+from digipersona.models.oauth_state import OAuthState
 from digipersona.models.persona import Persona
 from digipersona.models.post import Post, PostStatus
+from digipersona.models.publication import ACTIVE_STATES, Publication, PublicationState
+from digipersona.models.quota_counter import QuotaCounter
 from digipersona.models.refresh_token import RefreshToken
 from digipersona.models.user import User
 from digipersona.models.variant import Variant
 from digipersona.models.workspace import Workspace
 
 __all__ = [
+    "ACTIVE_STATES",
     "ApiToken",
     "AuditEvent",
     "Base",
+    "Connection",
+    "ConnectionState",
+    "Heartbeat",
     "Invitation",
     "Media",
     "Membership",
+    "Notification",
+    "OAuthState",
     "Persona",
     "Post",
     "PostStatus",
+    "Publication",
+    "PublicationState",
+    "QuotaCounter",
     "RefreshToken",
     "Role",
     "User",

@@ -18,7 +18,9 @@ class Variant(IdMixin, TimestampMixin, Base):
     workspace_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
     )
-    post_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    post_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), index=True
+    )
     platform: Mapped[str] = mapped_column(String(20))
     parts: Mapped[list[str]] = mapped_column(default=list)
     lengths: Mapped[list[Any]] = mapped_column(default=list)

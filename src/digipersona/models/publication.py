@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from digipersona.models.base import Base, IdMixin, TimestampMixin
+
+
+class PublicationState(StrEnum):
+    scheduled = "scheduled"  # waiting for scheduled_at / next_attempt_at
+    claimed = "claimed"  # leased by a dispatcher, not yet sent
+    sending = "sending"  # a worker is talking to the platform
+    unknown = "unknown"  # sending ended without a clear answer: reconcile before anything
+    held = "held"  # connection paused/revoked/over budget: waits for a human or a reset
+    published = "published"
+    failed = "failed"
+    cancelled = "cancelled"
+    missed = "missed"
+
+
+ACTIVE_STATES = (
+    PublicationState.scheduled.value,
+    PublicationState.claimed.value,
+    PublicationState.sending.value,
+    PublicationState.unknown.value,
+    PublicationState.held.value,
+)
+
+
+class Publication(IdMixin, TimestampMixin, Base):
+    """One (post, connection) pair: the unit of publishing."""
+
+    __tablename__ = "publications"
+    __table_args__ = (
+        Index("ix_publications_due", "state", "next_attempt_at"),
+        Index("ix_publications_connection_slot", "connection_id", "scheduled_at"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    post_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), index=True
+    )
+    connection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("connections.id", ondelete="CASCADE"), index=True
+    )
+    platform: Mapped[str] = mapped_column(String(20))
+    scheduled_at: Mapped[datetime]
+    slot_at: Mapped[datetime | None] = mapped_column(default=None)
+    priority: Mapped[int] = mapped_column(default=0)
+    state: Mapped[str] = mapped_column(String(20), default=PublicationState.scheduled.value)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_owner: Mapped[str | None] = mapped_column(String(100), default=None)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(512), default=None)
+    external_url: Mapped[str | None] = mapped_column(String(2048), default=None)
+    parts_published: Mapped[list[Any]] = mapped_column(default=list)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    error_class: Mapped[str | None] = mapped_column(String(40), default=None)
+    errors: Mapped[list[Any]] = mapped_column(default=list)
+    published_at: Mapped[datetime | None] = mapped_column(default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
