@@ -23,7 +23,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from digipersona import db
-from digipersona.config import Settings
+from digipersona.config import Settings, get_settings
 from digipersona.kit import security
 from digipersona.models import Base
 
@@ -288,3 +288,13 @@ def make_member(client: TestClient, owner: Actor) -> Any:
         return invite_actor(client, owner, role, role)
 
     return make
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DIGIPERSONA_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DIGIPERSONA_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+    monkeypatch.setenv("DIGIPERSONA_SECRET_KEY", "cli-secret-" + "x" * 40)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()

@@ -142,7 +142,7 @@ def expected_status(case: Case, actor: str) -> set[int]:
     if actor == "outsider":
         if case.scoped:
             return {404}
-        return {case.ok} if case.permission != "public" else {case.ok}
+        return {case.ok}
     if case.permission == "self":
         return {case.ok}
     if case.permission in ROLE_PERMS[actor]:

@@ -8,19 +8,8 @@ from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
 from digipersona.cli.main import app
-from digipersona.config import get_settings
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("DIGIPERSONA_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("DIGIPERSONA_ENCRYPTION_KEYS", Fernet.generate_key().decode())
-    monkeypatch.setenv("DIGIPERSONA_SECRET_KEY", "cli-secret-" + "x" * 40)
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
 
 
 def run(*args: str) -> Any:

@@ -8,7 +8,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from digipersona.auth.schemas import Strict
+from digipersona.exceptions import DigipersonaError
 from digipersona.models.persona import DEFAULT_SLOTS
+from digipersona.scheduling.slots import validate_rrule, validate_timezone
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -25,17 +27,19 @@ ApprovalPolicy = Literal["require_approval", "auto_approve"]
 
 
 def _check_timezone(value: str) -> str:
-    from digipersona.scheduling.slots import validate_timezone
-
-    return validate_timezone(value)
+    try:
+        return validate_timezone(value)
+    except DigipersonaError as exc:  # pydantic reports ValueErrors per field
+        raise ValueError(exc.message) from None
 
 
 def _check_slots(value: list[str]) -> list[str]:
-    from digipersona.scheduling.slots import validate_rrule
-
     if not value:
         raise ValueError("give at least one posting slot rule (RFC 5545 RRULE)")
-    return [validate_rrule(rule) for rule in value]
+    try:
+        return [validate_rrule(rule) for rule in value]
+    except DigipersonaError as exc:
+        raise ValueError(exc.message) from None
 
 
 def _check_language(value: str) -> str:

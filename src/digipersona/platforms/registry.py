@@ -2,37 +2,37 @@
 
 from __future__ import annotations
 
+import importlib
+
 from digipersona.platforms.base import Provider
+
+# One line per network: platform id -> "module:Class". Imported on first use, so a provider
+# whose optional dependency is broken cannot take the others down.
+BUILTIN: dict[str, str] = {
+    "linkedin": "digipersona.platforms.linkedin.provider:LinkedInProvider",
+    "x": "digipersona.platforms.x.provider:XProvider",
+    "bluesky": "digipersona.platforms.bluesky.provider:BlueskyProvider",
+    "webhook": "digipersona.platforms.webhook.provider:WebhookProvider",
+}
 
 PROVIDERS: dict[str, type[Provider]] = {}
 
 
 def register(cls: type[Provider]) -> type[Provider]:
-    """Add a provider class to the registry (used by the lines below and by tests)."""
+    """Add a provider class to the registry (used for the built-ins and by tests)."""
     PROVIDERS[cls.name] = cls
     return cls
 
 
 def get_provider_class(name: str) -> type[Provider]:
     """Return the provider class for a platform id, or raise ``KeyError``."""
-    _load_builtin()
+    if name not in PROVIDERS and name in BUILTIN:
+        module_name, _, class_name = BUILTIN[name].partition(":")
+        cls = getattr(importlib.import_module(module_name), class_name)
+        register(cls)
     return PROVIDERS[name]
 
 
 def platform_ids() -> list[str]:
-    """All registered platform ids, in a stable order."""
-    _load_builtin()
-    return sorted(PROVIDERS)
-
-
-def _load_builtin() -> None:
-    if PROVIDERS:
-        return
-    # One line per network. Imports are local so a broken optional provider cannot break others.
-    from digipersona.platforms.bluesky.provider import BlueskyProvider
-    from digipersona.platforms.linkedin.provider import LinkedInProvider
-    from digipersona.platforms.webhook.provider import WebhookProvider
-    from digipersona.platforms.x.provider import XProvider
-
-    for cls in (LinkedInProvider, XProvider, BlueskyProvider, WebhookProvider):
-        register(cls)
+    """All known platform ids, in a stable order."""
+    return sorted(set(BUILTIN) | set(PROVIDERS))
