@@ -108,6 +108,25 @@ class Settings(BaseSettings):
     bluesky_service_url: str = "https://bsky.social"
     platform_timeout_seconds: float = 30.0
 
+    # Publishing engine
+    worker_threads: int = Field(default=8, ge=1, le=256)
+    dispatch_batch: int = Field(default=100, ge=1, le=1000)
+    dispatch_poll_seconds: float = Field(default=0.25, gt=0, le=10)
+    publish_lease_seconds: int = Field(default=600, ge=10)
+    publish_max_attempts: int = Field(default=8, ge=1, le=50)
+    retry_base_seconds: float = Field(default=30.0, gt=0)
+    retry_max_seconds: float = Field(default=3600.0, gt=0)
+    scheduler_stale_seconds: int = Field(default=120, ge=5)
+    slot_capacity: int = Field(default=1, ge=1, le=100)
+    # Quotas (documented defaults from the platforms; 0 disables a quota).
+    quota_linkedin_member_posts_per_day: int = Field(default=100, ge=0)
+    quota_linkedin_app_posts_per_day: int = Field(default=300, ge=0)
+    quota_linkedin_app_requests_per_day: int = Field(default=500, ge=0)
+    quota_x_user_posts_per_15min: int = Field(default=100, ge=0)
+    quota_x_app_posts_per_day: int = Field(default=10000, ge=0)
+    quota_bluesky_account_posts_per_hour: int = Field(default=1600, ge=0)
+    quota_webhook_posts_per_minute: int = Field(default=0, ge=0)
+
     # Notifications
     smtp_host: str | None = None
     smtp_port: int = 25

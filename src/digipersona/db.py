@@ -42,7 +42,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("immediate") else "BEGIN")
+            # Writers that read-then-write (claims, quota counters) take the write lock up
+            # front with BEGIN IMMEDIATE, so two processes can never interleave them.
+            immediate = conn.get_execution_options().get("sqlite_immediate")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     kwargs.setdefault("pool_size", 10)
@@ -66,6 +69,30 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+    run_after_commit(session)
+
+
+def run_after_commit(session: Session) -> None:
+    """Run callbacks a service queued for after a successful commit (e.g. wake the dispatcher)."""
+    for callback in session.info.pop("after_commit", []):
+        callback()
+
+
+@contextmanager
+def write_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A unit of work that holds the database write lock from its start (SQLite IMMEDIATE)."""
+    session = factory()
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={"sqlite_immediate": True})
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+    run_after_commit(session)
 
 
 def get_session(request: Request) -> Iterator[Session]:

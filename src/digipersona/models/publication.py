@@ -63,6 +63,8 @@ class Publication(IdMixin, TimestampMixin, Base):
     external_id: Mapped[str | None] = mapped_column(String(512), default=None)
     external_url: Mapped[str | None] = mapped_column(String(2048), default=None)
     parts_published: Mapped[list[Any]] = mapped_column(default=list)
+    # Set when an attempt ended without a clear answer: look the post up before any retry.
+    reconcile: Mapped[bool] = mapped_column(default=False)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     error_class: Mapped[str | None] = mapped_column(String(40), default=None)
     errors: Mapped[list[Any]] = mapped_column(default=list)

@@ -1,0 +1,79 @@
+"""Encrypting, decrypting and refreshing a connection's tokens.
+
+Refresh is serialised per connection with a compare-and-swap on ``token_version``: X refresh
+tokens rotate (the old one dies on use), so two workers refreshing the same token at once would
+kill the session. The first to commit wins; the other sees the new tokens and uses them.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from digipersona.kit.crypto import TokenCipher
+from digipersona.kit.time import utcnow
+from digipersona.models import Connection
+from digipersona.platforms.base import Credentials, Provider, TokenSet
+from digipersona.platforms.errors import AuthExpired
+
+_local_locks: defaultdict[uuid.UUID, threading.Lock] = defaultdict(threading.Lock)
+
+
+def credentials_for(connection: Connection, cipher: TokenCipher) -> Credentials:
+    """Decrypt a connection's tokens for one provider call (never logged, never stored)."""
+    return Credentials(
+        access_token=cipher.decrypt(connection.access_token_enc),
+        refresh_token=cipher.decrypt(connection.refresh_token_enc)
+        if connection.refresh_token_enc
+        else None,
+        expires_at=connection.expires_at,
+        scopes=tuple(connection.scopes),
+        account_id=connection.account_id,
+        extra=dict(connection.extra),
+    )
+
+
+def apply_tokens(connection: Connection, tokens: TokenSet, cipher: TokenCipher) -> None:
+    """Store new tokens on the row, encrypted."""
+    connection.access_token_enc = cipher.encrypt(tokens.access_token)
+    if tokens.refresh_token is not None:
+        connection.refresh_token_enc = cipher.encrypt(tokens.refresh_token)
+    connection.expires_at = tokens.expires_at
+    if tokens.scopes:
+        connection.scopes = list(tokens.scopes)
+    if tokens.extra:
+        connection.extra = {**connection.extra, **dict(tokens.extra)}
+    connection.last_refreshed_at = utcnow()
+    connection.token_version += 1
+
+
+def refresh_serialised(
+    factory: sessionmaker[Session],
+    connection_id: uuid.UUID,
+    seen_version: int,
+    provider: Provider,
+    cipher: TokenCipher,
+) -> Credentials:
+    """Refresh once for everyone: whoever finds a newer token version just uses it.
+
+    Threads of one process serialise on a lock; processes serialise on the connection row
+    (``SELECT ... FOR UPDATE`` on PostgreSQL; embedded SQLite is a single process). The lock is
+    held across the refresh call on purpose: a rotating refresh token must be used once.
+    Raises ``AuthExpired`` when the platform refuses the refresh (the user must reconnect).
+    """
+    with _local_locks[connection_id], factory() as session, session.begin():
+        stmt = select(Connection).where(Connection.id == connection_id)
+        if session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        connection = session.scalars(stmt).first()
+        if connection is None:
+            raise AuthExpired("The connection was deleted.")
+        if connection.token_version != seen_version:
+            return credentials_for(connection, cipher)
+        tokens = provider.refresh(credentials_for(connection, cipher))
+        apply_tokens(connection, tokens, cipher)
+        return credentials_for(connection, cipher)

@@ -1,0 +1,116 @@
+"""Per-connection and per-app quotas, counted in the database so every process shares them.
+
+Windows are fixed and aligned (LinkedIn's daily counters reset at 00:00 UTC, X counts 15-minute
+windows). A publication that would exceed a quota is not failed: it waits for the window's end.
+Counting is all-or-nothing across the rules of one publish (one savepoint).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from digipersona.config import Settings
+from digipersona.models import QuotaCounter
+
+
+@dataclass(frozen=True)
+class QuotaRule:
+    name: str
+    scope: str  # "connection" or "app"
+    window_seconds: int
+    limit: int
+
+    def key(self, platform: str, connection_id: uuid.UUID) -> str:
+        owner = str(connection_id) if self.scope == "connection" else "app"
+        return f"{platform}:{self.name}:{owner}"
+
+    def window_start(self, now: datetime) -> datetime:
+        epoch = int(now.timestamp())
+        return datetime.fromtimestamp(epoch - epoch % self.window_seconds, UTC)
+
+
+DAY = 86400
+
+
+def rules_for(platform: str, settings: Settings) -> list[QuotaRule]:
+    """The quota rules of a platform, from settings (0 disables one)."""
+    table: dict[str, list[QuotaRule]] = {
+        "linkedin": [
+            QuotaRule(
+                "member_posts", "connection", DAY, settings.quota_linkedin_member_posts_per_day
+            ),
+            QuotaRule("app_posts", "app", DAY, settings.quota_linkedin_app_posts_per_day),
+            QuotaRule("app_requests", "app", DAY, settings.quota_linkedin_app_requests_per_day),
+        ],
+        "x": [
+            QuotaRule("user_posts", "connection", 900, settings.quota_x_user_posts_per_15min),
+            QuotaRule("app_posts", "app", DAY, settings.quota_x_app_posts_per_day),
+        ],
+        "bluesky": [
+            QuotaRule(
+                "account_posts", "connection", 3600, settings.quota_bluesky_account_posts_per_hour
+            )
+        ],
+        "webhook": [
+            QuotaRule("posts", "connection", 60, settings.quota_webhook_posts_per_minute),
+        ],
+    }
+    return [rule for rule in table.get(platform, []) if rule.limit > 0]
+
+
+class QuotaExceeded(Exception):
+    """Consuming would exceed ``rule``; try again at ``retry_at``."""
+
+    def __init__(self, rule: QuotaRule, retry_at: datetime) -> None:
+        super().__init__(f"{rule.name} quota reached until {retry_at.isoformat()}")
+        self.rule = rule
+        self.retry_at = retry_at
+
+
+def consume(
+    session: Session,
+    rules: list[QuotaRule],
+    *,
+    platform: str,
+    connection_id: uuid.UUID,
+    now: datetime,
+    cost: int = 1,
+) -> None:
+    """Count ``cost`` calls against every rule, or none of them and raise ``QuotaExceeded``."""
+    if not rules:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    with session.begin_nested():
+        for rule in rules:
+            start = rule.window_start(now)
+            if cost > rule.limit:
+                raise QuotaExceeded(rule, start + timedelta(seconds=rule.window_seconds))
+            table = QuotaCounter.__table__
+            assert isinstance(table, Table)
+            stmt = (
+                insert(table)
+                .values(key=rule.key(platform, connection_id), window_start=start, count=cost)
+                .on_conflict_do_update(
+                    index_elements=["key", "window_start"],
+                    set_={"count": table.c.count + cost},
+                    where=table.c.count + cost <= rule.limit,
+                )
+                .returning(table.c.count)
+            )
+            if session.execute(stmt).first() is None:
+                raise QuotaExceeded(rule, start + timedelta(seconds=rule.window_seconds))
+
+
+def usage(
+    session: Session, rule: QuotaRule, platform: str, connection_id: uuid.UUID, now: datetime
+) -> int:
+    """How much of ``rule``'s current window is used."""
+    row = session.get(QuotaCounter, (rule.key(platform, connection_id), rule.window_start(now)))
+    return row.count if row else 0

@@ -1,0 +1,338 @@
+"""Scheduling posts into publications: next free slot or an explicit time, per connection."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from digipersona.audit import service as audit
+from digipersona.auth.permissions import Permission
+from digipersona.auth.principal import Principal
+from digipersona.config import Settings
+from digipersona.exceptions import Conflict, NotFound, ValidationFailed
+from digipersona.kit.time import ensure_utc, utcnow
+from digipersona.models import (
+    ACTIVE_STATES,
+    Connection,
+    ConnectionState,
+    Persona,
+    Post,
+    PostStatus,
+    Publication,
+    PublicationState,
+)
+from digipersona.publishing import signals
+from digipersona.publishing.engine import sync_post_status
+from digipersona.scheduling.slots import apply_jitter, next_free_slot
+
+MOVABLE = (PublicationState.scheduled.value, PublicationState.held.value)
+PAST_TOLERANCE = timedelta(seconds=5)
+
+
+def _post(session: Session, principal: Principal, post_id: uuid.UUID) -> Post:
+    post = session.scalars(
+        select(Post).where(Post.id == post_id, Post.workspace_id == principal.workspace_id)
+    ).first()
+    if post is None:
+        raise NotFound("No such post in this workspace.")
+    return post
+
+
+def _connections(
+    session: Session, principal: Principal, post: Post, connection_ids: Sequence[uuid.UUID] | None
+) -> list[Connection]:
+    if connection_ids:
+        rows = list(
+            session.scalars(
+                select(Connection).where(
+                    Connection.id.in_(list(connection_ids)),
+                    Connection.workspace_id == principal.workspace_id,
+                )
+            )
+        )
+        found = {c.id for c in rows}
+        missing = [str(c) for c in connection_ids if c not in found]
+        if missing:
+            raise NotFound(f"No such connection in this workspace: {', '.join(missing)}.")
+        for connection in rows:
+            if connection.persona_id != post.persona_id:
+                raise ValidationFailed(
+                    f"Connection {connection.id} belongs to another persona than this post."
+                )
+            if connection.platform not in post.platforms:
+                raise ValidationFailed(
+                    f"This post has no {connection.platform} variant: add {connection.platform} "
+                    "to its platforms first."
+                )
+        return rows
+    rows = list(
+        session.scalars(
+            select(Connection)
+            .where(
+                Connection.persona_id == post.persona_id,
+                Connection.state.in_(
+                    [ConnectionState.active.value, ConnectionState.expiring.value]
+                ),
+                Connection.platform.in_(list(post.platforms)),
+            )
+            .order_by(Connection.platform, Connection.created_at)
+        )
+    )
+    if not rows:
+        raise Conflict(
+            "The persona has no active connection for this post's platforms "
+            f"({', '.join(post.platforms)}): connect an account first."
+        )
+    return rows
+
+
+def _parse_at(at: datetime, now: datetime) -> datetime:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValidationFailed(
+            "The time has no UTC offset: write it like 2026-11-24T06:30:00+01:00 or ...Z.",
+            errors=[{"field": "at", "message": "add a UTC offset"}],
+        )
+    at = ensure_utc(at)
+    if at < now - PAST_TOLERANCE:
+        raise ValidationFailed(
+            f"{at.isoformat()} is in the past: pick a future time, or leave 'at' out to take "
+            "the next free slot.",
+            errors=[{"field": "at", "message": "in the past"}],
+        )
+    return at
+
+
+def _taken(session: Session, connection: Connection, capacity: int) -> Any:
+    rows = session.execute(
+        select(Publication.slot_at, func.count())
+        .where(
+            Publication.connection_id == connection.id,
+            Publication.state.in_([*list(ACTIVE_STATES), PublicationState.published.value]),
+            Publication.slot_at.is_not(None),
+        )
+        .group_by(Publication.slot_at)
+    ).all()
+    counts = {ensure_utc(slot): n for slot, n in rows if slot is not None}
+    return lambda slot: counts.get(slot, 0) >= capacity
+
+
+def schedule(
+    session: Session,
+    principal: Principal,
+    settings: Settings,
+    post_id: uuid.UUID,
+    *,
+    at: datetime | None = None,
+    connection_ids: Sequence[uuid.UUID] | None = None,
+    priority: int | None = None,
+    now: datetime | None = None,
+) -> list[Publication]:
+    """Create one publication per connection at ``at`` or at each connection's next free slot."""
+    principal.require(Permission.publish)
+    now = now or utcnow()
+    post = _post(session, principal, post_id)
+    if post.status != PostStatus.approved.value:
+        raise Conflict(
+            f"Only approved posts can be scheduled; this post is {post.status}.",
+            extra={"current_status": post.status},
+        )
+    persona = session.get(Persona, post.persona_id)
+    assert persona is not None
+    explicit = _parse_at(at, now) if at is not None else None
+    connections = _connections(session, principal, post, connection_ids)
+    rng = random.Random(f"{post.id}")
+    created = []
+    for connection in connections:
+        if explicit is not None:
+            slot_at, scheduled_at = None, explicit
+        else:
+            slot_at = next_free_slot(
+                persona.slots,
+                persona.timezone,
+                now,
+                _taken(session, connection, settings.slot_capacity),
+            )
+            scheduled_at = apply_jitter(slot_at, persona.jitter_minutes, rng)
+        publication = Publication(
+            workspace_id=post.workspace_id,
+            post_id=post.id,
+            connection_id=connection.id,
+            platform=connection.platform,
+            scheduled_at=scheduled_at,
+            slot_at=slot_at,
+            next_attempt_at=scheduled_at,
+            priority=post.priority if priority is None else priority,
+            idempotency_key=uuid.uuid4().hex,
+            state=PublicationState.scheduled.value,
+        )
+        session.add(publication)
+        created.append(publication)
+    if priority is not None:
+        post.priority = priority
+    session.flush()
+    sync_post_status(session, post)
+    audit.record(
+        session,
+        workspace_id=post.workspace_id,
+        action="post.scheduled",
+        object_type="post",
+        object_id=post.id,
+        actor_user_id=principal.user_id,
+        actor_token_id=principal.token_id,
+        data={
+            "publications": [
+                {"connection_id": str(p.connection_id), "at": p.scheduled_at.isoformat()}
+                for p in created
+            ]
+        },
+    )
+    session.info.setdefault("after_commit", []).append(signals.wake)
+    return created
+
+
+def publications_of(session: Session, post: Post) -> list[Publication]:
+    return list(
+        session.scalars(
+            select(Publication)
+            .where(Publication.post_id == post.id)
+            .order_by(Publication.scheduled_at, Publication.platform)
+        )
+    )
+
+
+def reschedule(
+    session: Session,
+    principal: Principal,
+    settings: Settings,
+    post_id: uuid.UUID,
+    *,
+    at: datetime,
+    now: datetime | None = None,
+) -> list[Publication]:
+    """Move every not-yet-sent publication of a post to a new time (same validation)."""
+    principal.require(Permission.publish)
+    now = now or utcnow()
+    post = _post(session, principal, post_id)
+    when = _parse_at(at, now)
+    pubs = publications_of(session, post)
+    busy = [
+        p
+        for p in pubs
+        if p.state in (PublicationState.claimed.value, PublicationState.sending.value)
+    ]
+    if busy:
+        raise Conflict("This post is being published right now; it can no longer be moved.")
+    movable = [p for p in pubs if p.state in MOVABLE]
+    if not movable:
+        raise Conflict(
+            f"This post has nothing scheduled to move (it is {post.status}).",
+            extra={"current_status": post.status},
+        )
+    for pub in movable:
+        pub.scheduled_at = when
+        pub.next_attempt_at = when
+        pub.slot_at = None
+    session.flush()
+    audit.record(
+        session,
+        workspace_id=post.workspace_id,
+        action="post.rescheduled",
+        object_type="post",
+        object_id=post.id,
+        actor_user_id=principal.user_id,
+        actor_token_id=principal.token_id,
+        data={"at": when.isoformat()},
+    )
+    session.info.setdefault("after_commit", []).append(signals.wake)
+    return pubs
+
+
+def unschedule(
+    session: Session, principal: Principal, post_id: uuid.UUID, *, cancel_post: bool = False
+) -> list[Publication]:
+    """Cancel not-yet-sent publications; the post goes back to approved (or to cancelled)."""
+    principal.require(Permission.publish)
+    post = _post(session, principal, post_id)
+    pubs = publications_of(session, post)
+    if any(
+        p.state in (PublicationState.claimed.value, PublicationState.sending.value) for p in pubs
+    ):
+        raise Conflict("This post is being published right now; it can no longer be stopped.")
+    for pub in pubs:
+        if pub.state in (*MOVABLE, PublicationState.unknown.value):
+            pub.state = PublicationState.cancelled.value
+            pub.lease_owner = pub.lease_expires_at = None
+    session.flush()
+    sync_post_status(session, post)
+    if cancel_post and post.status in (
+        PostStatus.approved.value,
+        PostStatus.in_review.value,
+        PostStatus.draft.value,
+    ):
+        post.status = PostStatus.cancelled.value
+        post.version += 1
+    audit.record(
+        session,
+        workspace_id=post.workspace_id,
+        action="post.cancelled" if cancel_post else "post.unscheduled",
+        object_type="post",
+        object_id=post.id,
+        actor_user_id=principal.user_id,
+        actor_token_id=principal.token_id,
+    )
+    return pubs
+
+
+def retry(session: Session, principal: Principal, publication_id: uuid.UUID) -> Publication:
+    """Send a failed, missed or held publication again now."""
+    principal.require(Permission.publish)
+    pub = session.scalars(
+        select(Publication).where(
+            Publication.id == publication_id, Publication.workspace_id == principal.workspace_id
+        )
+    ).first()
+    if pub is None:
+        raise NotFound("No such publication in this workspace.")
+    if pub.state not in (
+        PublicationState.failed.value,
+        PublicationState.missed.value,
+        PublicationState.held.value,
+    ):
+        raise Conflict(
+            f"Only failed, missed or held publications can be retried; this one is {pub.state}."
+        )
+    now = utcnow()
+    pub.state = PublicationState.scheduled.value
+    pub.next_attempt_at = now
+    pub.scheduled_at = now
+    pub.attempts = 0
+    post = session.get(Post, pub.post_id)
+    assert post is not None
+    session.flush()
+    sync_post_status(session, post)
+    session.info.setdefault("after_commit", []).append(signals.wake)
+    return pub
+
+
+def resume_connection(session: Session, connection: Connection, now: datetime | None = None) -> int:
+    """After a reconnect: held publications of the connection go back to the queue."""
+    now = now or utcnow()
+    count = 0
+    for pub in session.scalars(
+        select(Publication).where(
+            Publication.connection_id == connection.id,
+            Publication.state == PublicationState.held.value,
+        )
+    ):
+        pub.state = PublicationState.scheduled.value
+        pub.next_attempt_at = max(ensure_utc(pub.scheduled_at), now)
+        pub.last_error = None
+        count += 1
+    session.flush()
+    return count
