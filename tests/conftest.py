@@ -152,6 +152,8 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settin
         "auto_migrate": False,
         "base_url": "http://testserver",
         "log_level": "WARNING",
+        "embedded_worker": False,
+        "readiness_requires_scheduler": False,
     }
     values.update(overrides)
     return Settings(**values).ensure_secrets()

@@ -26,6 +26,7 @@ class World:
     approver: Actor
     viewer: Actor
     outsider: Actor
+    factory: Any = None
     ids: dict[str, str] = field(default_factory=dict)
 
 
@@ -33,6 +34,7 @@ class World:
 class Case:
     permission: str  # "read", "write", "admin", "self" (any member), "public"
     body: Body = None
+    params: dict[str, str] | None = None
     ok: int = 200
     # Objects in the path that belong to the owner's workspace (outsider must get 404).
     scoped: bool = False
@@ -86,6 +88,33 @@ CASES: dict[tuple[str, str], Case] = {
     ("DELETE", "/api/v1/personas/{persona_id}"): Case(
         "write", ok=204, scoped=True, fresh_object="persona"
     ),
+    ("POST", "/api/v1/content/{post_id}/schedule"): Case(
+        "publish", body=lambda w: {}, scoped=True, fresh_object="approved_post"
+    ),
+    ("GET", "/api/v1/content/{post_id}/schedule"): Case(
+        "read", scoped=True, fresh_object="scheduled_post"
+    ),
+    ("PATCH", "/api/v1/content/{post_id}/schedule"): Case(
+        "publish",
+        body=lambda w: {"at": "2099-01-01T06:30:00+01:00"},
+        scoped=True,
+        fresh_object="scheduled_post",
+    ),
+    ("DELETE", "/api/v1/content/{post_id}/schedule"): Case(
+        "publish", scoped=True, fresh_object="scheduled_post"
+    ),
+    ("POST", "/api/v1/content/{post_id}/cancel"): Case(
+        "publish", scoped=True, fresh_object="scheduled_post"
+    ),
+    ("POST", "/api/v1/publications/{publication_id}/retry"): Case(
+        "publish", scoped=True, fresh_object="failed_publication"
+    ),
+    ("GET", "/api/v1/calendar"): Case(
+        "read", params={"start": "2026-01-01T00:00:00Z", "end": "2026-02-01T00:00:00Z"}
+    ),
+    ("POST", "/api/v1/calendar/feed"): Case("publish"),
+    ("DELETE", "/api/v1/calendar/feed"): Case("publish", ok=204),
+    ("GET", "/api/v1/jobs"): Case("read"),
 }
 
 # Endpoints that are public by design (they authenticate by their body) or need a special flow.
@@ -130,10 +159,56 @@ def make_object(world: World, kind: str) -> str:
         member = invite_actor(owner.client, owner, "target", "viewer")
         r = owner.get("/api/v1/workspace/members")
         return next(m["id"] for m in r.json() if m["user_id"] == str(member.user_id))
+    elif kind in {"approved_post", "scheduled_post", "failed_publication"}:
+        return make_post(world, kind)
     else:  # pragma: no cover - a typo in CASES
         raise AssertionError(kind)
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
+
+
+def make_post(world: World, kind: str) -> str:
+    """An approved post with a webhook connection (scheduled or failed when asked)."""
+    from datetime import timedelta
+
+    from digipersona.kit.time import utcnow
+    from digipersona.models import Connection, Post, Publication
+
+    with world.factory.begin() as s:
+        persona_id = uuid.UUID(world.ids["persona_id"])
+        conn = Connection(
+            workspace_id=world.owner.workspace_id,
+            persona_id=persona_id,
+            platform="webhook",
+            account_id=f"https://hooks.example/{uuid.uuid4().hex}",
+            access_token_enc="x",
+        )
+        post = Post(
+            workspace_id=world.owner.workspace_id,
+            persona_id=persona_id,
+            body="Hello",
+            status="approved",
+            platforms=["webhook"],
+        )
+        s.add_all([conn, post])
+        s.flush()
+        if kind == "approved_post":
+            return str(post.id)
+        at = utcnow() + timedelta(days=1)
+        pub = Publication(
+            workspace_id=post.workspace_id,
+            post_id=post.id,
+            connection_id=conn.id,
+            platform="webhook",
+            scheduled_at=at,
+            next_attempt_at=at,
+            idempotency_key=uuid.uuid4().hex,
+            state="failed" if kind == "failed_publication" else "scheduled",
+        )
+        s.add(pub)
+        post.status = "failed" if kind == "failed_publication" else "scheduled"
+        s.flush()
+        return str(pub.id if kind == "failed_publication" else post.id)
 
 
 def expected_status(case: Case, actor: str) -> set[int]:
@@ -154,7 +229,7 @@ def expected_status(case: Case, actor: str) -> set[int]:
 
 
 @pytest.fixture
-def world(client: Any) -> World:
+def world(client: Any, session_factory: Any) -> World:
     owner = register_actor(client, "owner", "Acme")
     world = World(
         owner=owner,
@@ -162,6 +237,7 @@ def world(client: Any) -> World:
         approver=invite_actor(client, owner, "approver", "approver"),
         viewer=invite_actor(client, owner, "viewer", "viewer"),
         outsider=register_actor(client, "outsider", "Rival"),
+        factory=session_factory,
     )
     world.ids["persona_id"] = make_object(world, "persona")
     return world
@@ -176,9 +252,15 @@ def test_access(world: World, client: Any, endpoint: tuple[str, str], actor: str
     case = CASES[endpoint]
     ids = dict(world.ids)
     if case.fresh_object:
-        ids[f"{case.fresh_object}_id"] = make_object(world, case.fresh_object)
+        made = make_object(world, case.fresh_object)
+        key = {"approved_post": "post_id", "scheduled_post": "post_id"}.get(
+            case.fresh_object, f"{case.fresh_object}_id"
+        )
+        ids[key] = made
+        if case.fresh_object == "failed_publication":
+            ids["publication_id"] = made
     path = template.format(**ids)
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"params": case.params} if case.params else {}
     if case.body is not None:
         kwargs["json"] = case.body(world)
     if actor == "anonymous":

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -22,6 +23,7 @@ from digipersona.kit.logging import configure_logging, request_id_var
 from digipersona.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
 from digipersona.kit.ratelimit import build_limiter
 from digipersona.web import problems
+from digipersona.worker import runtime
 
 logger = logging.getLogger("digipersona.http")
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -38,7 +40,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.is_sqlite and settings.auto_migrate:
             db.upgrade(settings.effective_database_url)
+        dispatcher = None
+        if settings.embedded_worker and not settings.broker_url:
+            dispatcher = _start_embedded_worker(app)
         yield
+        if dispatcher is not None:
+            dispatcher.stop()
+            runtime.set_runtime(None)
         engine.dispose()
 
     app = FastAPI(
@@ -64,17 +72,42 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+def _start_embedded_worker(app: FastAPI) -> Any:
+    """Embedded mode: the publishing dispatcher runs in this process, on this database."""
+    from digipersona.worker.embedded import Dispatcher
+
+    settings: Settings = app.state.settings
+    rt = runtime.build_runtime(settings, factory=app.state.sessionmaker)
+    runtime.set_runtime(rt)
+    dispatcher = Dispatcher(
+        rt.engine,
+        threads=settings.worker_threads,
+        batch=settings.dispatch_batch,
+        poll_seconds=settings.dispatch_poll_seconds,
+    )
+    dispatcher.start()
+    app.state.dispatcher = dispatcher
+    return dispatcher
+
+
 def _include_routers(app: FastAPI) -> None:
     from digipersona.auth import endpoints as auth_api
     from digipersona.auth import views as auth_views
     from digipersona.personas import endpoints as personas_api
     from digipersona.personas import views as personas_views
+    from digipersona.publishing import endpoints as publishing_api
     from digipersona.web import pages
     from digipersona.workspaces import endpoints as workspaces_api
 
     app.include_router(_ops_router())
-    for router in (auth_api.router, workspaces_api.router, personas_api.router):
+    for router in (
+        auth_api.router,
+        workspaces_api.router,
+        personas_api.router,
+        publishing_api.router,
+    ):
         app.include_router(router)
+    app.include_router(publishing_api.feed_router, include_in_schema=False)
     for router in (auth_views.router, personas_views.router, pages.router):
         app.include_router(router, include_in_schema=False)
 
@@ -104,6 +137,15 @@ def _ops_router() -> APIRouter:
                 checks["migrations"] = (
                     f"at {current}, expected {head}: run `digipersona db upgrade`"
                 )
+            settings: Settings = request.app.state.settings
+            if settings.readiness_requires_scheduler:
+                from digipersona.kit.time import utcnow
+                from digipersona.publishing.calendar import scheduler_alive
+
+                with request.app.state.sessionmaker() as session:
+                    alive = scheduler_alive(session, utcnow(), settings.scheduler_stale_seconds)
+                checks["scheduler"] = "ok" if alive else "no scheduler heartbeat recently"
+                ok = ok and alive
         except Exception as exc:  # any driver error means "not ready"
             ok = False
             checks["database"] = f"unreachable: {type(exc).__name__}"

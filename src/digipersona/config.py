@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     platform_timeout_seconds: float = 30.0
 
     # Publishing engine
+    embedded_worker: bool = True
+    readiness_requires_scheduler: bool = True
     worker_threads: int = Field(default=8, ge=1, le=256)
     dispatch_batch: int = Field(default=100, ge=1, le=1000)
     dispatch_poll_seconds: float = Field(default=0.25, gt=0, le=10)

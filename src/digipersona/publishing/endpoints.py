@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from fastapi import APIRouter, Query, Response, status
+
+from digipersona.auth.dependencies import Publisher, Reader, SettingsDep
+from digipersona.db import SessionDep
+from digipersona.exceptions import ValidationFailed
+from digipersona.kit.time import isoformat_z, utcnow
+from digipersona.models import Post, Publication
+from digipersona.publishing import calendar, schemas, service
+
+router = APIRouter(prefix="/api/v1", tags=["publishing"])
+feed_router = APIRouter(tags=["publishing"])
+
+
+def publication_out(p: Publication) -> schemas.PublicationOut:
+    return schemas.PublicationOut(
+        id=p.id,
+        post_id=p.post_id,
+        connection_id=p.connection_id,
+        platform=p.platform,
+        scheduled_at=isoformat_z(p.scheduled_at),
+        slot_at=isoformat_z(p.slot_at) if p.slot_at else None,
+        state=p.state,
+        attempts=p.attempts,
+        next_attempt_at=isoformat_z(p.next_attempt_at),
+        external_id=p.external_id,
+        external_url=p.external_url,
+        last_error=p.last_error,
+        error_class=p.error_class,
+        errors=list(p.errors),
+        published_at=isoformat_z(p.published_at) if p.published_at else None,
+    )
+
+
+def _schedule_out(session: SessionDep, post_id: uuid.UUID) -> schemas.ScheduleOut:
+    post = session.get(Post, post_id)
+    assert post is not None
+    return schemas.ScheduleOut(
+        post_id=post.id,
+        status=post.status,
+        publications=[publication_out(p) for p in service.publications_of(session, post)],
+    )
+
+
+@router.post("/content/{post_id}/schedule", response_model=schemas.ScheduleOut)
+def schedule(
+    post_id: uuid.UUID,
+    principal: Publisher,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: schemas.ScheduleIn | None = None,
+) -> schemas.ScheduleOut:
+    """Schedule an approved post: at a time, or into each connection's next free slot."""
+    body = body or schemas.ScheduleIn()
+    service.schedule(
+        session,
+        principal,
+        settings,
+        post_id,
+        at=body.at,
+        connection_ids=body.connection_ids,
+        priority=body.priority,
+    )
+    return _schedule_out(session, post_id)
+
+
+@router.get("/content/{post_id}/schedule", response_model=schemas.ScheduleOut)
+def get_schedule(post_id: uuid.UUID, principal: Reader, session: SessionDep) -> schemas.ScheduleOut:
+    """The post's publications with their state, attempts and errors."""
+    service._post(session, principal, post_id)
+    return _schedule_out(session, post_id)
+
+
+@router.patch("/content/{post_id}/schedule", response_model=schemas.ScheduleOut)
+def reschedule(
+    post_id: uuid.UUID,
+    body: schemas.RescheduleIn,
+    principal: Publisher,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> schemas.ScheduleOut:
+    """Move the post's pending publications to another time."""
+    service.reschedule(session, principal, settings, post_id, at=body.at)
+    return _schedule_out(session, post_id)
+
+
+@router.delete("/content/{post_id}/schedule", response_model=schemas.ScheduleOut)
+def unschedule(
+    post_id: uuid.UUID, principal: Publisher, session: SessionDep
+) -> schemas.ScheduleOut:
+    """Take the post out of the queue; it stays approved."""
+    service.unschedule(session, principal, post_id)
+    return _schedule_out(session, post_id)
+
+
+@router.post("/content/{post_id}/cancel", response_model=schemas.ScheduleOut)
+def cancel(post_id: uuid.UUID, principal: Publisher, session: SessionDep) -> schemas.ScheduleOut:
+    """Cancel the post and its pending publications."""
+    service.unschedule(session, principal, post_id, cancel_post=True)
+    return _schedule_out(session, post_id)
+
+
+@router.post("/publications/{publication_id}/retry", response_model=schemas.PublicationOut)
+def retry(
+    publication_id: uuid.UUID, principal: Publisher, session: SessionDep
+) -> schemas.PublicationOut:
+    """Send a failed, missed or held publication again now."""
+    return publication_out(service.retry(session, principal, publication_id))
+
+
+@router.get("/calendar", response_model=schemas.CalendarOut)
+def get_calendar(
+    principal: Reader,
+    session: SessionDep,
+    start: datetime = Query(..., description="ISO-8601 with offset"),
+    end: datetime = Query(..., description="ISO-8601 with offset"),
+    persona_id: uuid.UUID | None = None,
+) -> schemas.CalendarOut:
+    """Publications scheduled in [start, end), with their state."""
+    for name, value in (("start", start), ("end", end)):
+        if value.tzinfo is None:
+            raise ValidationFailed(f"'{name}' needs a UTC offset, e.g. 2026-11-01T00:00:00Z.")
+    rows = calendar.entries(session, principal.workspace_id, start, end, persona_id)
+    items = [
+        schemas.CalendarEntry(
+            **publication_out(pub).model_dump(),
+            persona_id=persona.id,
+            persona_name=persona.name,
+            title=calendar.title_of(post),
+            post_status=post.status,
+        )
+        for pub, post, persona in rows
+    ]
+    return schemas.CalendarOut(start=isoformat_z(start), end=isoformat_z(end), items=items)
+
+
+@router.post("/calendar/feed", response_model=schemas.FeedOut)
+def rotate_feed(
+    principal: Publisher, session: SessionDep, settings: SettingsDep
+) -> schemas.FeedOut:
+    """Create (or replace) the workspace's secret iCalendar feed URL."""
+    return schemas.FeedOut(url=calendar.rotate_feed(session, principal, settings.base_url))
+
+
+@router.delete("/calendar/feed", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_feed(principal: Publisher, session: SessionDep) -> None:
+    """Turn the iCalendar feed off."""
+    calendar.revoke_feed(session, principal)
+
+
+@router.get("/jobs", response_model=schemas.JobsOut)
+def jobs(principal: Reader, session: SessionDep, settings: SettingsDep) -> schemas.JobsOut:
+    """Queue depth by state, oldest due, failures by class, worker and scheduler heartbeats."""
+    return schemas.JobsOut(
+        **calendar.jobs_summary(
+            session, principal.workspace_id, utcnow(), settings.scheduler_stale_seconds
+        )
+    )
+
+
+@feed_router.get("/ical/{token}.ics", include_in_schema=False)
+def ical_feed(token: str, session: SessionDep) -> Response:
+    """The workspace calendar for calendar apps (the secret is the URL)."""
+    return Response(calendar.feed(session, token, utcnow()), media_type="text/calendar")
