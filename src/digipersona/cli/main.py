@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from digipersona.cli import db_cmd, keys, personas, server, users
+from digipersona.cli import db_cmd, engine, keys, personas, server, users
 
 app = typer.Typer(
     name="digipersona",
@@ -14,6 +14,10 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("serve")(server.serve)
+app.command("worker")(engine.worker)
+app.command("scheduler")(engine.scheduler)
+app.command("queue")(engine.queue)
+app.command("publish-now")(engine.publish_now)
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(personas.app, name="personas")

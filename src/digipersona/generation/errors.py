@@ -148,8 +148,8 @@ def unreachable(provider: str, base_url: str, retries: int) -> AIProviderError:
 def malformed(provider: str, what: str) -> AIProviderError:
     """The error for a reply that does not have the documented shape."""
     return AIProviderError(
-        f"The AI provider ({provider}) sent a malformed reply ({what}). If it is an "
-        f"OpenAI-compatible server, check that {URL_SETTING} points at its Chat Completions API.",
+        f"The AI provider ({provider}) sent a malformed reply ({what}). Check that "
+        f"{URL_SETTING} points at the provider's API, then try again.",
         reason="malformed",
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-import digipersona.models  # noqa: F401  (registers every table)
+import digipersona.models
 from digipersona.models.base import Base
 
 config = context.config

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from digipersona.audit import service as audit
 from digipersona.auth.principal import Principal
 from digipersona.exceptions import Conflict, NotFound
+from digipersona.generation.base import PersonaProfile
 from digipersona.models import Persona
 from digipersona.personas.repository import PersonaRepository
 from digipersona.personas.schemas import PersonaCreate, PersonaUpdate
@@ -118,4 +119,19 @@ def delete(session: Session, principal: Principal, persona_id: uuid.UUID) -> Non
         actor_user_id=principal.user_id,
         actor_token_id=principal.token_id,
         data={"name": persona.name},
+    )
+
+
+def profile_of(persona: Persona) -> PersonaProfile:
+    """The persona as the generation layer sees it (voice, audience, examples, language)."""
+    return PersonaProfile(
+        name=persona.name,
+        bio=persona.bio,
+        voice=persona.voice,
+        topics=tuple(persona.topics),
+        audience=persona.audience,
+        language=persona.language,
+        hashtags=tuple(persona.hashtags),
+        banned_phrases=tuple(persona.banned_phrases),
+        example_posts=tuple(persona.example_posts),
     )

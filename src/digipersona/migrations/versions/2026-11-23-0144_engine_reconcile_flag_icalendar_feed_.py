@@ -12,7 +12,6 @@ from alembic import op
 
 import digipersona.models.base
 
-
 revision: str = "de5750b9d484"
 down_revision: str | None = "0bfd254b6a80"
 branch_labels: str | Sequence[str] | None = None

@@ -1,0 +1,142 @@
+"""Publishing engine commands: workers, the scheduler, the queue, publishing now."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import select
+
+from digipersona.cli.context import console, friendly_errors, load_settings, session_scope
+from digipersona.exceptions import Conflict, NotFound
+from digipersona.kit.time import utcnow
+from digipersona.models import Persona, Post, Publication, PublicationState
+from digipersona.scheduling.describe import describe_slot_instant
+
+
+@friendly_errors
+def worker(
+    concurrency: int = typer.Option(2, help="Celery worker processes (prefork)."),
+    loglevel: str = typer.Option("INFO", help="Celery log level."),
+) -> None:
+    """Run a Celery worker (scale-out mode; needs DIGIPERSONA_BROKER_URL)."""
+    from digipersona.worker.celery_app import make_celery
+
+    app = make_celery(load_settings())
+    app.worker_main(
+        ["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}", "--pool=prefork"]
+    )
+
+
+@friendly_errors
+def scheduler() -> None:
+    """Claim due publications and hand them to Celery workers (safe to run several)."""
+    from digipersona.worker.celery_app import Scheduler, make_celery
+
+    settings = load_settings()
+    Scheduler(settings, make_celery(settings)).run_forever()
+
+
+@friendly_errors
+def queue(limit: int = typer.Option(20, help="How many upcoming publications to show.")) -> None:
+    """What is due next, per persona, in each persona's own time."""
+    with session_scope() as session:
+        rows = session.execute(
+            select(Publication, Post, Persona)
+            .join(Post, Post.id == Publication.post_id)
+            .join(Persona, Persona.id == Post.persona_id)
+            .where(
+                Publication.state.in_(
+                    [PublicationState.scheduled.value, PublicationState.unknown.value, "held"]
+                )
+            )
+            .order_by(Publication.next_attempt_at)
+            .limit(limit)
+        ).all()
+        if not rows:
+            console.print("Nothing is scheduled.")
+            return
+        table = Table("When (persona time)", "Persona", "Platform", "State", "Post", "Publication")
+        for pub, post, persona in rows:
+            table.add_row(
+                describe_slot_instant(pub.next_attempt_at, persona.timezone),
+                persona.name,
+                pub.platform,
+                pub.state,
+                post.body.splitlines()[0][:40] if post.body else "",
+                str(pub.id),
+            )
+        console.print(table)
+
+
+@friendly_errors
+def publish_now(
+    post_id: str = typer.Argument(..., help="Post id (its pending publications go out now)."),
+    wait: bool = typer.Option(True, help="Publish in this process and wait for the result."),
+) -> None:
+    """Send a scheduled post's pending publications immediately."""
+    from digipersona.worker.embedded import Dispatcher
+    from digipersona.worker.runtime import build_runtime
+
+    try:
+        pid = uuid.UUID(post_id)
+    except ValueError:
+        raise NotFound(f"{post_id!r} is not a post id.") from None
+    settings = load_settings()
+    now = utcnow()
+    with session_scope(settings) as session:
+        pubs = list(
+            session.scalars(
+                select(Publication).where(
+                    Publication.post_id == pid,
+                    Publication.state.in_([PublicationState.scheduled.value, "held"]),
+                )
+            )
+        )
+        if not pubs:
+            raise Conflict("This post has no pending publications: schedule it first.")
+        for pub in pubs:
+            pub.next_attempt_at = now
+            pub.scheduled_at = now
+            if pub.state == "held":
+                pub.state = PublicationState.scheduled.value
+        ids = [p.id for p in pubs]
+    if not wait:
+        console.print(f"{len(ids)} publication(s) will go out at the next dispatcher tick.")
+        return
+    runtime = build_runtime(settings)
+    dispatcher = Dispatcher(runtime.engine, threads=4, batch=50, poll_seconds=0.1)
+    done = threading.Event()
+    with Progress(
+        TextColumn("Publishing"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("publish", total=len(ids))
+        deadline = time.monotonic() + 120
+        while not done.is_set() and time.monotonic() < deadline:
+            dispatcher.tick()
+            with runtime.factory() as s:
+                states = {
+                    p.id: p.state
+                    for p in s.scalars(select(Publication).where(Publication.id.in_(ids)))
+                }
+            finished = sum(
+                1 for st in states.values() if st in {"published", "failed", "missed", "held"}
+            )
+            progress.update(task, completed=finished)
+            if finished == len(ids) and dispatcher.inflight == 0:
+                done.set()
+            time.sleep(0.05)
+    dispatcher.stop()
+    with runtime.factory() as s:
+        for pub in s.scalars(select(Publication).where(Publication.id.in_(ids))):
+            detail = pub.external_url or pub.last_error or ""
+            console.print(f"{pub.platform}: {pub.state} {detail}")
+    runtime.close()

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from digipersona.kit.repository import Repository
+from digipersona.models import Connection, OAuthState
+
+
+class ConnectionRepository(Repository[Connection]):
+    model = Connection
+
+    def search(
+        self, workspace_id: uuid.UUID, *, persona_id: uuid.UUID | None, platform: str | None
+    ) -> list[Connection]:
+        stmt = select(Connection).where(Connection.workspace_id == workspace_id)
+        if persona_id:
+            stmt = stmt.where(Connection.persona_id == persona_id)
+        if platform:
+            stmt = stmt.where(Connection.platform == platform)
+        return list(self.session.scalars(stmt.order_by(Connection.platform, Connection.created_at)))
+
+    def find_account(
+        self, persona_id: uuid.UUID, platform: str, account_id: str
+    ) -> Connection | None:
+        return self.session.scalars(
+            select(Connection).where(
+                Connection.persona_id == persona_id,
+                Connection.platform == platform,
+                Connection.account_id == account_id,
+            )
+        ).first()
+
+    def all_with_tokens(self) -> list[Connection]:
+        return list(self.session.scalars(select(Connection).order_by(Connection.id)))
+
+
+class OAuthStateRepository(Repository[OAuthState]):
+    model = OAuthState
+
+    def get_by_hash(self, state_hash: str) -> OAuthState | None:
+        return self.session.scalars(
+            select(OAuthState).where(OAuthState.state_hash == state_hash)
+        ).first()

@@ -1,0 +1,1 @@
+"""Generation providers: ``template`` (offline), ``openai`` (Chat Completions), ``anthropic``."""

@@ -1,0 +1,254 @@
+"""The shared half of the model-backed providers: prompts in, cleaned text out.
+
+Subclasses only implement ``_complete`` (one system + user message, one text back, every failure
+already mapped to ``errors.py``). Drafts are made with one call each, so that every draft gets its
+own structure and so servers that ignore ``n`` (several OpenAI-compatible ones do) cannot return
+fewer drafts than asked.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import re
+from typing import ClassVar, Final
+
+from digipersona.generation import prompts, textkit
+from digipersona.generation.base import (
+    SHORT_FORM_LIMIT,
+    Draft,
+    DraftRequest,
+    GenerationProvider,
+    LLMConfig,
+    PersonaProfile,
+    check_suggestion,
+)
+from digipersona.generation.errors import MODEL_SETTING, AIConfigError, empty
+from digipersona.generation.planning import plan_drafts
+
+LANGUAGE_NAMES: Final = {
+    "en": "English",
+    "de": "German",
+    "fr": "French",
+    "es": "Spanish",
+    "it": "Italian",
+    "nl": "Dutch",
+    "pt": "Portuguese",
+    "pl": "Polish",
+    "sv": "Swedish",
+    "da": "Danish",
+    "no": "Norwegian",
+    "nb": "Norwegian",
+    "fi": "Finnish",
+    "cs": "Czech",
+    "tr": "Turkish",
+    "ja": "Japanese",
+    "zh": "Chinese",
+    "ko": "Korean",
+    "uk": "Ukrainian",
+    "ru": "Russian",
+}
+
+STRUCTURE_RULES: Final = {
+    "hook": ("Hook", "Open with a one-line hook that makes the reader stop, then make the point."),
+    "story": ("Story", "Tell it as a short first-person story: situation, turn, takeaway."),
+    "lesson": ("Lesson", "Lead with the lesson learned, then why it matters to the audience."),
+    "list": ("List", "A one-line intro, then 3 to 5 short items, one per line."),
+    "question": (
+        "Question",
+        "Give brief context, then end with one genuine question to the audience.",
+    ),
+    "cta": ("Call to action", "Make the point, then end with one clear call to action."),
+    "contrarian": (
+        "Contrarian take",
+        "Challenge a common belief about the topic, explain why, stay respectful.",
+    ),
+    "how_to": ("How-to", "A one-line promise, then numbered, practical steps."),
+}
+
+SUGGEST_INSTRUCTIONS: Final = {
+    "shorten": "Shorten this post to about 70% of its length: cut filler and hedges, keep the "
+    "point, the voice and the language.",
+    "punchier": "Make this post punchier: short sentences, strong verbs, no hedging. Keep the "
+    "meaning, the voice and the language.",
+    "hook": "Add a strong opening hook line drawn from the post's own content, then keep the "
+    "post. Use the post's language.",
+    "tone": "Rewrite this post in this tone: {tone}. Keep the content and the language.",
+    "translate": "Translate this post into {language}. Keep the voice, line breaks, links, "
+    "hashtags and emoji.",
+}
+
+_DRAFT_TOKENS = 1024
+_REPLY_TOKENS = 300
+_CLASSIFY_TOKENS = 200
+
+
+def language_name(code: str) -> str:
+    """English name of a language code, or the code itself."""
+    return LANGUAGE_NAMES.get(code.replace("_", "-").split("-")[0].lower(), code)
+
+
+def _or_none(value: str) -> str:
+    return value.strip() or "(none given)"
+
+
+def persona_values(persona: PersonaProfile) -> dict[str, str]:
+    """The persona's placeholders for every prompt template."""
+    examples = "\n---\n".join(persona.example_posts) or "(none given)"
+    return {
+        "name": persona.name,
+        "bio": _or_none(persona.bio),
+        "voice": _or_none(persona.voice),
+        "audience": _or_none(persona.audience),
+        "topics": _or_none(", ".join(persona.topics)),
+        "language": persona.language,
+        "language_name": language_name(persona.language),
+        "banned": _or_none("; ".join(f'"{p}"' for p in persona.banned_phrases)),
+        "hashtags": _or_none(" ".join(persona.hashtags)),
+        "examples": examples,
+    }
+
+
+def require_model(config: LLMConfig, example: str) -> str:
+    """The configured model name, or a 400 naming the setting."""
+    if not (config.model or "").strip():
+        raise AIConfigError(
+            f"No AI model is configured for the {config.provider} provider: set {MODEL_SETTING} "
+            f"(for example {example!r})."
+        )
+    return str(config.model).strip()
+
+
+class ChatProvider(GenerationProvider):
+    """Drafts, suggestions, replies and lead scores from a chat model."""
+
+    name: ClassVar[str]
+
+    @abc.abstractmethod
+    def _complete(self, system: str, user: str, *, max_tokens: int, seed: int | None) -> str:
+        """Send one system + user message and return the model's text (never empty)."""
+
+    def _text(self, system: str, user: str, *, max_tokens: int, seed: int | None = None) -> str:
+        text = textkit.clean_model_text(
+            self._complete(system, user, max_tokens=max_tokens, seed=seed)
+        )
+        if not text:
+            raise empty(self.name)
+        return text
+
+    def draft(self, req: DraftRequest) -> list[Draft]:
+        """One model call per draft, each with its planned structure and topic."""
+        base = persona_values(req.persona)
+        platforms = ", ".join(req.platforms)
+        if req.short_form:
+            length = (
+                f"At most {SHORT_FORM_LIMIT - 20} characters in total, hashtags and link included."
+            )
+        else:
+            length = "Between 400 and 1300 characters; short paragraphs separated by blank lines."
+        source = ""
+        if req.source_title or req.link:
+            title = f"“{req.source_title}”" if req.source_title else "this article"
+            link = f" ({req.link})" if req.link else ""
+            source = f"Comment on {title}{link}."
+            if req.link:
+                source += f" End the post with the link {req.link}."
+        drafts = []
+        for plan in plan_drafts(req):
+            label, rule = STRUCTURE_RULES[plan.structure]
+            prompt = prompts.render(
+                "draft",
+                **base,
+                platforms=platforms,
+                structure_label=label,
+                structure_rule=rule,
+                topic=plan.topic or "(follow the brief)",
+                brief=req.brief or "(no brief: write about the topic)",
+                source=source,
+                length_rule=length,
+            )
+            seed = plan.seed if req.seed is not None else None
+            text = self._text(prompt.system, prompt.user, max_tokens=_DRAFT_TOKENS, seed=seed)
+            text = textkit.scrub_banned(text, req.persona.banned_phrases)
+            if req.short_form:
+                text = textkit.fit(text, SHORT_FORM_LIMIT)
+            if not text:
+                raise empty(self.name)
+            drafts.append(
+                Draft(
+                    body=text,
+                    structure=plan.structure,
+                    topic=plan.topic,
+                    provider=self.name,
+                    model=self.model,
+                    prompt_version=prompt.version,
+                )
+            )
+        return drafts
+
+    def suggest(
+        self,
+        persona: PersonaProfile,
+        text: str,
+        kind: str,
+        *,
+        target_language: str | None = None,
+        tone: str | None = None,
+    ) -> str:
+        """Ask the model to apply one edit to ``text``."""
+        check_suggestion(text, kind, target_language)
+        instruction = SUGGEST_INSTRUCTIONS[kind].format(
+            tone=(tone or persona.voice or "the persona's usual tone").strip(),
+            language=language_name(target_language or ""),
+        )
+        prompt = prompts.render(
+            "suggest", **persona_values(persona), instruction=instruction, text=text.strip()
+        )
+        result = self._text(prompt.system, prompt.user, max_tokens=_DRAFT_TOKENS)
+        result = textkit.scrub_banned(result, persona.banned_phrases)
+        if not result:
+            raise empty(self.name)
+        return result
+
+    def reply(
+        self, persona: PersonaProfile, interaction_text: str, author_name: str | None = None
+    ) -> str:
+        """Ask the model for a short reply in the persona's voice."""
+        prompt = prompts.render(
+            "reply",
+            **persona_values(persona),
+            author_line=(author_name or "Someone").strip(),
+            interaction=interaction_text.strip(),
+        )
+        result = self._text(prompt.system, prompt.user, max_tokens=_REPLY_TOKENS)
+        result = textkit.scrub_banned(result, persona.banned_phrases)
+        if not result:
+            raise empty(self.name)
+        return textkit.fit(result, SHORT_FORM_LIMIT)
+
+    def classify_lead(self, text: str) -> tuple[int, list[str]] | None:
+        """Score a comment as a sales lead; None when the model's answer cannot be read."""
+        prompt = prompts.render("classify", text=text.strip())
+        raw = self._text(prompt.system, prompt.user, max_tokens=_CLASSIFY_TOKENS)
+        return parse_lead_score(raw)
+
+
+def parse_lead_score(raw: str) -> tuple[int, list[str]] | None:
+    """Read ``{"score": int, "reasons": [...]}`` out of a model answer, tolerating wrapping text."""
+    match = re.search(r"\{.*\}", raw, re.DOTALL)
+    if not match:
+        return None
+    try:
+        data = json.loads(match.group(0))
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    score = data.get("score")
+    if isinstance(score, bool) or not isinstance(score, int | float):
+        return None
+    reasons = data.get("reasons") or []
+    if not isinstance(reasons, list):
+        reasons = [reasons]
+    clean = [textkit.tidy(str(r))[:200] for r in reasons if str(r).strip()][:3]
+    return max(0, min(100, round(score))), clean

@@ -1,0 +1,134 @@
+"""Any OpenAI-compatible Chat Completions endpoint (OpenAI, Ollama, vLLM, LM Studio).
+
+Uses the official ``openai`` SDK with its own retries (429, 408, 409, 5xx and connection errors,
+honouring ``retry-after-ms``/``retry-after``), ``stream=False``. No ``max_tokens`` is sent:
+OpenAI's reasoning models reject it and the prompt already bounds the length. Refusals are
+``message.refusal`` or ``finish_reason == "content_filter"``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import openai
+from openai.types.chat import ChatCompletion
+
+from digipersona.exceptions import DigipersonaError
+from digipersona.generation import errors
+from digipersona.generation.base import LLMConfig
+from digipersona.generation.providers.chat import ChatProvider, require_model
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+# Local servers (Ollama, vLLM, LM Studio) ignore the key, but the SDK insists on one.
+_LOCAL_PLACEHOLDER_KEY = "no-key-needed"
+
+
+class OpenAIProvider(ChatProvider):
+    """Drafts through the Chat Completions API."""
+
+    name: ClassVar[str] = "openai"
+
+    def __init__(
+        self, config: LLMConfig, *, http_client: openai.DefaultHttpxClient | None = None
+    ) -> None:
+        super().__init__(model=require_model(config, "gpt-4o-mini"))
+        self.config = config
+        self.base_url = (config.base_url or DEFAULT_BASE_URL).rstrip("/")
+        key = config.api_key
+        if not key:
+            if config.base_url is None:
+                raise errors.AIConfigError(
+                    f"The openai provider needs an API key: set {errors.KEY_SETTING} (or set "
+                    f"{errors.URL_SETTING} to a local server such as Ollama)."
+                )
+            key = _LOCAL_PLACEHOLDER_KEY
+        self._client = openai.OpenAI(
+            api_key=key,
+            base_url=self.base_url,
+            timeout=config.timeout_seconds,
+            max_retries=config.max_retries,
+            http_client=http_client,
+        )
+
+    def close(self) -> None:
+        """Close the SDK's connection pool."""
+        self._client.close()
+
+    def _complete(self, system: str, user: str, *, max_tokens: int, seed: int | None) -> str:
+        extra: dict[str, Any] = {}
+        if seed is not None:
+            extra["seed"] = seed
+        try:
+            completion = self._client.chat.completions.create(
+                model=self.model,
+                messages=[
+                    {"role": "system", "content": system},
+                    {"role": "user", "content": user},
+                ],
+                stream=False,
+                **extra,
+            )
+        except openai.APIStatusError as exc:
+            raise self._status_error(exc) from exc
+        except openai.APITimeoutError as exc:
+            raise errors.timeout(
+                self.name, self.config.timeout_seconds, self.config.max_retries
+            ) from exc
+        except openai.APIConnectionError as exc:
+            raise errors.unreachable(self.name, self.base_url, self.config.max_retries) from exc
+        except openai.OpenAIError as exc:
+            raise errors.malformed(self.name, errors.short(exc)) from exc
+        except (ValueError, TypeError) as exc:
+            # The SDK parses the body after its retries; a non-JSON 200 surfaces as ValueError.
+            raise errors.malformed(self.name, "the body is not valid JSON") from exc
+        return self._read(completion)
+
+    def _read(self, completion: object) -> str:
+        if not isinstance(completion, ChatCompletion):
+            raise errors.malformed(self.name, "not a chat completion")
+        try:
+            choices = completion.choices
+            if not choices:
+                raise errors.malformed(self.name, "no choices")
+            choice = choices[0]
+            message = choice.message
+            refusal = getattr(message, "refusal", None)
+            finish = getattr(choice, "finish_reason", None)
+            content = message.content
+        except (AttributeError, TypeError, IndexError, KeyError) as exc:
+            raise errors.malformed(self.name, "missing fields") from exc
+        if refusal:
+            raise errors.refused(self.name, str(refusal))
+        if finish == "content_filter":
+            raise errors.refused(self.name, "the provider's content filter stopped the answer")
+        if not isinstance(content, str) or not content.strip():
+            raise errors.empty(self.name)
+        return content
+
+    def _status_error(self, exc: openai.APIStatusError) -> DigipersonaError:
+        body = exc.body if isinstance(exc.body, dict) else {}
+        # The SDK hands over the "error" object itself for OpenAI-shaped bodies.
+        detail = body.get("error", body) if isinstance(body.get("error"), dict) else body
+        code = detail.get("code") if isinstance(detail.get("code"), str) else None
+        message = detail.get("message") if isinstance(detail.get("message"), str) else None
+        return errors.status_error(
+            provider=self.name,
+            model=self.model,
+            base_url=self.base_url,
+            status=exc.status_code,
+            code=code,
+            message=message,
+            retry_after=_retry_after(exc.response.headers),
+            retries=self.config.max_retries,
+        )
+
+
+def _retry_after(headers: Any) -> float | None:
+    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value:
+            try:
+                return float(value) / divisor
+            except ValueError:
+                continue
+    return None
