@@ -19,6 +19,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from digipersona import __version__, db
 from digipersona.config import Settings, get_settings
 from digipersona.kit.crypto import TokenCipher
+from digipersona.kit.http import make_http_client
 from digipersona.kit.logging import configure_logging, request_id_var
 from digipersona.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
 from digipersona.kit.ratelimit import build_limiter
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if dispatcher is not None:
             dispatcher.stop()
             runtime.set_runtime(None)
+        app.state.http.close()
         engine.dispose()
 
     app = FastAPI(
@@ -64,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = db.make_sessionmaker(engine)
     app.state.limiter = build_limiter(settings.effective_redis_url)
     app.state.cipher = TokenCipher(settings.encryption_key_list())
+    app.state.http = make_http_client(settings.platform_timeout_seconds)
 
     problems.install(app)
     _install_middleware(app, settings)
@@ -77,7 +80,7 @@ def _start_embedded_worker(app: FastAPI) -> Any:
     from digipersona.worker.embedded import Dispatcher
 
     settings: Settings = app.state.settings
-    rt = runtime.build_runtime(settings, factory=app.state.sessionmaker)
+    rt = runtime.build_runtime(settings, factory=app.state.sessionmaker, http=app.state.http)
     runtime.set_runtime(rt)
     dispatcher = Dispatcher(
         rt.engine,
@@ -93,6 +96,8 @@ def _start_embedded_worker(app: FastAPI) -> Any:
 def _include_routers(app: FastAPI) -> None:
     from digipersona.auth import endpoints as auth_api
     from digipersona.auth import views as auth_views
+    from digipersona.connections import endpoints as connections_api
+    from digipersona.connections import views as connections_views
     from digipersona.personas import endpoints as personas_api
     from digipersona.personas import views as personas_views
     from digipersona.publishing import endpoints as publishing_api
@@ -105,10 +110,16 @@ def _include_routers(app: FastAPI) -> None:
         workspaces_api.router,
         personas_api.router,
         publishing_api.router,
+        connections_api.router,
     ):
         app.include_router(router)
     app.include_router(publishing_api.feed_router, include_in_schema=False)
-    for router in (auth_views.router, personas_views.router, pages.router):
+    for router in (
+        auth_views.router,
+        personas_views.router,
+        connections_views.router,
+        pages.router,
+    ):
         app.include_router(router, include_in_schema=False)
 
 

@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     x_api_url: str = "https://api.x.com"
     bluesky_service_url: str = "https://bsky.social"
     platform_timeout_seconds: float = 30.0
+    # Extra provider classes ("package.module:Class", comma-separated) for networks not built in.
+    provider_plugins: str = ""
 
     # Publishing engine
     embedded_worker: bool = True

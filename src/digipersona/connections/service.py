@@ -44,7 +44,11 @@ EXPIRY_WARNINGS = (14, 7, 1)
 def _provider(platform: str, settings: Settings, http: httpx.Client) -> Provider:
     if platform not in platform_ids():
         raise NotFound(f"Unknown platform {platform!r}: use one of {', '.join(platform_ids())}.")
-    cls = get_provider_class(platform)
+    try:
+        cls = get_provider_class(platform)
+    except ImportError as exc:
+        logger.error("provider %s cannot be loaded: %s", platform, exc)
+        raise BadRequest(f"Support for {platform} is not installed on this server.") from exc
     if not cls.is_configured(provider_config(platform, settings)):
         raise BadRequest(
             f"{cls.display_name} is not configured on this server. {CONFIG_HINTS[platform]}"
@@ -56,7 +60,11 @@ def platform_statuses(settings: Settings) -> list[dict[str, Any]]:
     """Each platform: configured or not, with how to configure it, and its capabilities."""
     out = []
     for platform in platform_ids():
-        cls = get_provider_class(platform)
+        try:
+            cls = get_provider_class(platform)
+        except ImportError as exc:  # one broken provider must not hide the others
+            logger.error("provider %s cannot be loaded: %s", platform, exc)
+            continue
         out.append(
             {
                 "platform": platform,
@@ -123,19 +131,8 @@ def start_oauth(
     return url, expires
 
 
-def finish_oauth(
-    session: Session,
-    settings: Settings,
-    cipher: TokenCipher,
-    http: httpx.Client,
-    *,
-    platform: str,
-    state: str | None,
-    code: str | None,
-    error: str | None,
-    error_description: str | None,
-) -> Connection:
-    """Exchange the code, read the profile, store the connection. Raises on anything wrong."""
+def consume_state(session: Session, *, platform: str, state: str | None) -> OAuthState:
+    """Validate and burn an OAuth state (single use, 10 minutes). Raises 400 otherwise."""
     if not state:
         raise BadRequest(
             "The callback has no state: start connecting again from the Connections page."
@@ -151,18 +148,35 @@ def finish_oauth(
         raise BadRequest("This connection attempt expired (10 minutes): start connecting again.")
     row.used_at = utcnow()
     session.flush()
+    session.expunge(row)
+    return row
+
+
+def finish_oauth(
+    session: Session,
+    settings: Settings,
+    cipher: TokenCipher,
+    http: httpx.Client,
+    *,
+    state_row: OAuthState,
+    code: str | None,
+    error: str | None,
+    error_description: str | None,
+) -> Connection:
+    """Exchange the code, read the profile, store the connection."""
+    platform = state_row.platform
     if error:
         detail = error_description or error
         raise BadRequest(
             f"The connection was not allowed at the platform ({detail}). Nothing was stored."
         )
     if not code:
-        raise BadRequest("The platform sent no authorization code: start connecting again.")
+        raise BadRequest("The platform sent no authorization code. Nothing was stored.")
     provider = _provider(platform, settings, http)
-    verifier = cipher.decrypt(row.code_verifier_enc) if row.code_verifier_enc else None
+    verifier = cipher.decrypt(state_row.code_verifier_enc) if state_row.code_verifier_enc else None
     try:
         tokens = provider.exchange_code(
-            code=code, redirect_uri=row.redirect_uri, code_verifier=verifier
+            code=code, redirect_uri=state_row.redirect_uri, code_verifier=verifier
         )
         profile = provider.profile(_credentials_from(tokens))
     except errors.PlatformError as exc:
@@ -170,7 +184,14 @@ def finish_oauth(
             f"{provider.display_name} refused the connection: {exc.message}"
         ) from exc
     return _store(
-        session, cipher, row.workspace_id, row.persona_id, platform, tokens, profile, row.user_id
+        session,
+        cipher,
+        state_row.workspace_id,
+        state_row.persona_id,
+        platform,
+        tokens,
+        profile,
+        state_row.user_id,
     )
 
 

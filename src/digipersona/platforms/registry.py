@@ -33,6 +33,21 @@ def get_provider_class(name: str) -> type[Provider]:
     return PROVIDERS[name]
 
 
+def load_plugins(spec: str) -> list[str]:
+    """Register provider classes named in ``DIGIPERSONA_PROVIDER_PLUGINS`` ("mod:Class,...")."""
+    loaded = []
+    for item in (part.strip() for part in spec.split(",")):
+        if not item:
+            continue
+        module_name, _, class_name = item.partition(":")
+        cls = getattr(importlib.import_module(module_name), class_name)
+        if not (isinstance(cls, type) and issubclass(cls, Provider)):
+            raise TypeError(f"{item} is not a Provider subclass")
+        register(cls)
+        loaded.append(cls.name)
+    return loaded
+
+
 def platform_ids() -> list[str]:
     """All known platform ids, in a stable order."""
     return sorted(set(BUILTIN) | set(PROVIDERS))

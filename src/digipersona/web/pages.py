@@ -39,11 +39,6 @@ EMPTY_PAGES = {
         "No analytics yet",
         "Engagement appears once posts are published and synced.",
     ),
-    "connections": (
-        "Connections",
-        "No connected accounts",
-        "Connecting LinkedIn, X and Bluesky accounts to personas will happen here.",
-    ),
     "settings": (
         "Settings",
         "Workspace settings",

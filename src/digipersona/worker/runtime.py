@@ -37,6 +37,9 @@ def build_runtime(
     http: httpx.Client | None = None,
 ) -> Runtime:
     """Wire the engine from settings (or from an app's existing session factory)."""
+    from digipersona.platforms.registry import load_plugins
+
+    load_plugins(settings.provider_plugins)
     if factory is None:
         sa_engine = db.make_engine(settings.effective_database_url)
         factory = db.make_sessionmaker(sa_engine)

@@ -1,0 +1,186 @@
+"""A loopback "platform" for cross-process tests and benchmarks.
+
+A real HTTP server (another thread or process) stores posts by idempotency key, so duplicates
+are counted no matter which worker process sent them. ``CountingProvider`` is a provider plugin
+(``DIGIPERSONA_PROVIDER_PLUGINS=tests.fakes.counting_platform:CountingProvider``) that talks to
+it; its base URL comes from ``DIGIPERSONA_COUNTING_URL``. Latency is configurable, and the
+"hold" switch makes the server accept a post and then stall the response, to kill a worker
+after the platform accepted the write.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+import httpx
+
+from digipersona.platforms import errors
+from digipersona.platforms.base import (
+    Credentials,
+    Profile,
+    Provider,
+    PublishRequest,
+    PublishResult,
+    TokenSet,
+)
+
+
+class _State:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.writes: Counter[str] = Counter()
+        self.first_seen: dict[str, float] = {}
+        self.latency = 0.0
+        self.hold = False
+        self.hold_event = threading.Event()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    state: ClassVar[_State]
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        return None
+
+    def _reply(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        st = self.state
+        if self.path == "/stats":
+            with st.lock:
+                self._reply(
+                    200,
+                    {
+                        "posts": len(st.writes),
+                        "duplicates": sum(c - 1 for c in st.writes.values() if c > 1),
+                        "first_seen": dict(st.first_seen),
+                    },
+                )
+            return
+        key = self.path.rsplit("/", 1)[-1]
+        with st.lock:
+            found = key in st.writes
+        self._reply(200 if found else 404, {"id": key} if found else {"error": "not found"})
+
+    def _client_gone(self) -> bool:
+        import select
+        import socket
+
+        readable, _, _ = select.select([self.connection], [], [], 0)
+        if not readable:
+            return False
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
+    def do_POST(self) -> None:
+        st = self.state
+        length = int(self.headers.get("content-length", "0"))
+        payload = json.loads(self.rfile.read(length) or b"{}")
+        if self.path == "/control":
+            st.latency = float(payload.get("latency", st.latency))
+            st.hold = bool(payload.get("hold", st.hold))
+            if payload.get("reset"):
+                with st.lock:
+                    st.writes.clear()
+                    st.first_seen.clear()
+            self._reply(200, {"ok": True})
+            return
+        key = str(payload["key"])
+        if st.latency:
+            time.sleep(st.latency)
+            if self._client_gone():
+                return  # the sender died before we applied the write: nothing happened
+        with st.lock:
+            st.writes[key] += 1
+            st.first_seen.setdefault(key, time.time())
+        if st.hold:
+            st.hold_event.set()
+            time.sleep(3600)  # the write is applied; the answer never comes
+        self._reply(201, {"id": key, "url": f"https://counting.example/{key}"})
+
+
+def serve(port: int = 0) -> tuple[ThreadingHTTPServer, _State]:
+    """Start the platform on 127.0.0.1 in a daemon thread."""
+    state = _State()
+    handler = type("Handler", (_Handler,), {"state": state})
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, state
+
+
+class CountingProvider(Provider):
+    name: ClassVar[str] = "counting"
+    display_name: ClassVar[str] = "Counting platform"
+    auth_kind = "webhook"
+    max_length: ClassVar[int] = 10_000
+    length_unit = "chars"
+    max_images: ClassVar[int] = 4
+    max_image_bytes: ClassVar[int] = 5_000_000
+    supports_threads: ClassVar[bool] = False
+    link_handling = "payload"
+
+    @property
+    def base(self) -> str:
+        return os.environ.get("DIGIPERSONA_COUNTING_URL", "http://127.0.0.1:9")
+
+    def refresh(self, credentials: Credentials) -> TokenSet:
+        return TokenSet(access_token=credentials.access_token)
+
+    def profile(self, credentials: Credentials) -> Profile:
+        return Profile(account_id="counting", handle="counting")
+
+    def publish(self, credentials: Credentials, request: PublishRequest) -> PublishResult:
+        try:
+            r = self.http.post(
+                f"{self.base}/posts",
+                json={"key": request.idempotency_key, "text": request.parts[0]},
+                timeout=30,
+            )
+        except httpx.ConnectError as exc:
+            raise errors.Transient(f"platform unreachable: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise errors.UnknownOutcome(f"no answer: {type(exc).__name__}") from exc
+        if r.status_code >= 500:
+            raise errors.UnknownOutcome(f"{r.status_code} from the platform")
+        data = r.json()
+        return PublishResult(external_id=data["id"], url=data["url"])
+
+    def lookup(self, credentials: Credentials, request: PublishRequest) -> PublishResult | None:
+        r = self.http.get(f"{self.base}/posts/{request.idempotency_key}", timeout=10)
+        if r.status_code == 404:
+            return None
+        return PublishResult(
+            external_id=request.idempotency_key,
+            url=f"https://counting.example/{request.idempotency_key}",
+        )
+
+    def delete(self, credentials: Credentials, external_id: str) -> None:
+        return None
+
+
+def stats(base_url: str) -> dict[str, Any]:
+    result: dict[str, Any] = httpx.get(f"{base_url}/stats", timeout=10).json()
+    return result
+
+
+if __name__ == "__main__":  # run standalone: python -m tests.fakes.counting_platform PORT
+    import sys
+
+    srv, _ = serve(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
+    print(f"http://127.0.0.1:{srv.server_address[1]}", flush=True)
+    threading.Event().wait()
