@@ -96,9 +96,15 @@ def write_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """Request-scoped session: commit if the endpoint returned, roll back if it raised."""
+    """Request-scoped session: commit if the endpoint returned, roll back if it raised.
+
+    State-changing requests take SQLite's write lock up front (BEGIN IMMEDIATE): a deferred
+    transaction that reads and then writes fails at once with "database is locked" when the
+    dispatcher committed in between, instead of waiting its turn.
+    """
     factory: sessionmaker[Session] = request.app.state.sessionmaker
-    with session_scope(factory) as session:
+    scope = write_scope if request.method in {"POST", "PUT", "PATCH", "DELETE"} else session_scope
+    with scope(factory) as session:
         yield session
 
 

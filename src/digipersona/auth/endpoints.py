@@ -62,10 +62,10 @@ def refresh(
     body: schemas.RefreshIn, request: Request, settings: SettingsDep
 ) -> schemas.TokenPairOut:
     """Rotate a refresh token; presenting a rotated one revokes its whole family."""
-    from digipersona.db import session_scope
+    from digipersona.db import write_scope
 
     # Own unit of work: a detected reuse must commit its revocation even though we answer 401.
-    with session_scope(request.app.state.sessionmaker) as session:
+    with write_scope(request.app.state.sessionmaker) as session:
         try:
             pair = service.rotate_refresh(session, settings, body.refresh_token)
         except service.RefreshReuse:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from digipersona.db import write_scope
 from digipersona.kit.crypto import TokenCipher
 from digipersona.kit.time import utcnow
 from digipersona.models import Connection
@@ -65,7 +66,7 @@ def refresh_serialised(
     held across the refresh call on purpose: a rotating refresh token must be used once.
     Raises ``AuthExpired`` when the platform refuses the refresh (the user must reconnect).
     """
-    with _local_locks[connection_id], factory() as session, session.begin():
+    with _local_locks[connection_id], write_scope(factory) as session:
         stmt = select(Connection).where(Connection.id == connection_id)
         if session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update()

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from digipersona.auth.dependencies import ConnectionManager, Reader, SettingsDep
 from digipersona.connections import schemas, service
 from digipersona.connections.dependencies import CipherDep, HttpDep
-from digipersona.db import SessionDep, session_scope
+from digipersona.db import SessionDep, write_scope
 from digipersona.exceptions import DigipersonaError
 from digipersona.models import Connection
 from digipersona.web.templating import render
@@ -126,9 +126,9 @@ def oauth_callback(
     """Where the platform sends the browser back: store the account, go to Connections."""
     try:
         # Own unit of work: a used state must stay used even when the exchange fails.
-        with session_scope(request.app.state.sessionmaker) as session:
+        with write_scope(request.app.state.sessionmaker) as session:
             state_row_consumed = service.consume_state(session, platform=platform, state=state)
-        with session_scope(request.app.state.sessionmaker) as session:
+        with write_scope(request.app.state.sessionmaker) as session:
             connection = service.finish_oauth(
                 session,
                 settings,

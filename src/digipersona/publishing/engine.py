@@ -168,7 +168,7 @@ def next_due_at(engine: Engine) -> datetime | None:
 def beat(engine: Engine, name: str, kind: str) -> None:
     """Record that a scheduler or worker is alive."""
     now = engine.clock()
-    with engine.factory() as session, session.begin():
+    with write_scope(engine.factory) as session:
         row = session.get(Heartbeat, name)
         if row is None:
             session.add(Heartbeat(name=name, kind=kind, beat_at=now))
