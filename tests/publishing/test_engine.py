@@ -185,8 +185,8 @@ def test_unexpected_exception_is_treated_as_unknown(world: World) -> None:
 def test_worker_death_mid_send_is_reconciled_after_lease(world: World) -> None:
     pid = world.add_post()
     [claimed] = claim_due(world.engine, "dead-worker", 10)
-    prepared, state = engine._prepare(world.engine, claimed, "dead-worker")
-    assert state == "sending"
+    [prepared], states = engine.prepare_batch(world.engine, [claimed], "dead-worker")
+    assert states[claimed] == "sending"
     # The platform accepted the post, then the worker process died before recording it.
     world.engine.provider("fake").publish(prepared.credentials, prepared.request)
     assert world.pub(pid).state == "sending"

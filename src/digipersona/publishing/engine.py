@@ -188,18 +188,26 @@ class _Prepared:
     credentials: Any
 
 
+Outcome = PublishResult | errors.PlatformError
+
+
 def execute(engine: Engine, publication_id: uuid.UUID, owner: str) -> str:
     """Publish one claimed publication; returns the state it ended in (for tests and logs).
 
     Safe to call twice: only the lease holder moves a row to ``sending``.
     """
-    prepared, outcome = _prepare(engine, publication_id, owner)
-    if prepared is None:
-        return outcome
+    prepared, states = prepare_batch(engine, [publication_id], owner)
+    if not prepared:
+        return states.get(publication_id, "lost")
+    outcome = call_provider(engine, prepared[0])
+    return record_outcomes(engine, [(prepared[0], outcome)], owner)[publication_id]
+
+
+def call_provider(engine: Engine, prepared: _Prepared) -> Outcome:
+    """The platform call (no database work unless a token must be refreshed)."""
     provider = engine.provider(prepared.platform)
     started = engine.clock()
     credentials = prepared.credentials
-    result: PublishResult | None = None
     try:
         for attempt in (0, 1):
             try:
@@ -208,7 +216,8 @@ def execute(engine: Engine, publication_id: uuid.UUID, owner: str) -> str:
                     result = provider.lookup(credentials, prepared.request)
                 if result is None:
                     result = provider.publish(credentials, prepared.request)
-                break
+                metrics.observe_attempt(prepared.platform, "ok", engine.clock() - started)
+                return result
             except errors.AuthExpired:
                 if attempt == 1:
                     raise
@@ -221,83 +230,130 @@ def execute(engine: Engine, publication_id: uuid.UUID, owner: str) -> str:
                 )
     except errors.PlatformError as exc:
         metrics.observe_attempt(prepared.platform, type(exc).__name__, engine.clock() - started)
-        return _failed_attempt(engine, prepared, owner, exc)
+        return exc
     except Exception as exc:  # a bug or an unmapped library error: it may have posted
-        logger.exception("unexpected error publishing %s", publication_id)
+        logger.exception("unexpected error publishing %s", prepared.publication_id)
         metrics.observe_attempt(prepared.platform, "Unexpected", engine.clock() - started)
-        return _failed_attempt(
-            engine,
-            prepared,
-            owner,
-            errors.UnknownOutcome(f"Unexpected error: {type(exc).__name__}"),
-        )
-    metrics.observe_attempt(prepared.platform, "ok", engine.clock() - started)
-    assert result is not None
-    return _succeeded(engine, prepared, result)
+        return errors.UnknownOutcome(f"Unexpected error: {type(exc).__name__}")
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _prepare(engine: Engine, publication_id: uuid.UUID, owner: str) -> tuple[_Prepared | None, str]:
+def prepare_batch(
+    engine: Engine, ids: list[uuid.UUID], owner: str
+) -> tuple[list[_Prepared], dict[uuid.UUID, str]]:
+    """Move claimed rows to ``sending`` in one transaction, or settle them (missed, held,
+    deferred for a quota). Returns what to send and the state of the rest."""
     now = engine.clock()
+    prepared: list[_Prepared] = []
+    states: dict[uuid.UUID, str] = {}
+    if not ids:
+        return prepared, states
     with write_scope(engine.factory) as session:
-        pub = session.get(Publication, publication_id)
-        if pub is None or pub.state != PublicationState.claimed.value or pub.lease_owner != owner:
-            return None, "lost"
-        connection = session.get(Connection, pub.connection_id)
-        post = session.get(Post, pub.post_id)
-        assert connection is not None and post is not None
-        persona = session.get(Persona, post.persona_id)
-        assert persona is not None
-        late = now - ensure_utc(pub.scheduled_at)
-        if (
-            not pub.reconcile
-            and not pub.parts_published
-            and late > timedelta(minutes=persona.max_lateness_minutes)
-        ):
-            _set_final(session, pub, post, PublicationState.missed, _late_message(late, persona))
-            notify(
-                session,
-                workspace_id=pub.workspace_id,
-                kind="publication.missed",
-                title=f"Missed: a {pub.platform} post of {persona.name} was not sent",
-                body=pub.last_error or "",
-                data={"publication_id": str(pub.id), "post_id": str(post.id)},
+        rows = session.execute(
+            select(Publication, Connection, Post, Persona)
+            .join(Connection, Connection.id == Publication.connection_id)
+            .join(Post, Post.id == Publication.post_id)
+            .join(Persona, Persona.id == Post.persona_id)
+            .where(
+                Publication.id.in_(ids),
+                Publication.state == PublicationState.claimed.value,
+                Publication.lease_owner == owner,
             )
-            metrics.PUBLICATIONS.labels(pub.platform, "missed").inc()
-            return None, PublicationState.missed.value
-        paused_until = ensure_utc(connection.paused_until) if connection.paused_until else None
-        if connection.state in HOLD_STATES or (paused_until and paused_until > now):
-            _hold(pub, connection.state_reason or f"The connection is {connection.state}.")
-            return None, PublicationState.held.value
-        if not pub.reconcile and not pub.parts_published:
-            try:
-                quotas.consume(
-                    session,
-                    quotas.rules_for(pub.platform, engine.settings),
-                    platform=pub.platform,
-                    connection_id=connection.id,
-                    now=now,
+        ).all()
+        post_ids = [post.id for _, _, post, _ in rows]
+        parts_by = {
+            (pid, platform): list(parts)
+            for pid, platform, parts in session.execute(
+                select(Variant.post_id, Variant.platform, Variant.parts).where(
+                    Variant.post_id.in_(post_ids)
                 )
-            except quotas.QuotaExceeded as exc:
-                pub.state = PublicationState.scheduled.value
-                pub.next_attempt_at = exc.retry_at
-                pub.lease_owner = pub.lease_expires_at = None
-                pub.last_error = f"Waiting for the {exc.rule.name} quota window to reset."
-                return None, "deferred"
-        pub.state = PublicationState.sending.value
-        pub.attempts += 1
-        pub.sent_at = now
-        pub.lease_expires_at = now + timedelta(seconds=engine.settings.publish_lease_seconds)
-        request = _build_request(session, engine, pub, post, persona)
-        prepared = _Prepared(
-            publication_id=pub.id,
-            connection_id=connection.id,
-            platform=pub.platform,
-            token_version=connection.token_version,
-            reconcile=pub.reconcile,
-            request=request,
-            credentials=credentials_for(connection, engine.cipher),
+            ).all()
+        }
+        media_post_ids = set(
+            session.scalars(select(Media.post_id).where(Media.post_id.in_(post_ids)))
         )
-    return prepared, PublicationState.sending.value
+        for pub, connection, post, persona in rows:
+            state = _admit(session, engine, pub, connection, post, persona, now)
+            if state is not None:
+                states[pub.id] = state
+                continue
+            pub.state = PublicationState.sending.value
+            pub.attempts += 1
+            pub.sent_at = now
+            pub.lease_expires_at = now + timedelta(seconds=engine.settings.publish_lease_seconds)
+            request = _build_request(
+                session,
+                engine,
+                pub,
+                post,
+                persona,
+                parts_by.get((post.id, pub.platform)),
+                with_media=post.id in media_post_ids,
+            )
+            prepared.append(
+                _Prepared(
+                    publication_id=pub.id,
+                    connection_id=connection.id,
+                    platform=pub.platform,
+                    token_version=connection.token_version,
+                    reconcile=pub.reconcile,
+                    request=request,
+                    credentials=credentials_for(connection, engine.cipher),
+                )
+            )
+            states[pub.id] = PublicationState.sending.value
+    for pid in ids:
+        states.setdefault(pid, "lost")
+    return prepared, states
+
+
+def _admit(
+    session: Session,
+    engine: Engine,
+    pub: Publication,
+    connection: Connection,
+    post: Post,
+    persona: Persona,
+    now: datetime,
+) -> str | None:
+    """None if the publication may be sent now; otherwise settle it and say how."""
+    late = now - ensure_utc(pub.scheduled_at)
+    if (
+        not pub.reconcile
+        and not pub.parts_published
+        and late > timedelta(minutes=persona.max_lateness_minutes)
+    ):
+        _set_final(session, pub, post, PublicationState.missed, _late_message(late, persona))
+        notify(
+            session,
+            workspace_id=pub.workspace_id,
+            kind="publication.missed",
+            title=f"Missed: a {pub.platform} post of {persona.name} was not sent",
+            body=pub.last_error or "",
+            data={"publication_id": str(pub.id), "post_id": str(post.id)},
+        )
+        metrics.PUBLICATIONS.labels(pub.platform, "missed").inc()
+        return PublicationState.missed.value
+    paused_until = ensure_utc(connection.paused_until) if connection.paused_until else None
+    if connection.state in HOLD_STATES or (paused_until and paused_until > now):
+        _hold(pub, connection.state_reason or f"The connection is {connection.state}.")
+        return PublicationState.held.value
+    if not pub.reconcile and not pub.parts_published:
+        try:
+            quotas.consume(
+                session,
+                quotas.rules_for(pub.platform, engine.settings),
+                platform=pub.platform,
+                connection_id=connection.id,
+                now=now,
+            )
+        except quotas.QuotaExceeded as exc:
+            pub.state = PublicationState.scheduled.value
+            pub.next_attempt_at = exc.retry_at
+            pub.lease_owner = pub.lease_expires_at = None
+            pub.last_error = f"Waiting for the {exc.rule.name} quota window to reset."
+            return "deferred"
+    return None
 
 
 def _late_message(late: timedelta, persona: Persona) -> str:
@@ -316,25 +372,31 @@ def _hold(pub: Publication, reason: str) -> None:
 
 
 def _build_request(
-    session: Session, engine: Engine, pub: Publication, post: Post, persona: Persona
+    session: Session,
+    engine: Engine,
+    pub: Publication,
+    post: Post,
+    persona: Persona,
+    variant_parts: list[str] | None,
+    *,
+    with_media: bool,
 ) -> PublishRequest:
-    variant = session.scalars(
-        select(Variant).where(Variant.post_id == post.id, Variant.platform == pub.platform)
-    ).first()
-    parts = list(variant.parts) if variant and variant.parts else [post.body]
-    media = [
-        MediaItem(
-            data=m.data,
-            mime_type=m.mime_type,
-            alt_text=m.alt_text,
-            width=m.width,
-            height=m.height,
-            filename=m.filename,
-        )
-        for m in session.scalars(
-            select(Media).where(Media.post_id == post.id).order_by(Media.position)
-        )
-    ]
+    parts = variant_parts or [post.body]
+    media: list[MediaItem] = []
+    if with_media:
+        media = [
+            MediaItem(
+                data=m.data,
+                mime_type=m.mime_type,
+                alt_text=m.alt_text,
+                width=m.width,
+                height=m.height,
+                filename=m.filename,
+            )
+            for m in session.scalars(
+                select(Media).where(Media.post_id == post.id).order_by(Media.position)
+            )
+        ]
     already = [
         PublishedPart(
             index=int(p["index"]),
@@ -357,7 +419,7 @@ def _build_request(
         link=post.link_url,
         language=persona.language,
         already_published=already,
-        on_part_published=on_part,
+        on_part_published=on_part if len(parts) > 1 else None,
         document={
             "post_id": str(post.id),
             "publication_id": str(pub.id),
@@ -382,49 +444,73 @@ def _save_part(
         if pub is None:
             return
         done = [p for p in pub.parts_published if int(p["index"]) != part.index]
-        done.append(
-            {
-                "index": part.index,
-                "external_id": part.external_id,
-                "url": part.url,
-                "extra": dict(part.extra),
-            }
-        )
+        done.append(_part_dict(part))
         pub.parts_published = sorted(done, key=lambda p: int(p["index"]))
         if pub.state == PublicationState.sending.value and pub.lease_owner == owner:
             pub.lease_expires_at = now + timedelta(seconds=engine.settings.publish_lease_seconds)
 
 
-def _succeeded(engine: Engine, prepared: _Prepared, result: PublishResult) -> str:
+def _part_dict(part: PublishedPart) -> dict[str, Any]:
+    return {
+        "index": part.index,
+        "external_id": part.external_id,
+        "url": part.url,
+        "extra": dict(part.extra),
+    }
+
+
+def record_outcomes(
+    engine: Engine, outcomes: list[tuple[_Prepared, Outcome]], owner: str
+) -> dict[uuid.UUID, str]:
+    """Write many results in one transaction; returns each publication's new state."""
     now = engine.clock()
+    states: dict[uuid.UUID, str] = {}
+    if not outcomes:
+        return states
     with write_scope(engine.factory) as session:
-        pub = session.get(Publication, prepared.publication_id)
-        if pub is None:
-            return "lost"
-        post = session.get(Post, pub.post_id)
-        assert post is not None
-        # Success is the truth whoever holds the lease now: record it unconditionally.
-        pub.external_id = result.external_id
-        pub.external_url = result.url
-        if result.parts:
-            pub.parts_published = [
-                {
-                    "index": p.index,
-                    "external_id": p.external_id,
-                    "url": p.url,
-                    "extra": dict(p.extra),
-                }
-                for p in result.parts
-            ]
-        pub.published_at = now
-        pub.reconcile = False
-        pub.last_error = None
-        pub.error_class = None
-        _set_final(session, pub, post, PublicationState.published, None)
-        metrics.PUBLICATIONS.labels(pub.platform, "published").inc()
-        metrics.LATENESS.labels(pub.platform).observe(
-            max(0.0, (now - ensure_utc(pub.scheduled_at)).total_seconds())
-        )
+        ids = [p.publication_id for p, _ in outcomes]
+        pubs = {
+            p.id: p for p in session.scalars(select(Publication).where(Publication.id.in_(ids)))
+        }
+        posts = {
+            p.id: p
+            for p in session.scalars(
+                select(Post).where(Post.id.in_({pub.post_id for pub in pubs.values()}))
+            )
+        }
+        touched: set[uuid.UUID] = set()
+        for prepared, outcome in outcomes:
+            pub = pubs.get(prepared.publication_id)
+            if pub is None:
+                states[prepared.publication_id] = "lost"
+                continue
+            post = posts[pub.post_id]
+            if isinstance(outcome, PublishResult):
+                states[pub.id] = _apply_success(pub, outcome, now)
+                touched.add(post.id)
+            else:
+                states[pub.id] = _apply_failure(session, engine, pub, post, outcome, owner, now)
+        session.flush()
+        sync_post_statuses(session, [posts[i] for i in touched])
+    return states
+
+
+def _apply_success(pub: Publication, result: PublishResult, now: datetime) -> str:
+    # Success is the truth whoever holds the lease now: record it unconditionally.
+    pub.external_id = result.external_id
+    pub.external_url = result.url
+    if result.parts:
+        pub.parts_published = [_part_dict(p) for p in result.parts]
+    pub.published_at = now
+    pub.reconcile = False
+    pub.last_error = None
+    pub.error_class = None
+    pub.state = PublicationState.published.value
+    pub.lease_owner = pub.lease_expires_at = None
+    metrics.PUBLICATIONS.labels(pub.platform, "published").inc()
+    metrics.LATENESS.labels(pub.platform).observe(
+        max(0.0, (now - ensure_utc(pub.scheduled_at)).total_seconds())
+    )
     return PublicationState.published.value
 
 
@@ -434,64 +520,63 @@ def _backoff(engine: Engine, attempts: int) -> timedelta:
     return timedelta(seconds=capped * (0.5 + engine.rng.random() / 2))
 
 
-def _failed_attempt(
-    engine: Engine, prepared: _Prepared, owner: str, exc: errors.PlatformError
+def _apply_failure(
+    session: Session,
+    engine: Engine,
+    pub: Publication,
+    post: Post,
+    exc: errors.PlatformError,
+    owner: str,
+    now: datetime,
 ) -> str:
-    now = engine.clock()
-    with write_scope(engine.factory) as session:
-        pub = session.get(Publication, prepared.publication_id)
-        if pub is None or pub.state != PublicationState.sending.value or pub.lease_owner != owner:
-            # The lease was lost meanwhile; whoever holds the row now decides.
-            return "lost"
-        post = session.get(Post, pub.post_id)
+    if pub.state != PublicationState.sending.value or pub.lease_owner != owner:
+        # The lease was lost meanwhile; whoever holds the row now decides.
+        return "lost"
+    error_class = type(exc).__name__
+    pub.error_class = error_class
+    pub.last_error = exc.message
+    pub.errors = [
+        *pub.errors[-19:],
+        {"at": now.isoformat(), "class": error_class, "message": exc.message},
+    ]
+    pub.lease_owner = pub.lease_expires_at = None
+    metrics.PUBLICATIONS.labels(pub.platform, error_class).inc()
+    if isinstance(exc, errors.RateLimited):
+        pub.state = PublicationState.scheduled.value
+        pub.next_attempt_at = max(exc.retry_at, now + timedelta(seconds=1))
+        return "rate_limited"
+    if isinstance(exc, errors.AuthExpired | errors.QuotaExhausted):
         connection = session.get(Connection, pub.connection_id)
-        assert post is not None and connection is not None
-        error_class = type(exc).__name__
-        pub.error_class = error_class
-        pub.last_error = exc.message
-        pub.errors = [
-            *pub.errors[-19:],
-            {"at": now.isoformat(), "class": error_class, "message": exc.message},
-        ]
-        pub.lease_owner = pub.lease_expires_at = None
-        metrics.PUBLICATIONS.labels(pub.platform, error_class).inc()
-        if isinstance(exc, errors.RateLimited):
-            pub.state = PublicationState.scheduled.value
-            pub.next_attempt_at = max(exc.retry_at, now + timedelta(seconds=1))
-            return "rate_limited"
+        assert connection is not None
         if isinstance(exc, errors.AuthExpired):
             _pause(session, connection, ConnectionState.needs_reconnect, exc.message)
             _hold(pub, f"Reconnect the {pub.platform} account: {exc.message}")
-            return PublicationState.held.value
-        if isinstance(exc, errors.QuotaExhausted):
+        else:
             _pause(session, connection, ConnectionState.paused, exc.message, until=exc.retry_at)
             _hold(pub, exc.message)
-            return PublicationState.held.value
-        if isinstance(exc, errors.UnknownOutcome):
-            pub.state = PublicationState.unknown.value
-            pub.reconcile = True
-            pub.next_attempt_at = now + _backoff(engine, 1) / 10
-            return PublicationState.unknown.value
-        if (
-            isinstance(exc, errors.Transient)
-            and pub.attempts < engine.settings.publish_max_attempts
-        ):
-            pub.state = PublicationState.scheduled.value
-            pub.next_attempt_at = now + _backoff(engine, pub.attempts)
-            return "retry"
-        reason = exc.message
-        if isinstance(exc, errors.Transient):
-            reason = f"Gave up after {pub.attempts} attempts: {exc.message}"
-        _set_final(session, pub, post, PublicationState.failed, reason)
-        notify(
-            session,
-            workspace_id=pub.workspace_id,
-            kind="publication.failed",
-            title=f"A {pub.platform} post failed",
-            body=reason,
-            data={"publication_id": str(pub.id), "post_id": str(post.id)},
-        )
-        return PublicationState.failed.value
+        return PublicationState.held.value
+    if isinstance(exc, errors.UnknownOutcome):
+        pub.state = PublicationState.unknown.value
+        pub.reconcile = True
+        pub.next_attempt_at = now + _backoff(engine, 1) / 10
+        return PublicationState.unknown.value
+    if isinstance(exc, errors.Transient) and pub.attempts < engine.settings.publish_max_attempts:
+        pub.state = PublicationState.scheduled.value
+        pub.next_attempt_at = now + _backoff(engine, pub.attempts)
+        return "retry"
+    reason = exc.message
+    if isinstance(exc, errors.Transient):
+        reason = f"Gave up after {pub.attempts} attempts: {exc.message}"
+    _set_final(session, pub, post, PublicationState.failed, reason)
+    notify(
+        session,
+        workspace_id=pub.workspace_id,
+        kind="publication.failed",
+        title=f"A {pub.platform} post failed",
+        body=reason,
+        data={"publication_id": str(pub.id), "post_id": str(post.id)},
+    )
+    return PublicationState.failed.value
 
 
 def _pause(
@@ -529,9 +614,25 @@ def _set_final(
     sync_post_status(session, post)
 
 
+def sync_post_statuses(session: Session, posts: list[Post]) -> None:
+    """Derive many posts' statuses from their publications in one query."""
+    if not posts:
+        return
+    by_post: dict[uuid.UUID, list[str]] = {p.id: [] for p in posts}
+    for post_id, state in session.execute(
+        select(Publication.post_id, Publication.state).where(Publication.post_id.in_(list(by_post)))
+    ).all():
+        by_post[post_id].append(state)
+    for post in posts:
+        _derive_status(post, by_post[post.id])
+
+
 def sync_post_status(session: Session, post: Post) -> None:
     """Derive the post's status from its publications."""
-    states = list(session.scalars(select(Publication.state).where(Publication.post_id == post.id)))
+    sync_post_statuses(session, [post])
+
+
+def _derive_status(post: Post, states: list[str]) -> None:
     if not states:
         return
     active = {s for s in states if s not in {"published", "failed", "missed", "cancelled"}}

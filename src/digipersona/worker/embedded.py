@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import socket
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from digipersona.kit.time import utcnow
+from digipersona.platforms import errors
 from digipersona.publishing import engine as pub_engine
 from digipersona.publishing import signals
 from digipersona.publishing.engine import Engine
@@ -25,7 +28,11 @@ def owner_name(kind: str) -> str:
 
 
 class Dispatcher:
-    """Claims due publications and runs them on a pool; safe to run beside other claimers."""
+    """Claims due publications and runs them on a pool; safe to run beside other claimers.
+
+    Only the dispatcher thread writes claims and results (in batches, one transaction each);
+    pool threads only talk to platforms. That keeps SQLite's single writer uncontended.
+    """
 
     def __init__(self, engine: Engine, *, threads: int, batch: int, poll_seconds: float) -> None:
         self.engine = engine
@@ -34,8 +41,8 @@ class Dispatcher:
         self.poll_seconds = poll_seconds
         self.owner = owner_name("embedded")
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dp-worker")
+        self._results: queue.SimpleQueue[tuple[Any, Any]] = queue.SimpleQueue()
         self._inflight = 0
-        self._inflight_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_maintenance = 0.0
@@ -52,39 +59,55 @@ class Dispatcher:
         if self._thread is not None:
             self._thread.join(timeout)
         self._pool.shutdown(wait=True, cancel_futures=False)
+        self._record()
 
     @property
     def inflight(self) -> int:
-        with self._inflight_lock:
-            return self._inflight
+        return self._inflight
 
     # -- work --------------------------------------------------------------------------------
     def tick(self) -> int:
-        """One round: maintenance when due, then claim as much as the pool can take."""
+        """One round: record finished work, maintenance when due, claim what the pool can take."""
+        recorded = self._record()
         now = time.monotonic()
         if now - self._last_maintenance >= MAINTENANCE_SECONDS:
             self._last_maintenance = now
             pub_engine.release_expired(self.engine)
             pub_engine.beat(self.engine, self.owner, "scheduler")
-        free = self.threads * 2 - self.inflight
+        free = self.threads * 4 - self._inflight
         if free <= 0:
-            return 0
+            return recorded
         claimed = pub_engine.claim_due(self.engine, self.owner, min(free, self.batch))
-        for publication_id in claimed:
-            with self._inflight_lock:
-                self._inflight += 1
-            self._pool.submit(self._run, publication_id)
-        return len(claimed)
+        if not claimed:
+            return recorded
+        prepared, _states = pub_engine.prepare_batch(self.engine, claimed, self.owner)
+        for item in prepared:
+            self._inflight += 1
+            self._pool.submit(self._call, item)
+        return recorded + len(claimed)
 
-    def _run(self, publication_id: uuid.UUID) -> None:
+    def _call(self, prepared: Any) -> None:
         try:
-            pub_engine.execute(self.engine, publication_id, self.owner)
-        except Exception:
-            logger.exception("publication %s crashed its worker thread", publication_id)
-        finally:
-            with self._inflight_lock:
-                self._inflight -= 1
-            signals.wake()
+            outcome = pub_engine.call_provider(self.engine, prepared)
+        except BaseException as exc:  # never lose a result: it becomes "unknown"
+            logger.exception("publication %s crashed its worker thread", prepared.publication_id)
+            outcome = errors.UnknownOutcome(f"worker thread crashed: {type(exc).__name__}")
+        self._results.put((prepared, outcome))
+        signals.wake()
+
+    def _record(self) -> int:
+        batch = []
+        while True:
+            try:
+                batch.append(self._results.get_nowait())
+            except queue.Empty:
+                break
+        if batch:
+            try:
+                pub_engine.record_outcomes(self.engine, batch, self.owner)
+            finally:
+                self._inflight -= len(batch)
+        return len(batch)
 
     def _sleep_seconds(self) -> float:
         due = pub_engine.next_due_at(self.engine)
@@ -96,12 +119,10 @@ class Dispatcher:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                claimed = self.tick()
-                if claimed:
+                if self.tick():
                     continue
-                signals.wait(
-                    self._sleep_seconds() if self.inflight < self.threads * 2 else self.poll_seconds
-                )
+                wait = self.poll_seconds if self._inflight else self._sleep_seconds()
+                signals.wait(wait)
             except Exception:
                 logger.exception("dispatcher tick failed; retrying")
                 self._stop.wait(1.0)
@@ -110,10 +131,11 @@ class Dispatcher:
         """Run until nothing is due or in flight (tests and one-shot CLI use)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            claimed = self.tick()
-            if not claimed and self.inflight == 0:
+            worked = self.tick()
+            if not worked and self._inflight == 0:
                 due = pub_engine.next_due_at(self.engine)
                 if due is None or due > utcnow():
                     return
-            time.sleep(0.005)
+            if not worked:
+                signals.wait(0.01)
         raise TimeoutError("dispatcher did not drain in time")
