@@ -116,6 +116,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("DELETE", "/api/v1/calendar/feed"): Case("publish", ok=204),
     ("GET", "/api/v1/jobs"): Case("read"),
     ("GET", "/api/v1/integrations"): Case("read"),
+    ("POST", "/api/v1/interactions/score"): Case("read", body=lambda w: {"text": "Can we talk?"}),
     ("POST", "/api/v1/integrations/webhook/connect"): Case(
         "connections",
         body=lambda w: {"persona_id": w.ids["persona_id"], "url": "https://hooks.example/in"},

@@ -98,6 +98,7 @@ def _include_routers(app: FastAPI) -> None:
     from digipersona.auth import views as auth_views
     from digipersona.connections import endpoints as connections_api
     from digipersona.connections import views as connections_views
+    from digipersona.interactions import endpoints as interactions_api
     from digipersona.personas import endpoints as personas_api
     from digipersona.personas import views as personas_views
     from digipersona.publishing import endpoints as publishing_api
@@ -111,6 +112,7 @@ def _include_routers(app: FastAPI) -> None:
         personas_api.router,
         publishing_api.router,
         connections_api.router,
+        interactions_api.router,
     ):
         app.include_router(router)
     app.include_router(publishing_api.feed_router, include_in_schema=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from digipersona.cli import db_cmd, engine, keys, personas, server, users
+from digipersona.cli import db_cmd, engine, keys, leads, personas, server, users
 
 app = typer.Typer(
     name="digipersona",
@@ -22,6 +22,7 @@ app.add_typer(db_cmd.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(personas.app, name="personas")
 app.add_typer(keys.app, name="keys")
+app.add_typer(leads.app, name="leads")
 
 
 def main() -> None:
