@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +54,8 @@ def test_database_dump_contains_no_plaintext_token(
 ) -> None:
     _webhook(owner)
     db_file = database_url.removeprefix("sqlite:///")
-    subprocess.run(
-        ["sqlite3", db_file, "PRAGMA wal_checkpoint(FULL);"], check=False, capture_output=True
-    )
+    with sqlite3.connect(db_file) as raw_conn:
+        raw_conn.execute("PRAGMA wal_checkpoint(FULL)")
     raw = Path(db_file).read_bytes()
     wal = Path(db_file + "-wal")
     if wal.exists():
