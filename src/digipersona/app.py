@@ -102,6 +102,7 @@ def _include_routers(app: FastAPI) -> None:
     from digipersona.personas import endpoints as personas_api
     from digipersona.personas import views as personas_views
     from digipersona.publishing import endpoints as publishing_api
+    from digipersona.publishing import views as publishing_views
     from digipersona.web import pages
     from digipersona.workspaces import endpoints as workspaces_api
 
@@ -120,6 +121,7 @@ def _include_routers(app: FastAPI) -> None:
         auth_views.router,
         personas_views.router,
         connections_views.router,
+        publishing_views.router,
         pages.router,
     ):
         app.include_router(router, include_in_schema=False)

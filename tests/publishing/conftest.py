@@ -23,6 +23,7 @@ from digipersona.models import (
 )
 from digipersona.platforms import registry
 from digipersona.worker.runtime import Runtime, build_runtime
+from tests.conftest import Actor
 from tests.fakes import fake_provider
 from tests.fakes.fake_provider import FakePlatform, FakeProvider
 
@@ -149,3 +150,45 @@ def world(database_url: str, tmp_path: Any) -> Iterator[World]:
         ids = (ws.id, persona.id, conn.id)
     yield World(runtime, clock, platform, *ids)
     runtime.close()
+
+
+@pytest.fixture
+def setup(owner: Actor, session_factory: Any) -> dict[str, Any]:
+    persona = owner.post(
+        "/api/v1/personas", json={"name": "Dana", "timezone": "Europe/Berlin"}
+    ).json()
+    with session_factory.begin() as s:
+        conns = []
+        for platform in ("webhook", "bluesky"):
+            c = Connection(
+                workspace_id=owner.workspace_id,
+                persona_id=uuid.UUID(persona["id"]),
+                platform=platform,
+                account_id=f"acct-{platform}",
+                access_token_enc="x",
+            )
+            s.add(c)
+            conns.append(c)
+        s.flush()
+        ids = {c.platform: str(c.id) for c in conns}
+    return {"persona": persona, "connections": ids}
+
+
+def approved_post(
+    session_factory: Any,
+    owner: Actor,
+    persona_id: str,
+    platforms: list[str] | None = None,
+    status: str = "approved",
+) -> str:
+    with session_factory.begin() as s:
+        post = Post(
+            workspace_id=owner.workspace_id,
+            persona_id=uuid.UUID(persona_id),
+            body="A post about platform teams\nwith two lines",
+            status=status,
+            platforms=platforms or ["webhook", "bluesky"],
+        )
+        s.add(post)
+        s.flush()
+        return str(post.id)

@@ -10,52 +10,10 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from digipersona.models import Connection, Post
 from tests.conftest import Actor
+from tests.publishing.conftest import approved_post
 
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-@pytest.fixture
-def setup(owner: Actor, session_factory: Any) -> dict[str, Any]:
-    persona = owner.post(
-        "/api/v1/personas", json={"name": "Dana", "timezone": "Europe/Berlin"}
-    ).json()
-    with session_factory.begin() as s:
-        conns = []
-        for platform in ("webhook", "bluesky"):
-            c = Connection(
-                workspace_id=owner.workspace_id,
-                persona_id=uuid.UUID(persona["id"]),
-                platform=platform,
-                account_id=f"acct-{platform}",
-                access_token_enc="x",
-            )
-            s.add(c)
-            conns.append(c)
-        s.flush()
-        ids = {c.platform: str(c.id) for c in conns}
-    return {"persona": persona, "connections": ids}
-
-
-def approved_post(
-    session_factory: Any,
-    owner: Actor,
-    persona_id: str,
-    platforms: list[str] | None = None,
-    status: str = "approved",
-) -> str:
-    with session_factory.begin() as s:
-        post = Post(
-            workspace_id=owner.workspace_id,
-            persona_id=uuid.UUID(persona_id),
-            body="A post about platform teams\nwith two lines",
-            status=status,
-            platforms=platforms or ["webhook", "bluesky"],
-        )
-        s.add(post)
-        s.flush()
-        return str(post.id)
 
 
 def test_no_at_takes_next_tuesday_or_thursday_0630_berlin(

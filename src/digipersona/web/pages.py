@@ -14,21 +14,6 @@ router = APIRouter()
 
 # Pages whose domain has not shipped yet say so plainly instead of showing made-up data.
 EMPTY_PAGES = {
-    "content": (
-        "Content",
-        "No posts yet",
-        "Drafting and editing posts arrives with the content editor.",
-    ),
-    "approvals": (
-        "Approvals",
-        "Nothing to approve",
-        "Posts waiting for your approval will be listed here.",
-    ),
-    "calendar": (
-        "Calendar",
-        "Nothing scheduled",
-        "Scheduled posts will appear on a month and week calendar.",
-    ),
     "interactions": (
         "Interactions",
         "No interactions yet",
@@ -44,7 +29,6 @@ EMPTY_PAGES = {
         "Workspace settings",
         "Members, roles and API tokens are managed through the API for now.",
     ),
-    "jobs": ("Jobs", "No jobs yet", "The publishing queue and worker health will be shown here."),
 }
 
 
