@@ -55,7 +55,9 @@ def test_every_page_fits_a_phone_without_horizontal_scroll(phone: Any, live_serv
 def test_csrf_failure_is_a_clear_page(page: Any, live_server: str) -> None:
     register(page, live_server, email="csrf@example.com")
     page.goto(f"{live_server}/personas/new")
-    page.evaluate("document.querySelectorAll('main input[name=csrf_token]').forEach(e => e.value = 'forged')")
+    page.evaluate(
+        "document.querySelectorAll('main input[name=csrf_token]').forEach(e => e.value = 'forged')"
+    )
     page.fill("#f-name", "X")
     page.click("button:has-text('Save')")
     assert "CSRF check failed" in page.content()
