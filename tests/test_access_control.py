@@ -35,6 +35,7 @@ class Case:
     permission: str  # "read", "write", "admin", "self" (any member), "public"
     body: Body = None
     params: dict[str, str] | None = None
+    upload: bool = False
     ok: int = 200
     # Objects in the path that belong to the owner's workspace (outsider must get 404).
     scoped: bool = False
@@ -88,6 +89,47 @@ CASES: dict[tuple[str, str], Case] = {
     ("DELETE", "/api/v1/personas/{persona_id}"): Case(
         "write", ok=204, scoped=True, fresh_object="persona"
     ),
+    ("POST", "/api/v1/content/generate"): Case(
+        "drafts",
+        body=lambda w: {"persona_id": w.ids["persona_id"], "brief": "b", "platforms": ["x"]},
+        ok=201,
+        scoped=True,
+    ),
+    ("POST", "/api/v1/content"): Case(
+        "drafts",
+        body=lambda w: {"persona_id": w.ids["persona_id"], "body": "Hi", "platforms": ["x"]},
+        ok=201,
+        scoped=True,
+    ),
+    ("GET", "/api/v1/content"): Case("read"),
+    ("GET", "/api/v1/content/{post_id}"): Case("read", scoped=True, fresh_object="draft"),
+    ("PATCH", "/api/v1/content/{post_id}"): Case(
+        "drafts", body=lambda w: {"body": "Edited"}, scoped=True, fresh_object="draft"
+    ),
+    ("DELETE", "/api/v1/content/{post_id}"): Case(
+        "drafts", ok=204, scoped=True, fresh_object="draft"
+    ),
+    ("GET", "/api/v1/content/{post_id}/variants"): Case("read", scoped=True, fresh_object="draft"),
+    ("PUT", "/api/v1/content/{post_id}/variants/{platform}"): Case(
+        "drafts", body=lambda w: {"parts": ["One", "Two"]}, scoped=True, fresh_object="draft"
+    ),
+    ("POST", "/api/v1/content/{post_id}/submit"): Case("drafts", scoped=True, fresh_object="draft"),
+    ("POST", "/api/v1/content/{post_id}/approve"): Case(
+        "approve", scoped=True, fresh_object="in_review"
+    ),
+    ("POST", "/api/v1/content/{post_id}/reject"): Case(
+        "approve", body=lambda w: {"reason": "No"}, scoped=True, fresh_object="in_review"
+    ),
+    ("POST", "/api/v1/content/{post_id}/suggestions"): Case(
+        "drafts", body=lambda w: {"kind": "shorten"}, scoped=True, fresh_object="draft"
+    ),
+    ("POST", "/api/v1/content/{post_id}/media"): Case(
+        "drafts", ok=201, scoped=True, fresh_object="draft", upload=True
+    ),
+    ("DELETE", "/api/v1/content/{post_id}/media/{media_id}"): Case(
+        "drafts", scoped=True, fresh_object="media"
+    ),
+    ("GET", "/api/v1/content/{post_id}/history"): Case("read", scoped=True, fresh_object="draft"),
     ("POST", "/api/v1/content/{post_id}/schedule"): Case(
         "publish", body=lambda w: {}, scoped=True, fresh_object="approved_post"
     ),
@@ -195,6 +237,28 @@ def make_object(world: World, kind: str) -> str:
         member = invite_actor(owner.client, owner, "target", "viewer")
         r = owner.get("/api/v1/workspace/members")
         return next(m["id"] for m in r.json() if m["user_id"] == str(member.user_id))
+    elif kind in {"draft", "in_review", "media"}:
+        r = owner.post(
+            "/api/v1/content",
+            json={
+                "persona_id": world.ids["persona_id"],
+                "body": f"Post {uuid.uuid4().hex[:6]}",
+                "platforms": ["x"],
+            },
+        )
+        assert r.status_code == 201, r.text
+        post_id = str(r.json()["id"])
+        if kind == "in_review":
+            assert owner.post(f"/api/v1/content/{post_id}/submit").status_code == 200
+        if kind == "media":
+            r = owner.post(
+                f"/api/v1/content/{post_id}/media",
+                files={"file": ("a.png", tiny_png(), "image/png")},
+            )
+            assert r.status_code == 201, r.text
+            world.ids["post_id_for_media"] = post_id
+            return str(r.json()["media"][0]["id"])
+        return post_id
     elif kind == "connection":
         r = owner.post(
             "/api/v1/integrations/webhook/connect",
@@ -209,6 +273,16 @@ def make_object(world: World, kind: str) -> str:
         raise AssertionError(kind)
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
+
+
+def tiny_png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buf, format="PNG")
+    return buf.getvalue()
 
 
 def make_post(world: World, kind: str) -> str:
@@ -297,15 +371,22 @@ def test_access(world: World, client: Any, endpoint: tuple[str, str], actor: str
     ids = dict(world.ids)
     if case.fresh_object:
         made = make_object(world, case.fresh_object)
-        key = {"approved_post": "post_id", "scheduled_post": "post_id"}.get(
-            case.fresh_object, f"{case.fresh_object}_id"
-        )
+        key = {
+            "approved_post": "post_id",
+            "scheduled_post": "post_id",
+            "draft": "post_id",
+            "in_review": "post_id",
+        }.get(case.fresh_object, f"{case.fresh_object}_id")
         ids[key] = made
         if case.fresh_object == "failed_publication":
             ids["publication_id"] = made
-    ids.setdefault("platform", "linkedin")
+        if case.fresh_object == "media":
+            ids["post_id"] = world.ids.pop("post_id_for_media")
+    ids.setdefault("platform", "x" if "/variants/" in template else "linkedin")
     path = template.format(**ids)
     kwargs: dict[str, Any] = {"params": case.params} if case.params else {}
+    if case.upload:
+        kwargs["files"] = {"file": ("b.png", tiny_png(), "image/png")}
     if case.body is not None:
         kwargs["json"] = case.body(world)
     if actor == "anonymous":

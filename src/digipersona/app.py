@@ -101,6 +101,8 @@ def _include_routers(app: FastAPI) -> None:
     from digipersona.interactions import endpoints as interactions_api
     from digipersona.personas import endpoints as personas_api
     from digipersona.personas import views as personas_views
+    from digipersona.posts import endpoints as posts_api
+    from digipersona.posts import views as posts_views
     from digipersona.publishing import endpoints as publishing_api
     from digipersona.publishing import views as publishing_views
     from digipersona.web import pages
@@ -111,6 +113,7 @@ def _include_routers(app: FastAPI) -> None:
         auth_api.router,
         workspaces_api.router,
         personas_api.router,
+        posts_api.router,
         publishing_api.router,
         connections_api.router,
         interactions_api.router,
@@ -121,6 +124,7 @@ def _include_routers(app: FastAPI) -> None:
         auth_views.router,
         personas_views.router,
         connections_views.router,
+        posts_views.router,
         publishing_views.router,
         pages.router,
     ):

@@ -14,16 +14,6 @@ router = APIRouter()
 
 # Pages whose domain has not shipped yet say so plainly instead of showing made-up data.
 EMPTY_PAGES = {
-    "content": (
-        "Content",
-        "No posts yet",
-        "Drafting and editing posts arrives with the content editor.",
-    ),
-    "approvals": (
-        "Approvals",
-        "Nothing to approve",
-        "Posts waiting for your approval will be listed here.",
-    ),
     "interactions": (
         "Interactions",
         "No interactions yet",

@@ -1,0 +1,263 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, File, Form, Query, UploadFile, status
+
+from digipersona.auth.dependencies import Approver, Drafter, Reader, SettingsDep
+from digipersona.db import SessionDep
+from digipersona.exceptions import ValidationFailed
+from digipersona.posts import schemas, service
+from digipersona.posts.media import MAX_UPLOAD_BYTES
+
+router = APIRouter(prefix="/api/v1/content", tags=["content"])
+
+
+def variant_out(variant: Any) -> schemas.VariantOut:
+    return schemas.VariantOut(
+        platform=variant.platform,
+        parts=list(variant.parts),
+        lengths=list(variant.lengths),
+        valid=bool(variant.valid),
+        problems=list(variant.problems),
+        custom=bool(getattr(variant, "custom", False)),
+    )
+
+
+def post_out(v: service.PostView) -> schemas.PostOut:
+    p = v.post
+    return schemas.PostOut(
+        id=p.id,
+        persona_id=p.persona_id,
+        status=p.status,
+        brief=p.brief,
+        body=p.body,
+        platforms=list(p.platforms),
+        tags=list(p.tags),
+        link_url=p.link_url,
+        linkedin_comment=p.linkedin_comment,
+        thread_numbering=p.thread_numbering,
+        priority=p.priority,
+        rejection_reason=p.rejection_reason,
+        version=p.version,
+        provider=p.provider,
+        structure=p.structure,
+        topic=p.topic,
+        variants=[variant_out(x) for x in v.variants],
+        media=[schemas.MediaOut.model_validate(m) for m in v.media],
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+        submitted_at=p.submitted_at,
+        approved_at=p.approved_at,
+    )
+
+
+@router.post("/generate", status_code=status.HTTP_201_CREATED, response_model=schemas.GenerateOut)
+def generate(
+    body: schemas.GenerateIn, principal: Drafter, session: SessionDep, settings: SettingsDep
+) -> schemas.GenerateOut:
+    """Draft posts in the persona's voice with the configured AI provider."""
+    views = service.generate(
+        session,
+        principal,
+        settings,
+        persona_id=body.persona_id,
+        brief=body.brief,
+        platforms=list(body.platforms),
+        count=body.count,
+        seed=body.seed,
+        link_url=str(body.link_url) if body.link_url else None,
+    )
+    return schemas.GenerateOut(items=[post_out(v) for v in views])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.PostOut)
+def create(body: schemas.ContentCreate, principal: Drafter, session: SessionDep) -> schemas.PostOut:
+    """Create a draft by hand."""
+    data = body.model_dump()
+    data["link_url"] = str(body.link_url) if body.link_url else None
+    return post_out(service.create(session, principal, **data))
+
+
+@router.get("", response_model=schemas.ContentList)
+def list_content(
+    principal: Reader,
+    session: SessionDep,
+    status_: schemas.PostStatusFilter | None = Query(default=None, alias="status"),
+    persona_id: uuid.UUID | None = None,
+    platform: schemas.Platform | None = None,
+    q: str | None = Query(default=None, max_length=200),
+    limit: int = Query(default=50, ge=1, le=200),
+    offset: int = Query(default=0, ge=0),
+) -> schemas.ContentList:
+    """Posts of the workspace, newest first, filtered by status, persona, platform or text."""
+    items, total = service.list_posts(
+        session,
+        principal,
+        status=status_,
+        persona_id=persona_id,
+        platform=platform,
+        q=q,
+        limit=limit,
+        offset=offset,
+    )
+    return schemas.ContentList(
+        items=[post_out(v) for v in items], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/{post_id}", response_model=schemas.PostOut)
+def get_post(post_id: uuid.UUID, principal: Reader, session: SessionDep) -> schemas.PostOut:
+    """One post with its variants."""
+    return post_out(service.view(session, service.get(session, principal, post_id)))
+
+
+@router.patch("/{post_id}", response_model=schemas.PostOut)
+def update_post(
+    post_id: uuid.UUID, body: schemas.ContentUpdate, principal: Drafter, session: SessionDep
+) -> schemas.PostOut:
+    """Edit a post; an approved post goes back to review."""
+    changes = body.model_dump(exclude_unset=True)
+    if "link_url" in changes and changes["link_url"] is not None:
+        changes["link_url"] = str(changes["link_url"])
+    return post_out(service.update(session, principal, post_id, changes))
+
+
+@router.delete("/{post_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_post(post_id: uuid.UUID, principal: Drafter, session: SessionDep) -> None:
+    """Delete a post that is not scheduled or published."""
+    service.delete(session, principal, post_id)
+
+
+@router.get("/{post_id}/variants", response_model=list[schemas.VariantOut])
+def get_variants(
+    post_id: uuid.UUID, principal: Reader, session: SessionDep
+) -> list[schemas.VariantOut]:
+    """Per-platform text, lengths in each platform's own counting, and validity."""
+    post = service.get(session, principal, post_id)
+    return [variant_out(v) for v in service.view(session, post).variants]
+
+
+@router.put("/{post_id}/variants/{platform}", response_model=schemas.PostOut)
+def set_variant(
+    post_id: uuid.UUID,
+    platform: schemas.Platform,
+    body: schemas.VariantPartsIn,
+    principal: Drafter,
+    session: SessionDep,
+) -> schemas.PostOut:
+    """Hand-edit one platform's parts (thread split) instead of the automatic fit."""
+    return post_out(
+        service.set_variant_parts(session, principal, post_id, platform, body.parts, body.version)
+    )
+
+
+@router.post("/{post_id}/submit", response_model=schemas.PostOut)
+def submit(
+    post_id: uuid.UUID,
+    principal: Drafter,
+    session: SessionDep,
+    body: schemas.DecisionIn | None = None,
+) -> schemas.PostOut:
+    """Send a draft to review after the guardrails pass."""
+    return post_out(service.submit(session, principal, post_id, body.version if body else None))
+
+
+@router.post("/{post_id}/approve", response_model=schemas.PostOut)
+def approve(
+    post_id: uuid.UUID,
+    principal: Approver,
+    session: SessionDep,
+    body: schemas.DecisionIn | None = None,
+) -> schemas.PostOut:
+    """Approve a post in review."""
+    return post_out(
+        service.approve(
+            session,
+            principal,
+            post_id,
+            version=body.version if body else None,
+            comment=body.comment if body else None,
+        )
+    )
+
+
+@router.post("/{post_id}/reject", response_model=schemas.PostOut)
+def reject(
+    post_id: uuid.UUID, body: schemas.RejectIn, principal: Approver, session: SessionDep
+) -> schemas.PostOut:
+    """Reject a post in review, with the reason."""
+    return post_out(
+        service.reject(session, principal, post_id, reason=body.reason, version=body.version)
+    )
+
+
+@router.post("/{post_id}/suggestions", response_model=schemas.SuggestionOut)
+def suggest(
+    post_id: uuid.UUID,
+    body: schemas.SuggestIn,
+    principal: Drafter,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> schemas.SuggestionOut:
+    """An AI rewrite (shorten, punchier, hook, tone, translate), proposed and never applied."""
+    text, previews = service.suggest(
+        session,
+        principal,
+        settings,
+        post_id,
+        kind=body.kind,
+        tone=body.tone,
+        language=body.language,
+    )
+    return schemas.SuggestionOut(
+        kind=body.kind, text=text, variants=[variant_out(v) for v in previews]
+    )
+
+
+@router.post(
+    "/{post_id}/media", status_code=status.HTTP_201_CREATED, response_model=schemas.PostOut
+)
+async def upload_media(
+    post_id: uuid.UUID,
+    principal: Drafter,
+    session: SessionDep,
+    file: UploadFile = File(...),
+    alt_text: str = Form(default="", max_length=2000),
+) -> schemas.PostOut:
+    """Attach an image (JPEG, PNG, GIF, WebP) with alt text."""
+    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ValidationFailed(f"Images can be at most {MAX_UPLOAD_BYTES // 1_048_576} MB.")
+    return post_out(
+        service.add_media(
+            session,
+            principal,
+            post_id,
+            data=data,
+            filename=file.filename or "image",
+            alt_text=alt_text.strip(),
+        )
+    )
+
+
+@router.delete("/{post_id}/media/{media_id}", response_model=schemas.PostOut)
+def delete_media(
+    post_id: uuid.UUID, media_id: uuid.UUID, principal: Drafter, session: SessionDep
+) -> schemas.PostOut:
+    """Remove an image from a post."""
+    return post_out(service.remove_media(session, principal, post_id, media_id))
+
+
+@router.get("/{post_id}/history", response_model=list[schemas.HistoryEvent])
+def history(
+    post_id: uuid.UUID, principal: Reader, session: SessionDep
+) -> list[schemas.HistoryEvent]:
+    """Every change and decision on this post, oldest first."""
+    return [
+        schemas.HistoryEvent(
+            action=e.action, at=e.created_at, actor_user_id=e.actor_user_id, data=e.data
+        )
+        for e in service.history(session, principal, post_id)
+    ]

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import delete, exists, func, or_, select
+
+from digipersona.kit.repository import Repository
+from digipersona.models import Media, Post, Variant
+
+
+class PostRepository(Repository[Post]):
+    model = Post
+
+    def search(
+        self,
+        workspace_id: uuid.UUID,
+        *,
+        status: str | None,
+        persona_id: uuid.UUID | None,
+        platform: str | None,
+        q: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Post], int]:
+        stmt = select(Post).where(Post.workspace_id == workspace_id)
+        if status:
+            stmt = stmt.where(Post.status == status)
+        if persona_id:
+            stmt = stmt.where(Post.persona_id == persona_id)
+        if platform:
+            stmt = stmt.where(
+                exists().where(Variant.post_id == Post.id, Variant.platform == platform)
+            )
+        if q:
+            needle = q.lower()
+            stmt = stmt.where(
+                or_(func.lower(Post.body).contains(needle), func.lower(Post.brief).contains(needle))
+            )
+        stmt = stmt.order_by(Post.created_at.desc(), Post.id)
+        return self.paginate(stmt, limit=limit, offset=offset)
+
+    def recent_bodies(
+        self, persona_id: uuid.UUID, *, exclude: uuid.UUID | None, limit: int = 200
+    ) -> list[str]:
+        stmt = select(Post.body).where(Post.persona_id == persona_id)
+        if exclude is not None:
+            stmt = stmt.where(Post.id != exclude)
+        stmt = stmt.order_by(Post.created_at.desc()).limit(limit)
+        return [b for b in self.session.scalars(stmt) if b]
+
+
+class VariantRepository(Repository[Variant]):
+    model = Variant
+
+    def for_posts(self, post_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Variant]]:
+        out: dict[uuid.UUID, list[Variant]] = {pid: [] for pid in post_ids}
+        if not post_ids:
+            return out
+        stmt = select(Variant).where(Variant.post_id.in_(post_ids)).order_by(Variant.platform)
+        for variant in self.session.scalars(stmt):
+            out[variant.post_id].append(variant)
+        return out
+
+    def delete_platforms(self, post_id: uuid.UUID, keep: Sequence[str]) -> None:
+        self.session.execute(
+            delete(Variant).where(Variant.post_id == post_id, Variant.platform.not_in(list(keep)))
+        )
+
+
+class MediaRepository(Repository[Media]):
+    model = Media
+
+    def for_posts(self, post_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Media]]:
+        out: dict[uuid.UUID, list[Media]] = {pid: [] for pid in post_ids}
+        if not post_ids:
+            return out
+        stmt = select(Media).where(Media.post_id.in_(post_ids)).order_by(Media.position, Media.id)
+        for media in self.session.scalars(stmt):
+            out[media.post_id].append(media)
+        return out

@@ -1,0 +1,581 @@
+"""Content: drafting (by hand or by an AI provider), per-platform variants, approval workflow.
+
+State machine (DESIGN.md "Post lifecycle"): draft -> in_review -> approved | rejected. Editing an
+approved post sends it back to review; editing a rejected post makes it a draft again. Personas
+with ``auto_approve`` skip review. Every transition is an audit event (who, when, from, to, why).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from digipersona.audit import service as audit
+from digipersona.auth.permissions import Permission
+from digipersona.auth.principal import Principal
+from digipersona.config import Settings
+from digipersona.exceptions import Conflict, NotFound, ValidationFailed
+from digipersona.generation import DraftRequest, config_from_settings, get_provider
+from digipersona.kit.time import utcnow
+from digipersona.models import Media, Persona, Post, PostStatus, Variant
+from digipersona.personas import service as personas
+from digipersona.posts import guardrails
+from digipersona.posts.media import inspect_image
+from digipersona.posts.repository import MediaRepository, PostRepository, VariantRepository
+from digipersona.posts.variants import RULES, build_variant, fit_post
+
+EDITABLE = {
+    PostStatus.draft,
+    PostStatus.in_review,
+    PostStatus.approved,
+    PostStatus.rejected,
+}
+
+
+@dataclass
+class PostView:
+    """A post with its variants and media, ready for a schema."""
+
+    post: Post
+    variants: list[Variant]
+    media: list[Media]
+
+
+# -- reading -----------------------------------------------------------------------------------
+def get(session: Session, principal: Principal, post_id: uuid.UUID) -> Post:
+    post = PostRepository(session).get_in_workspace(principal.workspace_id, post_id)
+    if post is None:
+        raise NotFound("No such post in this workspace.")
+    return post
+
+
+def views(session: Session, posts: Sequence[Post]) -> list[PostView]:
+    """Load variants and media for many posts in two queries."""
+    ids = [p.id for p in posts]
+    variants = VariantRepository(session).for_posts(ids)
+    media = MediaRepository(session).for_posts(ids)
+    return [PostView(p, variants[p.id], media[p.id]) for p in posts]
+
+
+def view(session: Session, post: Post) -> PostView:
+    return views(session, [post])[0]
+
+
+def list_posts(
+    session: Session,
+    principal: Principal,
+    *,
+    status: str | None = None,
+    persona_id: uuid.UUID | None = None,
+    platform: str | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[PostView], int]:
+    posts, total = PostRepository(session).search(
+        principal.workspace_id,
+        status=status,
+        persona_id=persona_id,
+        platform=platform,
+        q=q,
+        limit=limit,
+        offset=offset,
+    )
+    return views(session, posts), total
+
+
+# -- variants ----------------------------------------------------------------------------------
+def _media_problems(platform: str, media: Sequence[Media]) -> list[str]:
+    if not media:
+        return []
+    rules = RULES[platform]
+    problems = []
+    if len(media) > rules.max_images:
+        problems.append(
+            f"{rules.label} takes at most {rules.max_images} images; "
+            f"remove {len(media) - rules.max_images}."
+        )
+    for item in media:
+        if item.size_bytes > rules.max_image_bytes:
+            problems.append(
+                f"{item.filename} is {item.size_bytes / 1_000_000:.1f} MB; {rules.label} "
+                f"accepts at most {rules.max_image_bytes / 1_000_000:.1f} MB per image."
+            )
+    return problems
+
+
+def refresh_variants(session: Session, post: Post, persona: Persona) -> list[Variant]:
+    """Recompute every platform's variant from the body (hand-edited variants are kept)."""
+    repo = VariantRepository(session)
+    existing = {v.platform: v for v in repo.for_posts([post.id])[post.id]}
+    media = MediaRepository(session).for_posts([post.id])[post.id]
+    repo.delete_platforms(post.id, post.platforms)
+    out = []
+    for platform in post.platforms:
+        variant = existing.get(platform)
+        if variant is None:
+            variant = Variant(workspace_id=post.workspace_id, post_id=post.id, platform=platform)
+            session.add(variant)
+        if variant.custom:
+            built = build_variant(platform, "\n\n".join(variant.parts))
+            built_parts = list(variant.parts)
+        else:
+            built = fit_post(
+                platform,
+                post.body,
+                persona.hashtags,
+                numbering=post.thread_numbering,
+                linkedin_comment=post.linkedin_comment if platform == "linkedin" else None,
+            )
+            built_parts = list(built.parts)
+        problems = list(built.problems) + _media_problems(platform, media)
+        variant.parts = built_parts
+        variant.lengths = list(built.lengths)
+        variant.problems = problems
+        variant.valid = built.valid and not problems
+        out.append(variant)
+    session.flush()
+    return out
+
+
+def set_variant_parts(
+    session: Session,
+    principal: Principal,
+    post_id: uuid.UUID,
+    platform: str,
+    parts: list[str],
+    version: int | None,
+) -> PostView:
+    """Hand-edit one platform's thread parts; the variant stops following the body."""
+    principal.require(Permission.drafts)
+    post = get(session, principal, post_id)
+    _check_version(post, version)
+    _ensure_editable(post)
+    variant = next((v for v in view(session, post).variants if v.platform == platform), None)
+    if variant is None:
+        raise NotFound(f"This post has no {platform} variant; add the platform first.")
+    variant.parts = [p.strip() for p in parts if p.strip()]
+    if not variant.parts:
+        raise ValidationFailed("Give at least one non-empty part.")
+    variant.custom = True
+    persona = personas.get(session, principal, post.persona_id)
+    _after_edit(session, principal, post, persona, {"variant": platform})
+    return view(session, post)
+
+
+# -- creating -------------------------------------------------------------------------------------
+def _new_post(
+    session: Session,
+    principal: Principal,
+    persona: Persona,
+    *,
+    body: str,
+    platforms: list[str],
+    brief: str = "",
+    tags: list[str] | None = None,
+    link_url: str | None = None,
+    linkedin_comment: str | None = None,
+    thread_numbering: bool = False,
+    priority: int = 0,
+    provenance: dict[str, Any] | None = None,
+) -> Post:
+    post = Post(
+        workspace_id=principal.workspace_id,
+        persona_id=persona.id,
+        brief=brief,
+        body=body,
+        platforms=list(platforms),
+        tags=list(tags or []),
+        link_url=link_url,
+        linkedin_comment=linkedin_comment,
+        thread_numbering=thread_numbering,
+        priority=priority,
+        created_by_id=principal.user_id,
+        **(provenance or {}),
+    )
+    PostRepository(session).add(post)
+    refresh_variants(session, post, persona)
+    audit.record(
+        session,
+        workspace_id=principal.workspace_id,
+        action="post.created",
+        object_type="post",
+        object_id=post.id,
+        actor_user_id=principal.user_id,
+        actor_token_id=principal.token_id,
+        data={"status": post.status, "provider": (provenance or {}).get("provider")},
+    )
+    return post
+
+
+def create(
+    session: Session,
+    principal: Principal,
+    *,
+    persona_id: uuid.UUID,
+    body: str,
+    platforms: list[str],
+    brief: str = "",
+    tags: list[str] | None = None,
+    link_url: str | None = None,
+    linkedin_comment: str | None = None,
+    thread_numbering: bool = False,
+    priority: int = 0,
+) -> PostView:
+    """A draft written by hand."""
+    principal.require(Permission.drafts)
+    persona = personas.get(session, principal, persona_id)
+    post = _new_post(
+        session,
+        principal,
+        persona,
+        body=body,
+        platforms=platforms,
+        brief=brief,
+        tags=tags,
+        link_url=link_url,
+        linkedin_comment=linkedin_comment,
+        thread_numbering=thread_numbering,
+        priority=priority,
+    )
+    return view(session, post)
+
+
+def generate(
+    session: Session,
+    principal: Principal,
+    settings: Settings,
+    *,
+    persona_id: uuid.UUID,
+    brief: str,
+    platforms: list[str],
+    count: int,
+    seed: int | None = None,
+    link_url: str | None = None,
+) -> list[PostView]:
+    """Draft ``count`` posts in the persona's voice with the configured AI provider.
+
+    The provider runs before anything is written, so a provider failure creates nothing.
+    """
+    principal.require(Permission.drafts)
+    persona = personas.get(session, principal, persona_id)
+    provider = get_provider(config_from_settings(settings))
+    try:
+        drafts = provider.draft(
+            DraftRequest(
+                persona=personas.profile_of(persona),
+                brief=brief,
+                platforms=tuple(platforms),
+                count=count,
+                seed=seed,
+                link=link_url,
+            )
+        )
+    finally:
+        provider.close()
+    posts = [
+        _new_post(
+            session,
+            principal,
+            persona,
+            body=draft.body,
+            platforms=platforms,
+            brief=brief,
+            link_url=link_url,
+            provenance={
+                "provider": draft.provider,
+                "structure": draft.structure,
+                "topic": draft.topic,
+                "prompt_version": draft.prompt_version,
+            },
+        )
+        for draft in drafts
+    ]
+    return views(session, posts)
+
+
+# -- editing ----------------------------------------------------------------------------------
+def _check_version(post: Post, version: int | None) -> None:
+    if version is not None and version != post.version:
+        raise Conflict(
+            f"This post changed since you loaded it (now version {post.version}, you had "
+            f"{version}). Reload it and decide again.",
+            extra={"current_version": post.version, "current_status": post.status},
+        )
+
+
+def _ensure_editable(post: Post) -> None:
+    if PostStatus(post.status) not in EDITABLE:
+        raise Conflict(
+            f"A {post.status} post cannot be edited; duplicate it instead.",
+            extra={"current_status": post.status},
+        )
+
+
+def _transition(
+    session: Session,
+    principal: Principal,
+    post: Post,
+    new: PostStatus,
+    *,
+    comment: str | None = None,
+) -> None:
+    old = post.status
+    post.status = new.value
+    post.version += 1
+    session.flush()
+    audit.record(
+        session,
+        workspace_id=post.workspace_id,
+        action="post.status_changed",
+        object_type="post",
+        object_id=post.id,
+        actor_user_id=principal.user_id,
+        actor_token_id=principal.token_id,
+        data={"from": old, "to": new.value, "comment": comment},
+    )
+
+
+def _after_edit(
+    session: Session, principal: Principal, post: Post, persona: Persona, changed: dict[str, Any]
+) -> None:
+    refresh_variants(session, post, persona)
+    status = PostStatus(post.status)
+    if status == PostStatus.approved:
+        _transition(session, principal, post, PostStatus.in_review, comment="edited after approval")
+    elif status == PostStatus.rejected:
+        _transition(session, principal, post, PostStatus.draft, comment="edited after rejection")
+    else:
+        post.version += 1
+        session.flush()
+    audit.record(
+        session,
+        workspace_id=post.workspace_id,
+        action="post.edited",
+        object_type="post",
+        object_id=post.id,
+        actor_user_id=principal.user_id,
+        actor_token_id=principal.token_id,
+        data={"fields": sorted(changed)},
+    )
+
+
+def update(
+    session: Session, principal: Principal, post_id: uuid.UUID, changes: dict[str, Any]
+) -> PostView:
+    """Edit a post; see the module docstring for how edits move the status."""
+    principal.require(Permission.drafts)
+    post = get(session, principal, post_id)
+    _check_version(post, changes.pop("version", None))
+    _ensure_editable(post)
+    if not changes:
+        return view(session, post)
+    for key, value in changes.items():
+        setattr(post, key, value)
+    persona = personas.get(session, principal, post.persona_id)
+    if "body" in changes:
+        # A new body means the hand edits of variants no longer match it.
+        for variant in view(session, post).variants:
+            variant.custom = False
+    _after_edit(session, principal, post, persona, changes)
+    return view(session, post)
+
+
+def delete(session: Session, principal: Principal, post_id: uuid.UUID) -> None:
+    principal.require(Permission.drafts)
+    post = get(session, principal, post_id)
+    if post.status in (PostStatus.published.value, PostStatus.scheduled.value):
+        raise Conflict(
+            f"A {post.status} post cannot be deleted here: unschedule it first, or delete the "
+            "published copy on the platform.",
+            extra={"current_status": post.status},
+        )
+    audit.record(
+        session,
+        workspace_id=post.workspace_id,
+        action="post.deleted",
+        object_type="post",
+        object_id=post.id,
+        actor_user_id=principal.user_id,
+        actor_token_id=principal.token_id,
+        data={"status": post.status},
+    )
+    PostRepository(session).delete(post)
+
+
+# -- workflow ---------------------------------------------------------------------------------
+def check(session: Session, post: Post, persona: Persona) -> list[dict[str, Any]]:
+    """Everything that blocks review: guardrail violations and invalid variants."""
+    problems: list[dict[str, Any]] = []
+    recent = PostRepository(session).recent_bodies(persona.id, exclude=post.id)
+    for violation in guardrails.check(
+        post.body,
+        banned_phrases=persona.banned_phrases,
+        recent_bodies=recent,
+        blocked_domains=persona.blocked_domains,
+        platforms=post.platforms,
+    ):
+        problems.append({"code": violation.code, "message": violation.message})
+    for variant in view(session, post).variants:
+        for message in variant.problems:
+            problems.append({"code": "variant", "platform": variant.platform, "message": message})
+    return problems
+
+
+def submit(
+    session: Session, principal: Principal, post_id: uuid.UUID, version: int | None = None
+) -> PostView:
+    """Send a draft to review (or straight to approved for ``auto_approve`` personas)."""
+    principal.require(Permission.drafts)
+    post = get(session, principal, post_id)
+    _check_version(post, version)
+    if post.status not in (PostStatus.draft.value, PostStatus.rejected.value):
+        raise Conflict(
+            f"Only drafts can be submitted for review; this post is {post.status}.",
+            extra={"current_status": post.status},
+        )
+    persona = personas.get(session, principal, post.persona_id)
+    refresh_variants(session, post, persona)
+    problems = check(session, post, persona)
+    if problems:
+        raise ValidationFailed(
+            "Fix these before review: " + " ".join(p["message"] for p in problems[:5]),
+            errors=problems,
+        )
+    post.submitted_at = utcnow()
+    _transition(session, principal, post, PostStatus.in_review)
+    if persona.approval_policy == "auto_approve":
+        post.approved_at = utcnow()
+        _transition(session, principal, post, PostStatus.approved, comment="persona auto-approves")
+    return view(session, post)
+
+
+def approve(
+    session: Session,
+    principal: Principal,
+    post_id: uuid.UUID,
+    *,
+    version: int | None = None,
+    comment: str | None = None,
+) -> PostView:
+    """Approve a post in review (owner, admin or approver; never a drafts token)."""
+    principal.require(Permission.approve)
+    post = get(session, principal, post_id)
+    _check_version(post, version)
+    if post.status != PostStatus.in_review.value:
+        raise Conflict(
+            f"Only posts in review can be approved; this post is {post.status}.",
+            extra={"current_status": post.status},
+        )
+    post.approved_by_id = principal.user_id
+    post.approved_at = utcnow()
+    post.rejection_reason = None
+    _transition(session, principal, post, PostStatus.approved, comment=comment)
+    return view(session, post)
+
+
+def reject(
+    session: Session,
+    principal: Principal,
+    post_id: uuid.UUID,
+    *,
+    reason: str,
+    version: int | None = None,
+) -> PostView:
+    """Reject a post in review with a reason the author will see."""
+    principal.require(Permission.approve)
+    post = get(session, principal, post_id)
+    _check_version(post, version)
+    if post.status != PostStatus.in_review.value:
+        raise Conflict(
+            f"Only posts in review can be rejected; this post is {post.status}.",
+            extra={"current_status": post.status},
+        )
+    post.rejection_reason = reason
+    _transition(session, principal, post, PostStatus.rejected, comment=reason)
+    return view(session, post)
+
+
+def suggest(
+    session: Session,
+    principal: Principal,
+    settings: Settings,
+    post_id: uuid.UUID,
+    *,
+    kind: str,
+    tone: str | None = None,
+    language: str | None = None,
+) -> tuple[str, list[Any]]:
+    """An AI rewrite of the body, returned as a proposal: nothing is changed."""
+    principal.require(Permission.drafts)
+    post = get(session, principal, post_id)
+    persona = personas.get(session, principal, post.persona_id)
+    provider = get_provider(config_from_settings(settings))
+    try:
+        text = provider.suggest(
+            personas.profile_of(persona), post.body, kind, target_language=language, tone=tone
+        )
+    finally:
+        provider.close()
+    previews = [
+        fit_post(p, text, persona.hashtags, numbering=post.thread_numbering) for p in post.platforms
+    ]
+    return text, previews
+
+
+# -- media ------------------------------------------------------------------------------------
+def add_media(
+    session: Session,
+    principal: Principal,
+    post_id: uuid.UUID,
+    *,
+    data: bytes,
+    filename: str,
+    alt_text: str,
+) -> PostView:
+    principal.require(Permission.drafts)
+    post = get(session, principal, post_id)
+    _ensure_editable(post)
+    info = inspect_image(data, filename)
+    existing = MediaRepository(session).for_posts([post.id])[post.id]
+    MediaRepository(session).add(
+        Media(
+            workspace_id=post.workspace_id,
+            post_id=post.id,
+            position=len(existing),
+            filename=filename[:255],
+            mime_type=info.mime_type,
+            size_bytes=info.size_bytes,
+            width=info.width,
+            height=info.height,
+            alt_text=alt_text,
+            data=data,
+        )
+    )
+    persona = personas.get(session, principal, post.persona_id)
+    _after_edit(session, principal, post, persona, {"media": filename})
+    return view(session, post)
+
+
+def remove_media(
+    session: Session, principal: Principal, post_id: uuid.UUID, media_id: uuid.UUID
+) -> PostView:
+    principal.require(Permission.drafts)
+    post = get(session, principal, post_id)
+    _ensure_editable(post)
+    media = MediaRepository(session).get_in_workspace(principal.workspace_id, media_id)
+    if media is None or media.post_id != post.id:
+        raise NotFound("No such image on this post.")
+    MediaRepository(session).delete(media)
+    persona = personas.get(session, principal, post.persona_id)
+    _after_edit(session, principal, post, persona, {"media": "removed"})
+    return view(session, post)
+
+
+def history(session: Session, principal: Principal, post_id: uuid.UUID) -> list[Any]:
+    post = get(session, principal, post_id)
+    return audit.list_for_object(session, principal.workspace_id, post.id)

@@ -1,0 +1,297 @@
+"""Content pages: the list with a generate form, the editor with live previews, approvals."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from digipersona.auth.dependencies import WebPrincipal, check_csrf
+from digipersona.auth.permissions import Permission
+from digipersona.db import SessionDep
+from digipersona.exceptions import DigipersonaError
+from digipersona.personas import service as personas
+from digipersona.posts import service
+from digipersona.posts.schemas import PLATFORM_IDS
+from digipersona.posts.variants import fit_post
+from digipersona.web.templating import flash, render, templates
+
+router = APIRouter()
+STATUS_FILTERS = ("draft", "in_review", "approved", "rejected", "scheduled", "published", "failed")
+
+
+async def _form(request: Request) -> dict[str, Any]:
+    form = await request.form()
+    data: dict[str, Any] = {}
+    for key in form:
+        values = form.getlist(key)
+        data[key] = (
+            [str(v) for v in values] if len(values) > 1 or key == "platforms" else str(values[0])
+        )
+    check_csrf(request, data.pop("csrf_token", None))
+    return data
+
+
+@router.get("/content")
+def content_page(
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    status: str | None = None,
+    persona_id: str | None = None,
+    q: str | None = None,
+) -> Response:
+    persona_uuid = uuid.UUID(persona_id) if persona_id else None
+    views, total = service.list_posts(
+        session,
+        principal,
+        status=status if status in STATUS_FILTERS else None,
+        persona_id=persona_uuid,
+        q=q or None,
+        limit=100,
+    )
+    persona_list, _ = personas.list_personas(session, principal, limit=200)
+    return render(
+        request,
+        "posts/list.html",
+        {
+            "active": "content",
+            "views": views,
+            "total": total,
+            "personas": persona_list,
+            "names": {p.id: p.name for p in persona_list},
+            "platforms": PLATFORM_IDS,
+            "statuses": STATUS_FILTERS,
+            "filters": {"status": status, "persona_id": persona_id, "q": q},
+            "can_draft": principal.can(Permission.drafts),
+        },
+    )
+
+
+@router.post("/content/generate")
+async def generate_submit(
+    request: Request, principal: WebPrincipal, session: SessionDep
+) -> Response:
+    data = await _form(request)
+    try:
+        views = service.generate(
+            session,
+            principal,
+            request.app.state.settings,
+            persona_id=uuid.UUID(data.get("persona_id", "")),
+            brief=data.get("brief", "").strip() or "",
+            platforms=list(data.get("platforms") or []),
+            count=int(data.get("count") or 1),
+        )
+    except (DigipersonaError, ValueError) as exc:
+        session.rollback()
+        flash(
+            request,
+            getattr(exc, "message", None)
+            or "Check the form: persona, brief and platforms are needed.",
+            "error",
+        )
+        return RedirectResponse("/content", status_code=303)
+    flash(request, f"{len(views)} draft(s) generated.")
+    return RedirectResponse(f"/content/{views[0].post.id}", status_code=303)
+
+
+@router.post("/content/new")
+async def new_submit(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
+    data = await _form(request)
+    try:
+        view = service.create(
+            session,
+            principal,
+            persona_id=uuid.UUID(data.get("persona_id", "")),
+            body=data.get("body", "").strip(),
+            platforms=list(data.get("platforms") or []),
+        )
+    except (DigipersonaError, ValueError) as exc:
+        session.rollback()
+        flash(
+            request,
+            getattr(exc, "message", None) or "Choose a persona and at least one platform.",
+            "error",
+        )
+        return RedirectResponse("/content", status_code=303)
+    return RedirectResponse(f"/content/{view.post.id}", status_code=303)
+
+
+def _editor_context(
+    request: Request, principal: Any, session: Any, post_id: uuid.UUID
+) -> dict[str, Any]:
+    post = service.get(session, principal, post_id)
+    view = service.view(session, post)
+    persona = personas.get(session, principal, post.persona_id)
+    from digipersona.publishing.service import publications_of
+
+    return {
+        "active": "content",
+        "view": view,
+        "post": post,
+        "persona": persona,
+        "platforms": PLATFORM_IDS,
+        "publications": publications_of(session, post),
+        "can_draft": principal.can(Permission.drafts),
+        "can_approve": principal.can(Permission.approve),
+        "can_publish": principal.can(Permission.publish),
+        "tz": persona.timezone,
+    }
+
+
+@router.get("/content/{post_id}")
+def editor_page(
+    post_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+) -> Response:
+    return render(
+        request, "posts/editor.html", _editor_context(request, principal, session, post_id)
+    )
+
+
+@router.post("/content/{post_id}/preview")
+async def preview(
+    post_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+) -> Response:
+    """Live per-platform previews and length counters for unsaved text (htmx)."""
+    data = await _form(request)
+    post = service.get(session, principal, post_id)
+    persona = personas.get(session, principal, post.persona_id)
+    body = data.get("body", "")
+    variants = [
+        fit_post(p, body, persona.hashtags, numbering=post.thread_numbering) for p in post.platforms
+    ]
+    return templates.TemplateResponse(
+        request, "posts/_previews.html", {"variants": variants, "persona": persona}
+    )
+
+
+@router.post("/content/{post_id}/edit")
+async def edit_submit(
+    post_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+) -> Response:
+    data = await _form(request)
+    changes: dict[str, Any] = {"body": data.get("body", "").strip()}
+    if data.get("version", "").isdigit():
+        changes["version"] = int(data["version"])
+    if data.get("platforms"):
+        changes["platforms"] = list(data["platforms"])
+    try:
+        service.update(session, principal, post_id, changes)
+        flash(request, "Saved.")
+    except DigipersonaError as exc:
+        session.rollback()
+        context = _editor_context(request, principal, session, post_id)
+        context["error"] = exc.message
+        context["typed_body"] = data.get("body", "")
+        return render(request, "posts/editor.html", context, status_code=exc.status_code)
+    return RedirectResponse(f"/content/{post_id}", status_code=303)
+
+
+@router.post("/content/{post_id}/decide")
+async def decide(
+    post_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+) -> Response:
+    """Submit, approve or reject from a form (the editor or the approval inbox)."""
+    data = await _form(request)
+    action = data.get("action")
+    version = int(data["version"]) if data.get("version", "").isdigit() else None
+    back = data.get("back") or f"/content/{post_id}"
+    if not back.startswith("/") or back.startswith("//"):
+        back = f"/content/{post_id}"
+    try:
+        if action == "submit":
+            service.submit(session, principal, post_id, version)
+            flash(request, "Sent for review.")
+        elif action == "approve":
+            service.approve(session, principal, post_id, version=version)
+            flash(request, "Approved.")
+        elif action == "reject":
+            service.reject(
+                session,
+                principal,
+                post_id,
+                reason=(data.get("reason") or "").strip() or "",
+                version=version,
+            )
+            flash(request, "Rejected; the author sees your reason.")
+        else:
+            flash(request, "Unknown action.", "error")
+    except DigipersonaError as exc:
+        session.rollback()
+        details = "; ".join(e.get("message", "") for e in exc.errors[:5]) if exc.errors else ""
+        flash(request, f"{exc.message} {details}".strip(), "error")
+    return RedirectResponse(back, status_code=303)
+
+
+@router.post("/content/{post_id}/suggest")
+async def suggest(
+    post_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+) -> Response:
+    data = await _form(request)
+    try:
+        text, _ = service.suggest(
+            session,
+            principal,
+            request.app.state.settings,
+            post_id,
+            kind=data.get("kind", "shorten"),
+            tone=data.get("tone") or None,
+            language=data.get("language") or None,
+        )
+        return templates.TemplateResponse(
+            request, "posts/_suggestion.html", {"text": text, "kind": data.get("kind")}
+        )
+    except DigipersonaError as exc:
+        return HTMLResponse(
+            f'<p class="field-error" role="alert">{_escape(exc.message)}</p>', status_code=200
+        )
+
+
+@router.post("/content/{post_id}/schedule")
+async def schedule_submit(
+    post_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+) -> Response:
+    from digipersona.publishing import service as publishing
+
+    data = await _form(request)
+    post = service.get(session, principal, post_id)
+    persona = personas.get(session, principal, post.persona_id)
+    at = None
+    try:
+        if data.get("when") == "at" and data.get("at"):
+            local = datetime.fromisoformat(data["at"])
+            at = local.replace(tzinfo=ZoneInfo(persona.timezone)) if local.tzinfo is None else local
+        publishing.schedule(session, principal, request.app.state.settings, post_id, at=at)
+        flash(request, "Scheduled.")
+    except (DigipersonaError, ValueError) as exc:
+        session.rollback()
+        flash(request, getattr(exc, "message", None) or "Give a date and time.", "error")
+    return RedirectResponse(f"/content/{post_id}", status_code=303)
+
+
+@router.get("/approvals")
+def approvals_page(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
+    views, total = service.list_posts(session, principal, status="in_review", limit=100)
+    persona_list, _ = personas.list_personas(session, principal, limit=200)
+    return render(
+        request,
+        "posts/approvals.html",
+        {
+            "active": "approvals",
+            "views": views,
+            "total": total,
+            "names": {p.id: p.name for p in persona_list},
+            "can_approve": principal.can(Permission.approve),
+        },
+    )
+
+
+def _escape(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
