@@ -9,6 +9,7 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,6 +36,12 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except (DigipersonaError, ConfigError) as exc:
             err_console.print(f"[bold red]Error:[/] {getattr(exc, 'message', str(exc))}")
+            raise typer.Exit(1) from None
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "input"
+            message = str(first["msg"]).removeprefix("Value error, ")
+            err_console.print(f"[bold red]Error:[/] {where}: {message}")
             raise typer.Exit(1) from None
 
     return wrapper

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from digipersona.cli import db_cmd, engine, keys, leads, personas, server, users
+from digipersona.cli import content, db_cmd, engine, keys, leads, personas, server, users
 
 app = typer.Typer(
     name="digipersona",
@@ -14,6 +14,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("serve")(server.serve)
+app.command("generate")(content.generate)
 app.command("worker")(engine.worker)
 app.command("scheduler")(engine.scheduler)
 app.command("queue")(engine.queue)
@@ -22,6 +23,7 @@ app.add_typer(db_cmd.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(personas.app, name="personas")
 app.add_typer(keys.app, name="keys")
+app.add_typer(content.app, name="content")
 app.add_typer(leads.app, name="leads")
 
 
