@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -30,6 +32,17 @@ EMPTY_PAGES = {
         "Members, roles and API tokens are managed through the API for now.",
     ),
 }
+
+
+@router.get("/sw.js", include_in_schema=False)
+def service_worker() -> Response:
+    """The service worker, served from the root so it controls every page."""
+    path = Path(__file__).parent / "static" / "sw.js"
+    return Response(
+        path.read_bytes(),
+        media_type="application/javascript",
+        headers={"Service-Worker-Allowed": "/", "Cache-Control": "no-cache"},
+    )
 
 
 @router.get("/dashboard")
