@@ -63,7 +63,9 @@ def test_approve_on_phone_then_offline_and_sync(phone: Any, live_server: str) ->
     )
 
     phone.set_offline(False)
-    page.wait_for_selector(f'article[data-post-id="{second}"] .sync-note[data-kind="ok"]', timeout=15000)
+    page.wait_for_selector(
+        f'article[data-post-id="{second}"] .sync-note[data-kind="ok"]', timeout=15000
+    )
     page.wait_for_selector(
         f'article[data-post-id="{third}"] .sync-note[data-kind="conflict"]', timeout=15000
     )
