@@ -1,9 +1,10 @@
 """Checks a draft must pass before review, each with what to change.
 
-Near-duplicates: normalised text (casefold, NFKC, no URLs or punctuation) compared with
-difflib's SequenceMatcher (ratio >= 0.85) against the persona's recent posts. ``quick_ratio``
-and a length pre-check skip the expensive comparison for clearly different texts, so 200 recent
-posts of 3000 characters stay fast.
+Near-duplicates: normalised text (casefold, NFKC, no URLs or punctuation) compared with the
+persona's recent posts by the Jaccard similarity of word 3-shingles (>= 0.8). Shingles are
+linear in the text length, so 200 recent posts of 3000 characters take milliseconds, where a
+character diff (difflib) took tens of seconds on long posts with a shared vocabulary. Very short
+texts (under three words) compare as whole strings.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from urllib.parse import urlsplit
 
 from digipersona.kit.richtext import URL_RE, normalise_for_compare
 
-NEAR_DUPLICATE = 0.85
+NEAR_DUPLICATE = 0.8
 
 
 @dataclass(frozen=True)
@@ -45,23 +45,26 @@ def _banned(body: str, phrases: Sequence[str]) -> list[Violation]:
     return out
 
 
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = text.split()
+    if len(words) < 3:
+        return {tuple(words)} if words else set()
+    return {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
+
+
 def similarity(a: str, b: str) -> float:
-    """0..1 similarity of two normalised texts."""
-    if not a or not b:
+    """0..1 similarity of two normalised texts (Jaccard of word 3-shingles)."""
+    sa, sb = _shingles(a), _shingles(b)
+    if not sa or not sb:
         return 0.0
-    shorter, longer = sorted((len(a), len(b)))
-    if shorter / longer < NEAR_DUPLICATE:
-        return shorter / longer
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
-    if matcher.quick_ratio() < NEAR_DUPLICATE:
-        return matcher.quick_ratio()
-    return matcher.ratio()
+    return len(sa & sb) / len(sa | sb)
 
 
 def _near_duplicates(body: str, recent: Sequence[str]) -> list[Violation]:
-    mine = normalise_for_compare(body)
+    mine = _shingles(normalise_for_compare(body))
     for other in recent:
-        score = similarity(mine, normalise_for_compare(other))
+        theirs = _shingles(normalise_for_compare(other))
+        score = len(mine & theirs) / len(mine | theirs) if mine and theirs else 0.0
         if score >= NEAR_DUPLICATE:
             preview = other.strip().splitlines()[0][:60] if other.strip() else ""
             return [
