@@ -75,7 +75,12 @@ def start_platform(latency: float = 0.0) -> tuple[subprocess.Popen[bytes], str]:
     )
     assert proc.stdout is not None
     url = proc.stdout.readline().decode().strip()
-    httpx.post(f"{url}/control", json={"latency": latency, "reset": True})
+    for _ in range(100):  # wait for uvicorn to listen
+        try:
+            httpx.post(f"{url}/control", json={"latency": latency, "reset": True})
+            break
+        except httpx.TransportError:
+            time.sleep(0.05)
     return proc, url
 
 

@@ -178,9 +178,69 @@ def stats(base_url: str) -> dict[str, Any]:
     return result
 
 
-if __name__ == "__main__":  # run standalone: python -m tests.fakes.counting_platform PORT
-    import sys
+def asgi_app() -> Any:
+    """The same platform as an ASGI app, for benchmarks (uvicorn handles thousands of req/s,
+    so the fake is not the bottleneck being measured)."""
+    import asyncio
 
-    srv, _ = serve(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
-    print(f"http://127.0.0.1:{srv.server_address[1]}", flush=True)
-    threading.Event().wait()
+    writes: Counter[str] = Counter()
+    first_seen: dict[str, float] = {}
+    settings = {"latency": 0.0}
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        path, method = scope["path"], scope["method"]
+        status, payload = 200, {}
+        if path == "/stats":
+            payload = {
+                "posts": len(writes),
+                "duplicates": sum(c - 1 for c in writes.values() if c > 1),
+            }
+        elif path == "/control":
+            data = json.loads(body or b"{}")
+            settings["latency"] = float(data.get("latency", settings["latency"]))
+            if data.get("reset"):
+                writes.clear()
+                first_seen.clear()
+            payload = {"ok": True}
+        elif path == "/posts" and method == "POST":
+            key = str(json.loads(body)["key"])
+            if settings["latency"]:
+                await asyncio.sleep(settings["latency"])
+            writes[key] += 1
+            first_seen.setdefault(key, time.time())
+            status, payload = 201, {"id": key, "url": f"https://counting.example/{key}"}
+        else:
+            key = path.rsplit("/", 1)[-1]
+            status = 200 if key in writes else 404
+            payload = {"id": key} if status == 200 else {"error": "not found"}
+        data = json.dumps(payload).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": data})
+
+    return app
+
+
+if __name__ == "__main__":  # benchmarks: python -m tests.fakes.counting_platform
+    import socket
+
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    print(f"http://127.0.0.1:{port}", flush=True)
+    uvicorn.run(asgi_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Table, bindparam, case, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from digipersona.config import Settings
@@ -462,36 +462,104 @@ def _part_dict(part: PublishedPart) -> dict[str, Any]:
 def record_outcomes(
     engine: Engine, outcomes: list[tuple[_Prepared, Outcome]], owner: str
 ) -> dict[uuid.UUID, str]:
-    """Write many results in one transaction; returns each publication's new state."""
+    """Write many results in one transaction; returns each publication's new state.
+
+    Successes (the common case) are one executemany UPDATE; failures take the ORM path.
+    """
     now = engine.clock()
     states: dict[uuid.UUID, str] = {}
     if not outcomes:
         return states
+    successes = [(p, o) for p, o in outcomes if isinstance(o, PublishResult)]
+    failures = [(p, o) for p, o in outcomes if not isinstance(o, PublishResult)]
     with write_scope(engine.factory) as session:
-        ids = [p.publication_id for p, _ in outcomes]
-        pubs = {
-            p.id: p for p in session.scalars(select(Publication).where(Publication.id.in_(ids)))
-        }
-        posts = {
-            p.id: p
-            for p in session.scalars(
-                select(Post).where(Post.id.in_({pub.post_id for pub in pubs.values()}))
-            )
-        }
         touched: set[uuid.UUID] = set()
-        for prepared, outcome in outcomes:
-            pub = pubs.get(prepared.publication_id)
-            if pub is None:
-                states[prepared.publication_id] = "lost"
-                continue
-            post = posts[pub.post_id]
-            if isinstance(outcome, PublishResult):
-                states[pub.id] = _apply_success(pub, outcome, now)
-                touched.add(post.id)
-            else:
-                states[pub.id] = _apply_failure(session, engine, pub, post, outcome, owner, now)
-        session.flush()
-        sync_post_statuses(session, [posts[i] for i in touched])
+        if successes:
+            rows = session.execute(
+                select(
+                    Publication.id,
+                    Publication.post_id,
+                    Publication.platform,
+                    Publication.scheduled_at,
+                ).where(Publication.id.in_([p.publication_id for p, _ in successes]))
+            ).all()
+            known = {r.id: r for r in rows}
+            params = []
+            for prepared, result in successes:
+                row = known.get(prepared.publication_id)
+                if row is None:
+                    states[prepared.publication_id] = "lost"
+                    continue
+                assert isinstance(result, PublishResult)
+                params.append(
+                    {
+                        "pid": row.id,
+                        "eid": result.external_id,
+                        "url": result.url,
+                        "parts": [_part_dict(p) for p in result.parts] if result.parts else None,
+                    }
+                )
+                touched.add(row.post_id)
+                states[row.id] = PublicationState.published.value
+                metrics.PUBLICATIONS.labels(row.platform, "published").inc()
+                metrics.LATENESS.labels(row.platform).observe(
+                    max(0.0, (now - ensure_utc(row.scheduled_at)).total_seconds())
+                )
+            with_parts = [p for p in params if p["parts"] is not None]
+            without = [p for p in params if p["parts"] is None]
+            # Success is the truth whoever holds the lease now: recorded unconditionally.
+            common = {
+                "external_id": bindparam("eid"),
+                "external_url": bindparam("url"),
+                "published_at": now,
+                "reconcile": False,
+                "last_error": None,
+                "error_class": None,
+                "state": PublicationState.published.value,
+                "lease_owner": None,
+                "lease_expires_at": None,
+                "updated_at": now,
+            }
+            table = Publication.__table__
+            assert isinstance(table, Table)
+            if with_parts:
+                session.execute(
+                    update(table)
+                    .where(table.c.id == bindparam("pid"))
+                    .values(**common, parts_published=bindparam("parts")),
+                    with_parts,
+                )
+            if without:
+                session.execute(
+                    update(table).where(table.c.id == bindparam("pid")).values(**common),
+                    [{k: v for k, v in p.items() if k != "parts"} for p in without],
+                )
+        if failures:
+            ids = [p.publication_id for p, _ in failures]
+            pubs = {
+                p.id: p for p in session.scalars(select(Publication).where(Publication.id.in_(ids)))
+            }
+            posts = {
+                p.id: p
+                for p in session.scalars(
+                    select(Post).where(Post.id.in_({pub.post_id for pub in pubs.values()}))
+                )
+            }
+            for prepared, outcome in failures:
+                pub = pubs.get(prepared.publication_id)
+                if pub is None:
+                    states[prepared.publication_id] = "lost"
+                    continue
+                assert isinstance(outcome, errors.PlatformError)
+                states[pub.id] = _apply_failure(
+                    session, engine, pub, posts[pub.post_id], outcome, owner, now
+                )
+            session.flush()
+        if touched:
+            session.expire_all()
+            sync_post_statuses(
+                session, list(session.scalars(select(Post).where(Post.id.in_(touched))))
+            )
     return states
 
 
