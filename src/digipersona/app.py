@@ -105,7 +105,7 @@ def _include_routers(app: FastAPI) -> None:
     from digipersona.posts import views as posts_views
     from digipersona.publishing import endpoints as publishing_api
     from digipersona.publishing import views as publishing_views
-    from digipersona.web import pages
+    from digipersona.web import events, pages
     from digipersona.workspaces import endpoints as workspaces_api
 
     app.include_router(_ops_router())
@@ -126,6 +126,7 @@ def _include_routers(app: FastAPI) -> None:
         connections_views.router,
         posts_views.router,
         publishing_views.router,
+        events.router,
         pages.router,
     ):
         app.include_router(router, include_in_schema=False)

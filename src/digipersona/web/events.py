@@ -1,0 +1,110 @@
+"""Server-sent events: status changes pushed to open pages.
+
+The stream tails the database (audit events and publication changes of the user's workspace)
+once a second, so it works the same in embedded mode and with several web and worker processes,
+without a message bus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from digipersona.auth.dependencies import WebPrincipal
+from digipersona.kit.time import ensure_utc, isoformat_z, utcnow
+from digipersona.models import AuditEvent, Publication
+
+router = APIRouter()
+POLL_SECONDS = 1.0
+WATCHED_ACTIONS = ("post.created", "post.status_changed", "post.edited", "post.scheduled")
+LIVE_STATES = ("published", "failed", "missed", "held", "unknown", "sending")
+
+
+def changes_since(
+    factory: sessionmaker[Session], workspace_id: uuid.UUID, since: datetime
+) -> tuple[list[dict[str, Any]], datetime]:
+    """Events after ``since`` and the new cursor."""
+    events: list[dict[str, Any]] = []
+    cursor = since
+    with factory() as session:
+        for event in session.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.workspace_id == workspace_id,
+                AuditEvent.created_at > since,
+                AuditEvent.action.in_(WATCHED_ACTIONS),
+            )
+            .order_by(AuditEvent.created_at)
+            .limit(100)
+        ):
+            status = event.data.get("to") or event.data.get("status")
+            events.append(
+                {
+                    "type": event.action,
+                    "post_id": str(event.object_id),
+                    "status": status,
+                    "at": isoformat_z(event.created_at),
+                }
+            )
+            cursor = max(cursor, ensure_utc(event.created_at))
+        for pub in session.scalars(
+            select(Publication)
+            .where(
+                Publication.workspace_id == workspace_id,
+                Publication.updated_at > since,
+                Publication.state.in_(LIVE_STATES),
+            )
+            .order_by(Publication.updated_at)
+            .limit(100)
+        ):
+            events.append(
+                {
+                    "type": f"publication.{pub.state}",
+                    "post_id": str(pub.post_id),
+                    "publication_id": str(pub.id),
+                    "platform": pub.platform,
+                    "status": pub.state,
+                    "url": pub.external_url,
+                    "error": pub.last_error,
+                    "at": isoformat_z(pub.updated_at),
+                }
+            )
+            cursor = max(cursor, ensure_utc(pub.updated_at))
+    return events, cursor
+
+
+@router.get("/events", include_in_schema=False)
+async def events(request: Request, principal: WebPrincipal) -> StreamingResponse:
+    """``text/event-stream`` of the workspace's status changes."""
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    workspace_id = principal.workspace_id
+
+    async def stream() -> AsyncIterator[str]:
+        cursor = utcnow() - timedelta(seconds=2)
+        yield "retry: 3000\n\n"
+        idle = 0.0
+        while not await request.is_disconnected():
+            batch, cursor = await run_in_threadpool(changes_since, factory, workspace_id, cursor)
+            for item in batch:
+                yield f"event: change\ndata: {json.dumps(item)}\n\n"
+            idle = 0.0 if batch else idle + POLL_SECONDS
+            if idle >= 15:
+                idle = 0.0
+                yield ": keep-alive\n\n"
+            await asyncio.sleep(POLL_SECONDS)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
