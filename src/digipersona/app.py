@@ -107,6 +107,7 @@ def _include_routers(app: FastAPI) -> None:
     from digipersona.publishing import views as publishing_views
     from digipersona.web import events, pages
     from digipersona.workspaces import endpoints as workspaces_api
+    from digipersona.workspaces import views as workspaces_views
 
     app.include_router(_ops_router())
     for router in (
@@ -126,6 +127,7 @@ def _include_routers(app: FastAPI) -> None:
         connections_views.router,
         posts_views.router,
         publishing_views.router,
+        workspaces_views.router,
         events.router,
         pages.router,
     ):

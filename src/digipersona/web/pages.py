@@ -26,11 +26,6 @@ EMPTY_PAGES = {
         "No analytics yet",
         "Engagement appears once posts are published and synced.",
     ),
-    "settings": (
-        "Settings",
-        "Workspace settings",
-        "Members, roles and API tokens are managed through the API for now.",
-    ),
 }
 
 

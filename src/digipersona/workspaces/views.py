@@ -1,0 +1,157 @@
+"""Settings page: the workspace, members and roles, invitations, API tokens."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from digipersona.auth.dependencies import WebPrincipal, check_csrf
+from digipersona.auth.permissions import TOKEN_SCOPE_IMPLIES, Permission
+from digipersona.db import SessionDep
+from digipersona.exceptions import DigipersonaError
+from digipersona.models import Role
+from digipersona.web.templating import flash, render
+from digipersona.workspaces import service
+
+router = APIRouter(prefix="/settings")
+
+
+async def _form(request: Request) -> dict[str, Any]:
+    form = await request.form()
+    data = {k: [str(v) for v in form.getlist(k)] for k in form}
+    check_csrf(request, (data.pop("csrf_token", [""]) or [""])[0])
+    return data
+
+
+@router.get("")
+def page(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
+    is_admin = principal.can(Permission.admin)
+    return render(
+        request,
+        "workspaces/settings.html",
+        {
+            "active": "settings",
+            "workspace": service.get_workspace(session, principal),
+            "members": service.list_members(session, principal),
+            "invitations": service.list_invitations(session, principal) if is_admin else [],
+            "tokens": service.list_api_tokens(session, principal),
+            "roles": [r.value for r in Role],
+            "scopes": sorted(TOKEN_SCOPE_IMPLIES),
+            "is_admin": is_admin,
+            "me": principal.user_id,
+            "new_token": request.session.pop("new_token", None),
+            "new_invite": request.session.pop("new_invite", None),
+        },
+    )
+
+
+def _run(request: Request, session: Any, action: Any, ok: str) -> Response:
+    try:
+        action()
+        flash(request, ok)
+    except DigipersonaError as exc:
+        session.rollback()
+        flash(request, exc.message, "error")
+    return RedirectResponse("/settings", status_code=303)
+
+
+@router.post("/workspace")
+async def rename(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
+    data = await _form(request)
+    principal.require(Permission.admin)
+    name = (data.get("name") or [""])[0].strip()[:200]
+    if not name:
+        flash(request, "Give the workspace a name.", "error")
+        return RedirectResponse("/settings", status_code=303)
+    request.session["wname"] = name
+    return _run(
+        request, session, lambda: service.rename(session, principal, name), "Workspace renamed."
+    )
+
+
+@router.post("/members/{member_id}")
+async def change_role(
+    member_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+) -> Response:
+    data = await _form(request)
+    principal.require(Permission.admin)
+    if data.get("remove"):
+        return _run(
+            request,
+            session,
+            lambda: service.remove_member(session, principal, member_id),
+            "Member removed.",
+        )
+    try:
+        role = Role((data.get("role") or [""])[0])
+    except ValueError:
+        flash(request, "Choose a role.", "error")
+        return RedirectResponse("/settings", status_code=303)
+    return _run(
+        request,
+        session,
+        lambda: service.change_role(session, principal, member_id, role),
+        "Role changed.",
+    )
+
+
+@router.post("/invitations")
+async def invite(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
+    from pydantic import EmailStr, TypeAdapter, ValidationError
+
+    data = await _form(request)
+    principal.require(Permission.admin)
+    email = (data.get("email") or [""])[0].strip()
+    try:
+        TypeAdapter(EmailStr).validate_python(email)
+        role = Role((data.get("role") or ["editor"])[0])
+    except (ValidationError, ValueError):
+        flash(request, f"{email or 'That'} is not a valid email address.", "error")
+        return RedirectResponse("/settings", status_code=303)
+
+    def make() -> None:
+        _invitation, token = service.invite(session, principal, email, role)
+        request.session["new_invite"] = (
+            f"{request.app.state.settings.base_url}/register?invitation={token}"
+        )
+
+    return _run(
+        request,
+        session,
+        make,
+        f"Invitation for {email} created: share the link below (shown once).",
+    )
+
+
+@router.post("/tokens")
+async def create_token(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
+    data = await _form(request)
+    name = (data.get("name") or [""])[0].strip()[:100] or "token"
+    scopes = [s for s in data.get("scopes", []) if s in TOKEN_SCOPE_IMPLIES]
+    if not scopes:
+        flash(request, "Choose at least one scope.", "error")
+        return RedirectResponse("/settings", status_code=303)
+
+    def make() -> None:
+        _, token = service.create_api_token(
+            session, principal, name=name, scopes=scopes, expires_in_days=None
+        )
+        request.session["new_token"] = token
+
+    return _run(request, session, make, "API token created: copy it now, it is shown once.")
+
+
+@router.post("/tokens/{token_id}/revoke")
+async def revoke_token(
+    token_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+) -> Response:
+    await _form(request)
+    return _run(
+        request,
+        session,
+        lambda: service.revoke_api_token(session, principal, token_id),
+        "Token revoked.",
+    )
