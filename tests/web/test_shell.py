@@ -161,3 +161,18 @@ def test_html_404_is_a_page(client: Any, owner: Actor) -> None:
     )
     assert r.status_code == 404
     assert "<html" in r.text and "No such persona" in r.text
+
+
+def test_dashboard_shows_review_queue_and_schedule(client: Any, owner: Actor) -> None:
+    web_login(client, owner.email)
+    assert "Start with a persona" in client.get("/dashboard").text
+    persona = owner.post("/api/v1/personas", json={"name": "Dash"}).json()
+    post = owner.post(
+        "/api/v1/content",
+        json={"persona_id": persona["id"], "body": "Waiting for review", "platforms": ["x"]},
+    ).json()
+    owner.post(f"/api/v1/content/{post['id']}/submit")
+    page = client.get("/dashboard")
+    assert "Waiting for review" in page.text
+    assert "Nothing is scheduled." in page.text
+    assert "Interactions" in client.get("/dashboard?tab=interactions").text

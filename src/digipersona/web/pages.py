@@ -44,7 +44,32 @@ def service_worker() -> Response:
 def dashboard(
     request: Request, principal: WebPrincipal, session: SessionDep, tab: str = "content"
 ) -> Response:
-    _, persona_count = personas.list_personas(session, principal, limit=1)
+    from sqlalchemy import select
+
+    from digipersona.kit.time import utcnow
+    from digipersona.models import Post, Publication
+    from digipersona.posts import service as posts
+
+    persona_list, persona_count = personas.list_personas(session, principal, limit=200)
+    names = {p.id: p.name for p in persona_list}
+    in_review, review_total = posts.list_posts(session, principal, status="in_review", limit=5)
+
+    def pubs(states: list[str], upcoming: bool) -> list[tuple[Publication, Post]]:
+        stmt = (
+            select(Publication, Post)
+            .join(Post, Post.id == Publication.post_id)
+            .where(
+                Publication.workspace_id == principal.workspace_id, Publication.state.in_(states)
+            )
+        )
+        if upcoming:
+            stmt = stmt.where(Publication.scheduled_at >= utcnow()).order_by(
+                Publication.scheduled_at
+            )
+        else:
+            stmt = stmt.order_by(Publication.updated_at.desc())
+        return [(p, post) for p, post in session.execute(stmt.limit(8)).all()]
+
     return render(
         request,
         "pages/dashboard.html",
@@ -52,6 +77,11 @@ def dashboard(
             "active": "dashboard",
             "tab": tab if tab in {"content", "interactions", "analytics"} else "content",
             "persona_count": persona_count,
+            "names": names,
+            "in_review": in_review,
+            "review_total": review_total,
+            "upcoming": pubs(["scheduled", "held"], upcoming=True),
+            "recent": pubs(["published", "failed", "missed"], upcoming=False),
         },
     )
 
