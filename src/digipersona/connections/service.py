@@ -237,7 +237,12 @@ def _store(
     )
     connection.expires_at = tokens.expires_at
     connection.scopes = list(tokens.scopes)
-    connection.extra = {**(connection.extra or {}), **dict(tokens.extra)}
+    # The handle goes with the non-secret facts: X post URLs are x.com/<username>/status/<id>.
+    connection.extra = {
+        **(connection.extra or {}),
+        **dict(tokens.extra),
+        "username": profile.handle,
+    }
     connection.state = ConnectionState.active.value
     connection.state_reason = None
     connection.paused_until = None

@@ -1,0 +1,1 @@
+"""Bluesky (atproto): app-password sessions, posts with facets, images, threads."""

@@ -1,0 +1,1 @@
+"""LinkedIn: personal-profile posting through the versioned REST API (platform-apis section 3)."""

@@ -1,0 +1,1 @@
+"""The webhook target: signed JSON deliveries to a URL the user controls."""
