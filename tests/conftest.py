@@ -300,3 +300,17 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     get_settings.cache_clear()
     yield tmp_path
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def pds() -> Iterator[Any]:
+    """The official Bluesky PDS (0.4.x) with an in-memory PLC on loopback; one per session.
+
+    Skips with the reason when it is not installed (scripts/peers/install-pds.sh).
+    """
+    from tests.peers.pds_harness import find_install, running_peer
+
+    install, reason = find_install()
+    if install is None:
+        pytest.skip(reason)
+    yield from running_peer(install)

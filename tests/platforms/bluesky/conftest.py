@@ -10,16 +10,7 @@ import pytest
 
 from digipersona.platforms.base import Credentials, Profile, ProviderConfig
 from digipersona.platforms.bluesky.provider import BlueskyProvider
-from tests.peers.pds_harness import Account, PdsPeer, find_install, running_peer
-
-
-@pytest.fixture(scope="session")
-def pds() -> Iterator[PdsPeer]:
-    """The official PDS (0.4.x) with an in-memory PLC, rate limits on; skips when not installed."""
-    install, reason = find_install()
-    if install is None:
-        pytest.skip(reason)
-    yield from running_peer(install)
+from tests.peers.pds_harness import Account, PdsPeer
 
 
 @pytest.fixture
