@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from digipersona.models import Connection, Notification, Post
+from digipersona.models import Connection, Notification, Post, Publication
 from digipersona.publishing import engine, quotas
 from digipersona.publishing.engine import claim_due, execute, release_expired
 from tests.publishing.conftest import World
@@ -280,3 +280,48 @@ def test_dispatcher_publishes_due_work(world: World) -> None:
     assert {world.pub(pid).state for pid in ids} == {"published"}
     assert world.platform.duplicates() == 0
     dispatcher.stop()
+
+
+def test_monthly_budget_pauses_before_it_is_exceeded_and_resumes_next_month(
+    world: World, monkeypatch: Any
+) -> None:
+    from tests.fakes.fake_provider import FakeProvider
+
+    monkeypatch.setattr(FakeProvider, "estimate_cost_usd", lambda self, parts: 0.2, raising=False)
+    with world.runtime.factory.begin() as s:
+        s.get(Connection, world.connection_id).monthly_budget_usd = 0.5
+    ids = [world.add_post() for _ in range(3)]
+    results = run_due(world)
+    assert sorted(results.values()) == ["held", "published", "published"]
+    conn = world.connection()
+    assert conn.state == "paused"
+    assert "monthly budget of $0.50 would be exceeded" in (conn.state_reason or "")
+    assert conn.spend_usd == pytest.approx(0.4)
+    assert world.platform.total_posts() == 2
+    # A new month: the pause ends and the held post goes out.
+    world.clock.now = conn.paused_until + timedelta(minutes=1)  # type: ignore[operator]
+    with world.runtime.factory.begin() as s:
+        pub = s.get(Publication, next(i for i in ids if results[i] == "held"))
+        pub.scheduled_at = world.clock.now  # still relevant: moved by a person
+    assert engine.periodic_checks(world.engine)["resumed"] == 1
+    assert world.connection().state == "active"
+    assert sorted(run_due(world).values()) == ["published"]
+
+
+def test_expiry_warnings_at_14_7_1_days(world: World) -> None:
+    with world.runtime.factory.begin() as s:
+        conn = s.get(Connection, world.connection_id)
+        conn.refresh_token_enc = None  # LinkedIn-like: no refresh token
+        conn.expires_at = world.clock.now + timedelta(days=13)
+    assert engine.periodic_checks(world.engine)["warned"] == 1
+    assert engine.periodic_checks(world.engine)["warned"] == 0  # once per threshold
+    world.clock.advance(days=6, hours=1)
+    assert engine.periodic_checks(world.engine)["warned"] == 1
+    world.clock.advance(days=6)
+    assert engine.periodic_checks(world.engine)["warned"] == 1
+    world.clock.advance(days=2)
+    engine.periodic_checks(world.engine)
+    assert world.connection().state == "needs_reconnect"
+    with world.runtime.factory() as s:
+        kinds = list(s.scalars(select(Notification.kind).order_by(Notification.created_at)))
+    assert kinds == ["connection.expiring"] * 3 + ["connection.expired"]

@@ -199,6 +199,10 @@ class Provider(abc.ABC):
     def delete(self, credentials: Credentials, external_id: str) -> None:
         """Delete a published post (missing posts count as deleted)."""
 
+    def estimate_cost_usd(self, parts: Sequence[str]) -> float:
+        """What publishing these parts is billed by the platform (0 for free APIs)."""
+        return 0.0
+
     def revoke(self, credentials: Credentials) -> None:
         """Revoke the credentials at the platform where it allows it (default: nothing to do)."""
         return None

@@ -156,6 +156,31 @@ def release_expired(engine: Engine) -> tuple[int, int]:
     return int(requeued or 0), int(lost or 0)
 
 
+def periodic_checks(engine: Engine) -> dict[str, int]:
+    """Slow housekeeping (about once a minute): connections whose pause ended resume their
+    held publications; tokens about to expire are warned about (14, 7, 1 days)."""
+    from digipersona.connections.service import check_expiring
+    from digipersona.publishing.service import resume_connection
+
+    now = engine.clock()
+    resumed = 0
+    with write_scope(engine.factory) as session:
+        for connection in session.scalars(
+            select(Connection).where(
+                Connection.state == ConnectionState.paused.value,
+                Connection.paused_until.is_not(None),
+                Connection.paused_until <= now,
+            )
+        ):
+            connection.state = ConnectionState.active.value
+            connection.state_reason = None
+            connection.paused_until = None
+            session.flush()
+            resumed += resume_connection(session, connection, now)
+        warned = check_expiring(session, now)
+    return {"resumed": resumed, "warned": warned}
+
+
 def next_due_at(engine: Engine) -> datetime | None:
     """When the next claimable publication is due (for the dispatcher's sleep)."""
     with engine.factory() as session:
@@ -273,7 +298,8 @@ def prepare_batch(
             session.scalars(select(Media.post_id).where(Media.post_id.in_(post_ids)))
         )
         for pub, connection, post, persona in rows:
-            state = _admit(session, engine, pub, connection, post, persona, now)
+            parts = parts_by.get((post.id, pub.platform)) or [post.body]
+            state = _admit(session, engine, pub, connection, post, persona, now, parts)
             if state is not None:
                 states[pub.id] = state
                 continue
@@ -315,6 +341,7 @@ def _admit(
     post: Post,
     persona: Persona,
     now: datetime,
+    parts: list[str],
 ) -> str | None:
     """None if the publication may be sent now; otherwise settle it and say how."""
     late = now - ensure_utc(pub.scheduled_at)
@@ -353,7 +380,44 @@ def _admit(
             pub.lease_owner = pub.lease_expires_at = None
             pub.last_error = f"Waiting for the {exc.rule.name} quota window to reset."
             return "deferred"
+        if not _within_budget(session, engine, pub, connection, parts, now):
+            return PublicationState.held.value
     return None
+
+
+def _within_budget(
+    session: Session,
+    engine: Engine,
+    pub: Publication,
+    connection: Connection,
+    parts: list[str],
+    now: datetime,
+) -> bool:
+    """Reserve the post's estimated price against the connection's monthly budget.
+
+    The price is reserved when the post is sent (a failed send keeps its reservation: the
+    budget errs on the safe side). Over budget, the connection pauses until the next month.
+    """
+    cost = engine.provider(pub.platform).estimate_cost_usd(parts)
+    if cost <= 0:
+        return True
+    month = now.strftime("%Y-%m")
+    spent = float(connection.spend_usd or 0) if connection.spend_month == month else 0.0
+    budget = connection.monthly_budget_usd
+    if budget is not None and spent + cost > float(budget) + 1e-9:
+        next_month = (now.replace(day=1) + timedelta(days=32)).replace(
+            day=1, hour=0, minute=0, second=0, microsecond=0
+        )
+        reason = (
+            f"The monthly budget of ${float(budget):.2f} would be exceeded (${spent:.2f} spent, "
+            f"this post costs about ${cost:.3f}). Raise the budget or wait for {month} to end."
+        )
+        _pause(session, connection, ConnectionState.paused, reason, until=next_month)
+        _hold(pub, reason)
+        return False
+    connection.spend_month = month
+    connection.spend_usd = round(spent + cost, 4)
+    return True
 
 
 def _late_message(late: timedelta, persona: Persona) -> str:

@@ -52,6 +52,7 @@ class Scheduler:
         self.owner = owner_name("scheduler")
         self.engine = runtime.current().engine
         self._last_maintenance = 0.0
+        self._last_periodic = 0.0
 
     def tick(self) -> int:
         now = time.monotonic()
@@ -59,6 +60,9 @@ class Scheduler:
             self._last_maintenance = now
             pub_engine.release_expired(self.engine)
             pub_engine.beat(self.engine, self.owner, "scheduler")
+            if now - self._last_periodic >= 60.0:
+                self._last_periodic = now
+                pub_engine.periodic_checks(self.engine)
         claimed = pub_engine.claim_due(self.engine, self.owner, self.settings.dispatch_batch)
         for publication_id in claimed:
             self.app.send_task("publishing.execute", args=[str(publication_id), self.owner])

@@ -20,6 +20,7 @@ from digipersona.publishing.engine import Engine
 
 logger = logging.getLogger("digipersona.dispatcher")
 MAINTENANCE_SECONDS = 5.0
+PERIODIC_SECONDS = 60.0
 
 
 def owner_name(kind: str) -> str:
@@ -46,6 +47,7 @@ class Dispatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_maintenance = 0.0
+        self._last_periodic = 0.0
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -74,6 +76,9 @@ class Dispatcher:
             self._last_maintenance = now
             pub_engine.release_expired(self.engine)
             pub_engine.beat(self.engine, self.owner, "scheduler")
+            if now - self._last_periodic >= PERIODIC_SECONDS:
+                self._last_periodic = now
+                pub_engine.periodic_checks(self.engine)
         free = self.threads * 4 - self._inflight
         if free <= 0:
             return recorded

@@ -81,6 +81,10 @@ class XProvider(Provider):
     )
     required_settings: ClassVar[tuple[str, ...]] = ("DIGIPERSONA_X_CLIENT_ID",)
 
+    def estimate_cost_usd(self, parts: Sequence[str]) -> float:
+        """Pay-per-use price of these parts (platform-apis 1.6), for the monthly budget."""
+        return estimate_cost_usd(parts)
+
     def __init__(self, config: ProviderConfig, http: httpx.Client) -> None:
         super().__init__(config, http)
         self.client = XClient(config, http)
