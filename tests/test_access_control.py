@@ -158,6 +158,20 @@ CASES: dict[tuple[str, str], Case] = {
     ("DELETE", "/api/v1/calendar/feed"): Case("publish", ok=204),
     ("GET", "/api/v1/jobs"): Case("read"),
     ("GET", "/api/v1/integrations"): Case("read"),
+    ("GET", "/api/v1/notifications"): Case("read"),
+    ("GET", "/api/v1/push/key"): Case("read"),
+    ("GET", "/api/v1/push/subscriptions"): Case("read"),
+    ("POST", "/api/v1/push/subscriptions"): Case(
+        "read",
+        body=lambda w: {
+            "endpoint": f"https://push.example/{uuid.uuid4().hex}",
+            "keys": {"p256dh": "B" * 87, "auth": "a" * 22},
+        },
+        ok=201,
+    ),
+    ("DELETE", "/api/v1/push/subscriptions/{subscription_id}"): Case(
+        "mine", ok=204, scoped=True, fresh_object="subscription"
+    ),
     ("POST", "/api/v1/interactions/score"): Case("read", body=lambda w: {"text": "Can we talk?"}),
     ("POST", "/api/v1/integrations/webhook/connect"): Case(
         "connections",
@@ -167,13 +181,13 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("POST", "/api/v1/integrations/bluesky/connect"): Case(
         "connections",
-        # A main-password-shaped value is refused before anything is sent: 400 for allowed roles.
+        # A main-password-shaped value is refused before anything is sent: 422 for allowed roles.
         body=lambda w: {
             "persona_id": w.ids["persona_id"],
             "handle": "dana.test",
             "app_password": "my main password",
         },
-        ok=400,
+        ok=422,
         scoped=True,
     ),
     ("POST", "/api/v1/integrations/{platform}/connect"): Case(
@@ -259,6 +273,14 @@ def make_object(world: World, kind: str) -> str:
             world.ids["post_id_for_media"] = post_id
             return str(r.json()["media"][0]["id"])
         return post_id
+    elif kind == "subscription":
+        r = owner.post(
+            "/api/v1/push/subscriptions",
+            json={
+                "endpoint": f"https://push.example/{uuid.uuid4().hex}",
+                "keys": {"p256dh": "B" * 87, "auth": "a" * 22},
+            },
+        )
     elif kind == "connection":
         r = owner.post(
             "/api/v1/integrations/webhook/connect",
@@ -338,6 +360,8 @@ def expected_status(case: Case, actor: str) -> set[int]:
         return {case.ok}
     if case.permission == "self":
         return {case.ok}
+    if case.permission == "mine":  # the owner's own object: other members do not see it
+        return {case.ok} if actor == "owner" else {404}
     if case.permission in ROLE_PERMS[actor]:
         return {case.ok}
     # Non-admins cannot even see other people's tokens: the token "does not exist" for them.

@@ -67,6 +67,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limiter = build_limiter(settings.effective_redis_url)
     app.state.cipher = TokenCipher(settings.encryption_key_list())
     app.state.http = make_http_client(settings.platform_timeout_seconds)
+    from digipersona.notifications import push
+
+    app.state.vapid = push.load_vapid(settings.data_dir)
+    push.configure(app.state.sessionmaker, app.state.vapid, f"mailto:{settings.smtp_from}")
 
     problems.install(app)
     _install_middleware(app, settings)
@@ -99,6 +103,7 @@ def _include_routers(app: FastAPI) -> None:
     from digipersona.connections import endpoints as connections_api
     from digipersona.connections import views as connections_views
     from digipersona.interactions import endpoints as interactions_api
+    from digipersona.notifications import endpoints as notifications_api
     from digipersona.personas import endpoints as personas_api
     from digipersona.personas import views as personas_views
     from digipersona.posts import endpoints as posts_api
@@ -118,6 +123,7 @@ def _include_routers(app: FastAPI) -> None:
         publishing_api.router,
         connections_api.router,
         interactions_api.router,
+        notifications_api.router,
     ):
         app.include_router(router)
     app.include_router(publishing_api.feed_router, include_in_schema=False)

@@ -13,6 +13,7 @@ from digipersona.models.oauth_state import OAuthState
 from digipersona.models.persona import Persona
 from digipersona.models.post import Post, PostStatus
 from digipersona.models.publication import ACTIVE_STATES, Publication, PublicationState
+from digipersona.models.push_subscription import PushSubscription
 from digipersona.models.quota_counter import QuotaCounter
 from digipersona.models.refresh_token import RefreshToken
 from digipersona.models.user import User
@@ -37,6 +38,7 @@ __all__ = [
     "PostStatus",
     "Publication",
     "PublicationState",
+    "PushSubscription",
     "QuotaCounter",
     "RefreshToken",
     "Role",

@@ -36,6 +36,13 @@ def notify(
     session.add(note)
     session.flush()
     logger.info("notification %s: %s", kind, title)
+    from digipersona.notifications import push
+
+    if kind in push.PUSH_KINDS:
+        url = "/approvals" if kind == "approval.requested" else "/jobs"
+        session.info.setdefault("after_commit", []).append(
+            lambda: push.deliver(workspace_id, kind, title, body, url)
+        )
     return note
 
 

@@ -22,6 +22,7 @@ from digipersona.exceptions import Conflict, NotFound, ValidationFailed
 from digipersona.generation import DraftRequest, config_from_settings, get_provider
 from digipersona.kit.time import utcnow
 from digipersona.models import Media, Persona, Post, PostStatus, Variant
+from digipersona.notifications.service import notify
 from digipersona.personas import service as personas
 from digipersona.posts import guardrails
 from digipersona.posts.media import inspect_image
@@ -451,6 +452,15 @@ def submit(
     if persona.approval_policy == "auto_approve":
         post.approved_at = utcnow()
         _transition(session, principal, post, PostStatus.approved, comment="persona auto-approves")
+    else:
+        notify(
+            session,
+            workspace_id=post.workspace_id,
+            kind="approval.requested",
+            title=f"{persona.name}: a post waits for your approval",
+            body=post.body[:140],
+            data={"post_id": str(post.id)},
+        )
     return view(session, post)
 
 

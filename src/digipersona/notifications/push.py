@@ -1,0 +1,118 @@
+"""Web Push: VAPID keys generated on first run, messages encrypted per RFC 8291 (pywebpush).
+
+Delivery happens after the notification's transaction commits, never inside it; a gone
+subscription (404/410 from the push service) is deleted.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from py_vapid import Vapid02
+from pywebpush import WebPushException, webpush
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from digipersona.models import PushSubscription
+
+logger = logging.getLogger("digipersona.push")
+PUSH_KINDS = {
+    "approval.requested",
+    "publication.failed",
+    "publication.missed",
+    "connection.paused",
+    "connection.expired",
+}
+_lock = threading.Lock()
+_config: dict[str, Any] = {}
+
+
+def load_vapid(data_dir: Path) -> Vapid02:
+    """The server's VAPID key pair, created (mode 0600) in the data dir on first use."""
+    path = data_dir / "vapid_private.pem"
+    with _lock:
+        if not path.exists():
+            data_dir.mkdir(parents=True, exist_ok=True)
+            key = Vapid02()
+            key.generate_keys()
+            pem = key.private_pem()
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(pem)
+        return Vapid02.from_file(str(path))
+
+
+def public_key(vapid: Vapid02) -> str:
+    """The applicationServerKey browsers need (uncompressed point, base64url)."""
+    raw = vapid.public_key.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def configure(factory: sessionmaker[Session] | None, vapid: Vapid02 | None, subject: str) -> None:
+    """Enable delivery for this process (the app does it at start)."""
+    _config.update(factory=factory, vapid=vapid, subject=subject)
+
+
+def send(
+    subscription: PushSubscription, payload: dict[str, Any], vapid: Vapid02, subject: str
+) -> bool:
+    """Encrypt and send one message; False when the subscription is gone."""
+    info = {
+        "endpoint": subscription.endpoint,
+        "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
+    }
+    try:
+        webpush(
+            info,
+            data=json.dumps(payload),
+            vapid_private_key=vapid,
+            vapid_claims={"sub": subject},
+            timeout=10,
+            ttl=3600,
+        )
+    except WebPushException as exc:
+        status = getattr(exc.response, "status_code", None)
+        if status in (404, 410):
+            return False
+        logger.warning("push to a subscription failed: %s", status or type(exc).__name__)
+    return True
+
+
+def deliver(workspace_id: uuid.UUID, kind: str, title: str, body: str, url: str) -> int:
+    """Push a notification to every device subscribed in the workspace; returns how many."""
+    factory, vapid = _config.get("factory"), _config.get("vapid")
+    if factory is None or vapid is None or kind not in PUSH_KINDS:
+        return 0
+    with factory() as session:
+        subscriptions = list(
+            session.scalars(
+                select(PushSubscription).where(PushSubscription.workspace_id == workspace_id)
+            )
+        )
+        for item in subscriptions:
+            session.expunge(item)
+    sent, gone = 0, []
+    for item in subscriptions:
+        if send(
+            item,
+            {"title": title, "body": body, "url": url, "kind": kind},
+            vapid,
+            _config["subject"],
+        ):
+            sent += 1
+        else:
+            gone.append(item.id)
+    if gone:
+        with factory.begin() as session:
+            session.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone)))
+    return sent

@@ -1,0 +1,95 @@
+"""Web Push: a real message encrypted to a local endpoint is decrypted with the device's key."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import http_ece
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from tests.conftest import Actor
+
+
+def b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+class PushService:
+    """A local push service endpoint that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["content-length"]))
+                outer.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(201)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+def test_push_message_is_encrypted_for_the_device_and_decrypts(owner: Actor, settings: Any) -> None:
+    service = PushService()
+    device_key = ec.generate_private_key(ec.SECP256R1())
+    p256dh = b64(
+        device_key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+    )
+    auth = os.urandom(16)
+    key = owner.get("/api/v1/push/key").json()["public_key"]
+    assert len(base64.urlsafe_b64decode(key + "==")) == 65
+    r = owner.post(
+        "/api/v1/push/subscriptions",
+        json={
+            "endpoint": f"{service.url}/push/device-1",
+            "keys": {"p256dh": p256dh, "auth": b64(auth)},
+            "device": "phone",
+        },
+    )
+    assert r.status_code == 201, r.text
+    persona = owner.post("/api/v1/personas", json={"name": "Pushy"}).json()
+    post = owner.post(
+        "/api/v1/content",
+        json={"persona_id": persona["id"], "body": "Please approve me", "platforms": ["x"]},
+    ).json()
+    assert owner.post(f"/api/v1/content/{post['id']}/submit").status_code == 200
+    [(headers, body)] = service.received
+    assert headers["content-encoding"] == "aes128gcm"
+    assert headers["authorization"].startswith("vapid t=")
+    assert key in headers["authorization"]
+    plain = http_ece.decrypt(body, private_key=device_key, auth_secret=auth, version="aes128gcm")
+    message = json.loads(plain)
+    assert message["kind"] == "approval.requested"
+    assert message["title"] == "Pushy: a post waits for your approval"
+    assert message["url"] == "/approvals"
+    assert (settings.data_dir / "vapid_private.pem").stat().st_mode & 0o777 == 0o600
+    service.server.shutdown()
+
+
+def test_subscriptions_are_per_user_and_removable(owner: Actor, collaborator: Actor) -> None:
+    keys = {"p256dh": "B" * 87, "auth": "a" * 22}
+    sub = owner.post(
+        "/api/v1/push/subscriptions", json={"endpoint": "https://push.example/1", "keys": keys}
+    ).json()
+    assert [s["id"] for s in owner.get("/api/v1/push/subscriptions").json()] == [sub["id"]]
+    assert collaborator.get("/api/v1/push/subscriptions").json() == []
+    assert collaborator.delete(f"/api/v1/push/subscriptions/{sub['id']}").status_code == 404
+    assert owner.delete(f"/api/v1/push/subscriptions/{sub['id']}").status_code == 204
+    bad = owner.post("/api/v1/push/subscriptions", json={"endpoint": "ftp://x", "keys": keys})
+    assert bad.status_code == 422
