@@ -47,3 +47,26 @@ def list_for_object(
         .order_by(AuditEvent.created_at, AuditEvent.id)
     )
     return list(session.scalars(stmt))
+
+
+def record_by(
+    session: Session,
+    principal: Any,
+    action: str,
+    *,
+    object_type: str,
+    object_id: uuid.UUID | None,
+    workspace_id: uuid.UUID | None = None,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append an audit event acted by a principal (its user and API token)."""
+    return record(
+        session,
+        workspace_id=workspace_id or principal.workspace_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        actor_user_id=principal.user_id,
+        actor_token_id=principal.token_id,
+        data=data,
+    )

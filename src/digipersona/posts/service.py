@@ -200,14 +200,13 @@ def _new_post(
     )
     PostRepository(session).add(post)
     refresh_variants(session, post, persona)
-    audit.record(
+    audit.record_by(
         session,
-        workspace_id=principal.workspace_id,
-        action="post.created",
+        principal,
+        "post.created",
         object_type="post",
         object_id=post.id,
-        actor_user_id=principal.user_id,
-        actor_token_id=principal.token_id,
+        workspace_id=principal.workspace_id,
         data={"status": post.status, "provider": (provenance or {}).get("provider")},
     )
     return post
@@ -329,14 +328,13 @@ def _transition(
     post.status = new.value
     post.version += 1
     session.flush()
-    audit.record(
+    audit.record_by(
         session,
-        workspace_id=post.workspace_id,
-        action="post.status_changed",
+        principal,
+        "post.status_changed",
         object_type="post",
         object_id=post.id,
-        actor_user_id=principal.user_id,
-        actor_token_id=principal.token_id,
+        workspace_id=post.workspace_id,
         data={"from": old, "to": new.value, "comment": comment},
     )
 
@@ -353,14 +351,13 @@ def _after_edit(
     else:
         post.version += 1
         session.flush()
-    audit.record(
+    audit.record_by(
         session,
-        workspace_id=post.workspace_id,
-        action="post.edited",
+        principal,
+        "post.edited",
         object_type="post",
         object_id=post.id,
-        actor_user_id=principal.user_id,
-        actor_token_id=principal.token_id,
+        workspace_id=post.workspace_id,
         data={"fields": sorted(changed)},
     )
 
@@ -395,14 +392,13 @@ def delete(session: Session, principal: Principal, post_id: uuid.UUID) -> None:
             "published copy on the platform.",
             extra={"current_status": post.status},
         )
-    audit.record(
+    audit.record_by(
         session,
-        workspace_id=post.workspace_id,
-        action="post.deleted",
+        principal,
+        "post.deleted",
         object_type="post",
         object_id=post.id,
-        actor_user_id=principal.user_id,
-        actor_token_id=principal.token_id,
+        workspace_id=post.workspace_id,
         data={"status": post.status},
     )
     PostRepository(session).delete(post)
