@@ -132,6 +132,59 @@ class PublishRequest:
     document: Mapping[str, Any] = field(default_factory=dict)
 
 
+InteractionKind = Literal["mention", "reply", "comment", "quote"]
+
+
+@dataclass(frozen=True)
+class InboundInteraction:
+    """A mention, reply, comment or quote read from a platform (stored once per external_id)."""
+
+    external_id: str
+    kind: InteractionKind
+    text: str
+    created_at: datetime
+    author_id: str
+    author_handle: str
+    author_name: str = ""
+    author_bio: str = ""
+    url: str | None = None
+    # The external id of our post it answers or quotes, when the platform says so.
+    subject_external_id: str | None = None
+    # How to answer it through ``publish(..., PublishRequest(reply_to=...))``.
+    reply_target: ReplyTarget | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InteractionPage:
+    """New interactions since ``cursor``; ``cursor`` is what to pass next time."""
+
+    items: Sequence[InboundInteraction]
+    cursor: str | None
+
+
+@dataclass(frozen=True)
+class MetricsReading:
+    """Engagement numbers of one published post; ``None`` where the platform gives no figure."""
+
+    external_id: str
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    quotes: int | None = None
+    impressions: int | None = None
+    # The post no longer exists at the platform (metrics stop, history is kept).
+    deleted: bool = False
+
+
+class ReadBackUnsupported(Exception):
+    """The platform (or this connection's permissions) offers no such read; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class PublishResult:
     """The outcome of a publish (or of a successful lookup)."""
@@ -157,6 +210,14 @@ class Provider(abc.ABC):
     scopes: ClassVar[tuple[str, ...]] = ()
     # The settings an operator must set before this provider can be used, for "not configured".
     required_settings: ClassVar[tuple[str, ...]] = ()
+    # Reading back (platform-apis.md 1.5, 2.5, 3.6). What a platform does not provide is said in
+    # the note, which the UI shows instead of zeros.
+    supports_interactions: ClassVar[bool] = False
+    interactions_note: ClassVar[str] = ""
+    supports_metrics: ClassVar[bool] = False
+    metrics_fields: ClassVar[tuple[str, ...]] = ()
+    metrics_note: ClassVar[str] = ""
+    metrics_batch_size: ClassVar[int] = 25
 
     def __init__(self, config: ProviderConfig, http: httpx.Client) -> None:
         self.config = config
@@ -198,6 +259,30 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     def delete(self, credentials: Credentials, external_id: str) -> None:
         """Delete a published post (missing posts count as deleted)."""
+
+    # -- reading back -----------------------------------------------------------------------
+    def fetch_interactions(
+        self,
+        credentials: Credentials,
+        *,
+        cursor: str | None,
+        recent_posts: Sequence[str] = (),
+        limit: int = 100,
+    ) -> InteractionPage:
+        """Mentions, replies, comments and quotes newer than ``cursor`` (oldest first).
+
+        ``cursor`` is the opaque value a previous call returned (``None`` on the first poll);
+        ``recent_posts`` are external ids of this connection's recent posts, for platforms that
+        can only be asked per post (LinkedIn comments). Raises ``ReadBackUnsupported`` when the
+        platform or the connection's scopes allow no such read.
+        """
+        raise ReadBackUnsupported(self.interactions_note or f"{self.display_name} offers no inbox")
+
+    def fetch_metrics(
+        self, credentials: Credentials, external_ids: Sequence[str]
+    ) -> Sequence[MetricsReading]:
+        """Current engagement numbers of up to ``metrics_batch_size`` published posts."""
+        raise ReadBackUnsupported(self.metrics_note or f"{self.display_name} offers no metrics")
 
     def estimate_cost_usd(self, parts: Sequence[str]) -> float:
         """What publishing these parts is billed by the platform (0 for free APIs)."""

@@ -53,6 +53,7 @@ class Scheduler:
         self.engine = runtime.current().engine
         self._last_maintenance = 0.0
         self._last_periodic = 0.0
+        self._clock = registry.PeriodicClock()
 
     def tick(self) -> int:
         now = time.monotonic()
@@ -63,6 +64,10 @@ class Scheduler:
             if now - self._last_periodic >= 60.0:
                 self._last_periodic = now
                 pub_engine.periodic_checks(self.engine)
+            # Domain jobs go to the workers; they claim their own rows, so a second scheduler
+            # sending the same job is harmless.
+            for name in self._clock.due(now):
+                self.app.send_task(name)
         claimed = pub_engine.claim_due(self.engine, self.owner, self.settings.dispatch_batch)
         for publication_id in claimed:
             self.app.send_task("publishing.execute", args=[str(publication_id), self.owner])

@@ -17,6 +17,7 @@ from digipersona.platforms import errors
 from digipersona.publishing import engine as pub_engine
 from digipersona.publishing import signals
 from digipersona.publishing.engine import Engine
+from digipersona.worker import registry
 
 logger = logging.getLogger("digipersona.dispatcher")
 MAINTENANCE_SECONDS = 5.0
@@ -48,6 +49,13 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self._last_maintenance = 0.0
         self._last_periodic = 0.0
+        # Periodic domain jobs (polling, autopilot, metrics) run beside publishing, never on the
+        # dispatcher thread, and never two runs of the same job at once in this process.
+        registry.load_all()
+        self._clock = registry.PeriodicClock()
+        self._periodic_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dp-periodic")
+        self._periodic_running: set[str] = set()
+        self._periodic_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -61,6 +69,7 @@ class Dispatcher:
         if self._thread is not None:
             self._thread.join(timeout)
         self._pool.shutdown(wait=True, cancel_futures=False)
+        self._periodic_pool.shutdown(wait=True, cancel_futures=True)
         self._record()
 
     @property
@@ -79,6 +88,7 @@ class Dispatcher:
             if now - self._last_periodic >= PERIODIC_SECONDS:
                 self._last_periodic = now
                 pub_engine.periodic_checks(self.engine)
+            self._submit_periodic(now)
         free = self.threads * 4 - self._inflight
         if free <= 0:
             return recorded
@@ -90,6 +100,23 @@ class Dispatcher:
             self._inflight += 1
             self._pool.submit(self._call, item)
         return recorded + len(claimed)
+
+    def _submit_periodic(self, now: float) -> None:
+        for name in self._clock.due(now):
+            with self._periodic_lock:
+                if name in self._periodic_running:
+                    continue
+                self._periodic_running.add(name)
+            self._periodic_pool.submit(self._run_periodic, name)
+
+    def _run_periodic(self, name: str) -> None:
+        try:
+            registry.TASKS[name]()
+        except Exception:
+            logger.exception("periodic job %s failed; it runs again at its next interval", name)
+        finally:
+            with self._periodic_lock:
+                self._periodic_running.discard(name)
 
     def _call(self, prepared: Any) -> None:
         try:
