@@ -27,6 +27,8 @@ class InteractionPoll(TimestampMixin, Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     # Set when the platform (or this connection's permissions) offers no read-back.
     unsupported_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # The connection's token_version when that was found: reconnecting makes it worth a retry.
+    token_version: Mapped[int] = mapped_column(default=0)
     # Who holds the poll right now (atomic claim) and until when.
     lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
     lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -2,7 +2,7 @@
 
 Revision ID: b2e1d0a10007
 Revises: 214c5ae95c89
-Create Date: 2026-11-29 18:08:04.686101
+Create Date: 2026-11-29 18:12:07.326850
 """
 
 from collections.abc import Sequence
@@ -34,6 +34,7 @@ def upgrade() -> None:
         ),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("unsupported_reason", sa.Text(), nullable=True),
+        sa.Column("token_version", sa.Integer(), nullable=False),
         sa.Column("lease_owner", sa.String(length=64), nullable=True),
         sa.Column(
             "lease_expires_at", digipersona.models.base.UTCDateTime(timezone=True), nullable=True
