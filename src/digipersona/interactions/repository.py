@@ -100,9 +100,9 @@ class InteractionRepository(Repository[Interaction]):
         if is_lead is not None:
             stmt = stmt.where(Interaction.is_lead.is_(is_lead))
         if since is not None:
-            stmt = stmt.where(Interaction.received_at >= since)
+            stmt = stmt.where(Interaction.platform_created_at >= since)
         if until is not None:
-            stmt = stmt.where(Interaction.received_at < until)
+            stmt = stmt.where(Interaction.platform_created_at < until)
         if q:
             pattern = _like(q)
             stmt = stmt.where(
@@ -112,7 +112,12 @@ class InteractionRepository(Repository[Interaction]):
                     func.lower(Interaction.author_handle).like(pattern, escape="\\"),
                 )
             )
-        stmt = stmt.order_by(Interaction.received_at.desc(), Interaction.id.desc())
+        # Platform times are often whole seconds: ties go to the newer (longer, larger) id.
+        stmt = stmt.order_by(
+            Interaction.platform_created_at.desc(),
+            func.length(Interaction.external_id).desc(),
+            Interaction.external_id.desc(),
+        )
         return self.paginate(stmt, limit=limit, offset=offset)
 
     def set_status(self, workspace_id: uuid.UUID, ids: Sequence[uuid.UUID], status: str) -> int:
@@ -269,15 +274,17 @@ class PollRepository(Repository[InteractionPoll]):
         )
         return int(getattr(result, "rowcount", 0) or 0) == 1
 
-    def for_workspace(self, workspace_id: uuid.UUID) -> list[tuple[InteractionPoll, Connection]]:
-        """Poll state of the workspace's connections (for the UI)."""
+    def for_workspace(
+        self, workspace_id: uuid.UUID
+    ) -> list[tuple[Connection, InteractionPoll | None]]:
+        """Every connection of the workspace with its poll state, if it was polled yet."""
         rows = self.session.execute(
-            select(InteractionPoll, Connection)
-            .join(Connection, Connection.id == InteractionPoll.connection_id)
-            .where(InteractionPoll.workspace_id == workspace_id)
+            select(Connection, InteractionPoll)
+            .outerjoin(InteractionPoll, InteractionPoll.connection_id == Connection.id)
+            .where(Connection.workspace_id == workspace_id)
             .order_by(Connection.platform, Connection.handle)
         ).all()
-        return [(poll, connection) for poll, connection in rows]
+        return [(connection, poll) for connection, poll in rows]
 
     def recent_post_ids(self, connection_id: uuid.UUID, since: datetime, limit: int) -> list[str]:
         """External ids of this connection's posts published since ``since``, newest first."""

@@ -31,7 +31,7 @@ class Interaction(IdMixin, TimestampMixin, Base):
     __tablename__ = "interactions"
     __table_args__ = (
         UniqueConstraint("connection_id", "external_id"),
-        Index("ix_interactions_workspace_received", "workspace_id", "received_at"),
+        Index("ix_interactions_workspace_created", "workspace_id", "platform_created_at"),
         Index("ix_interactions_workspace_status", "workspace_id", "status"),
     )
 
