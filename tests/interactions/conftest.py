@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -132,8 +133,9 @@ class Env:
             )
 
 
-@pytest.fixture
-def env(database_url: str, tmp_path: Any) -> Iterator[Env]:
+@contextmanager
+def running_env(database_url: str, tmp_path: Any, **overrides: Any) -> Iterator[Env]:
+    """The app wired to fresh X and LinkedIn fakes; ``overrides`` are extra settings."""
     with FakeX().running() as x, FakeLinkedIn().running() as linkedin:
         settings = make_settings(
             tmp_path,
@@ -147,6 +149,7 @@ def env(database_url: str, tmp_path: Any) -> Iterator[Env]:
             x_authorize_url=f"{x.url}/i/oauth2/authorize",
             x_api_url=x.url,
             platform_timeout_seconds=5,
+            **overrides,
         )
         app = create_app(settings)
         with TestClient(app) as client:
@@ -155,3 +158,9 @@ def env(database_url: str, tmp_path: Any) -> Iterator[Env]:
                 "/api/v1/personas", json={"name": "Dana", "timezone": "Europe/Berlin"}
             ).json()
             yield Env(app, client, settings, x, linkedin, owner, persona["id"], Clock())
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Any) -> Iterator[Env]:
+    with running_env(database_url, tmp_path) as built:
+        yield built

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from digipersona.models import Interaction, InteractionPoll, Notification
-from tests.interactions.conftest import Env
+from tests.interactions.conftest import Env, running_env
 
 
 def _interactions(env: Env) -> list[Interaction]:
@@ -206,3 +206,44 @@ def test_two_pollers_at_once_poll_each_connection_once(env: Env) -> None:
     assert len(mentions) == 1
     with env.factory() as s:
         assert s.scalar(select(func.count()).select_from(Interaction)) == 3
+
+
+def test_x_reads_are_billed_and_a_spent_budget_stops_reading(env: Env) -> None:
+    from digipersona.models import Connection
+
+    conn = env.connect_x()
+    bob = env.x.add_user("bob", "Bob")
+    for n in range(4):
+        env.x.add_mention(bob, f"@persona_one hello {n}")
+    env.poll()
+    with env.factory() as s:
+        row = s.get(Connection, conn)
+        assert row is not None
+        assert row.spend_usd == 0.02 and row.spend_month == env.clock.now.strftime("%Y-%m")
+    with env.factory.begin() as s:
+        row = s.get(Connection, conn)
+        assert row is not None
+        row.monthly_budget_usd = 0.02
+    calls = len(env.x.requests)
+    env.clock.advance(seconds=env.settings.interactions_poll_seconds + 1)
+    report = env.poll()
+    assert report.outcomes[str(conn)] == "budget"
+    assert len(env.x.requests) == calls  # nothing read, nothing billed
+    poll = _poll_row(env, conn)
+    assert "budget" in (poll.last_error or "") and poll.next_poll_at.day == 1
+
+
+def test_linkedin_reads_count_against_the_daily_app_request_quota(
+    database_url: str, tmp_path: Any
+) -> None:
+    # One request left in the day: a connection with two recent posts must wait for midnight.
+    with running_env(database_url, tmp_path, quota_linkedin_app_requests_per_day=1) as env:
+        conn = env.connect_linkedin()
+        env.published(conn, "linkedin", "urn:li:share:1")
+        env.published(conn, "linkedin", "urn:li:share:2")
+        report = env.poll()
+        assert report.outcomes[str(conn)] == "budget"
+        assert not [r for r in env.linkedin.requests if "socialActions" in r.raw_path]
+        poll = _poll_row(env, conn)
+        assert (poll.next_poll_at.hour, poll.next_poll_at.minute) == (0, 0)
+        assert "request budget" in (poll.last_error or "")

@@ -10,6 +10,11 @@ duplicate delivery or a re-read page is stored once. Failures follow the error c
   polled again until it is reconnected (its ``token_version`` changes).
 - ``AuthExpired``: refresh once (serialised per connection), then wait for the next interval.
 - Anything else: recorded as ``last_error``; polled again at the next interval.
+
+Budgets: LinkedIn comment reads count against the engine's daily app request quota
+(``DIGIPERSONA_QUOTA_LINKEDIN_APP_REQUESTS_PER_DAY``, one request per post read); X bills every
+post read (platform-apis 1.6), so reads are added to the connection's monthly spend and a
+connection whose monthly budget is used up is not read until the month ends.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from digipersona.notifications.service import notify
 from digipersona.platforms import errors
 from digipersona.platforms.base import InteractionPage, Provider, ReadBackUnsupported
 from digipersona.platforms.factory import build_provider
+from digipersona.publishing import quotas
 
 logger = logging.getLogger("digipersona.interactions")
 
@@ -44,6 +50,8 @@ RECENT_POSTS_DAYS = 14
 RECENT_POSTS_LIMIT = 20
 BATCH = 20
 AUTH_RETRY = timedelta(hours=1)
+# USD billed per post read (X pay-per-use, platform-apis 1.6); platforms not named are free.
+READ_COST_USD = {"x": 0.005}
 
 
 @dataclass
@@ -130,6 +138,11 @@ def _poll_one(
         recent = PollRepository(session).recent_post_ids(
             connection_id, clock() - timedelta(days=RECENT_POSTS_DAYS), RECENT_POSTS_LIMIT
         )
+    held = _budget_hold(factory, settings, connection, recent, clock())
+    if held is not None:
+        retry_at, reason = held
+        _finish(factory, connection_id, owner, clock, last_error=reason, next_poll_at=retry_at)
+        return "budget"
     try:
         provider = _provider(providers, connection.platform, settings, http)
         page = _fetch(factory, cipher, provider, connection, cursor, recent)
@@ -189,6 +202,9 @@ def _poll_one(
         return "unsupported"
     with write_scope(factory) as session:
         stored, leads = store_page(session, connection, page, now=clock())
+        price = READ_COST_USD.get(connection.platform, 0.0) * len(page.items)
+        if price > 0:
+            PollRepository(session).add_read_spend(connection_id, clock().strftime("%Y-%m"), price)
         still_ours = PollRepository(session).finish(
             connection_id,
             owner,
@@ -204,6 +220,46 @@ def _poll_one(
     report.stored += stored
     report.leads += leads
     return "ok"
+
+
+def _budget_hold(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    connection: Connection,
+    recent: list[str],
+    now: datetime,
+) -> tuple[datetime, str] | None:
+    """When reading now would break a budget: (when to try again, why); else ``None``."""
+    month = now.strftime("%Y-%m")
+    budget = connection.monthly_budget_usd
+    spent = float(connection.spend_usd or 0) if connection.spend_month == month else 0.0
+    if connection.platform in READ_COST_USD and budget is not None and spent >= float(budget):
+        next_month = (now.replace(day=1) + timedelta(days=32)).replace(
+            day=1, hour=0, minute=0, second=0, microsecond=0
+        )
+        return next_month, (
+            f"The monthly budget of ${float(budget):.2f} is used up (${spent:.2f}); mentions "
+            "are read again next month or when the budget is raised."
+        )
+    if connection.platform != "linkedin" or not recent:
+        return None
+    rules = [r for r in quotas.rules_for("linkedin", settings) if r.name == "app_requests"]
+    try:
+        with write_scope(factory) as session:
+            quotas.consume(
+                session,
+                rules,
+                platform="linkedin",
+                connection_id=connection.id,
+                now=now,
+                cost=len(recent),
+            )
+    except quotas.QuotaExceeded as exc:
+        return exc.retry_at, (
+            "LinkedIn's daily request budget for this app is used up; comments are read again "
+            f"after {exc.retry_at:%Y-%m-%d %H:%M} UTC."
+        )
+    return None
 
 
 def _fetch(

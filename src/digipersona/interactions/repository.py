@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Numeric, and_, cast, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -285,6 +285,22 @@ class PollRepository(Repository[InteractionPoll]):
             .order_by(Connection.platform, Connection.handle)
         ).all()
         return [(connection, poll) for connection, poll in rows]
+
+    def add_read_spend(self, connection_id: uuid.UUID, month: str, cost: float) -> None:
+        """Add billed read costs to the connection's monthly spend (atomic, no lost update)."""
+        same_month = self.session.execute(
+            update(Connection)
+            .where(Connection.id == connection_id, Connection.spend_month == month)
+            .values(spend_usd=func.round(cast(Connection.spend_usd + cost, Numeric(10, 4)), 4)),
+            execution_options={"synchronize_session": False},
+        )
+        if not int(getattr(same_month, "rowcount", 0) or 0):
+            self.session.execute(
+                update(Connection)
+                .where(Connection.id == connection_id)
+                .values(spend_month=month, spend_usd=round(cost, 4)),
+                execution_options={"synchronize_session": False},
+            )
 
     def recent_post_ids(self, connection_id: uuid.UUID, since: datetime, limit: int) -> list[str]:
         """External ids of this connection's posts published since ``since``, newest first."""
