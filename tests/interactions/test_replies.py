@@ -125,10 +125,34 @@ def test_linkedin_reply_is_a_comment_on_the_post_under_the_comment(env: Env) -> 
 
 
 def _templates(env: Env, templates: dict[str, Any]) -> None:
-    with env.factory.begin() as s:
+    r = env.owner.patch(f"/api/v1/personas/{env.persona_id}", json={"reply_templates": templates})
+    assert r.status_code == 200, r.text
+    assert (
+        r.json()["reply_templates"]["templates"][0]["class"] == templates["templates"][0]["class"]
+    )
+
+
+def test_reply_templates_are_validated_on_the_persona(env: Env) -> None:
+    url = f"/api/v1/personas/{env.persona_id}"
+    for bad in (
+        {"templates": [{"id": "a", "class": "c", "text": ""}]},
+        {
+            "templates": [
+                {"id": "a", "class": "c", "text": "x"},
+                {"id": "a", "class": "c", "text": "y"},
+            ]
+        },
+        {"templates": [], "auto_send_classes": ["c"]},
+        {"templates": [{"id": "a b", "class": "c", "text": "x"}]},
+        {"templates": [{"id": "a", "text": "x"}]},
+    ):
+        r = env.owner.patch(url, json={"reply_templates": bad})
+        assert r.status_code == 422, (bad, r.text)
+        assert r.json()["detail"]
+    with env.factory() as s:
         persona = s.get(Persona, uuid.UUID(env.persona_id))
         assert persona is not None
-        persona.reply_templates = templates
+        assert persona.reply_templates == {"templates": [], "auto_send_classes": []}
 
 
 def test_templates_fill_and_auto_send_only_for_opted_in_classes(env: Env) -> None:
