@@ -247,3 +247,25 @@ def test_linkedin_reads_count_against_the_daily_app_request_quota(
         poll = _poll_row(env, conn)
         assert (poll.next_poll_at.hour, poll.next_poll_at.minute) == (0, 0)
         assert "request budget" in (poll.last_error or "")
+
+
+def test_the_periodic_job_polls_and_marks_replied(env: Env) -> None:
+    from digipersona.worker import registry, runtime
+
+    registry.load_all()
+    assert "interactions.poll" in registry.PERIODIC
+    job = registry.TASKS["interactions.poll"]
+    env.connect_x()
+    bob = env.x.add_user("bob", "Bob")
+    env.x.add_mention(bob, "@persona_one are you available for a workshop?")
+    built = runtime.build_runtime(env.settings, factory=env.factory)
+    runtime.set_runtime(built)
+    try:
+        result = job()
+        assert result == {"polled": 1, "stored": 1, "leads": 1}
+        assert job()["polled"] == 0  # not due again yet
+    finally:
+        runtime.set_runtime(None)
+        built.http.close()
+    [row] = _interactions(env)
+    assert row.is_lead and row.status == "new"
