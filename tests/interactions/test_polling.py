@@ -269,3 +269,25 @@ def test_the_periodic_job_polls_and_marks_replied(env: Env) -> None:
         built.http.close()
     [row] = _interactions(env)
     assert row.is_lead and row.status == "new"
+
+
+def test_a_dead_pollers_lease_expires_and_another_takes_over(env: Env) -> None:
+    from digipersona.db import write_scope
+    from digipersona.interactions.polling import LEASE
+    from digipersona.interactions.repository import PollRepository
+
+    conn = env.connect_x()
+    bob = env.x.add_user("bob", "Bob")
+    env.x.add_mention(bob, "@persona_one hi")
+    with write_scope(env.factory) as s:
+        PollRepository(s).ensure_rows(env.clock.now)
+    with write_scope(env.factory) as s:
+        assert PollRepository(s).claim(conn, "dead-worker", env.clock.now, LEASE)
+    assert env.poll(owner="live").polled == 0  # leased by the dead worker
+    env.clock.advance(seconds=LEASE.total_seconds() + 1)
+    report = env.poll(owner="live")
+    assert report.polled == 1 and report.stored == 1
+    # The dead worker's late finish changes nothing: it no longer holds the lease.
+    with write_scope(env.factory) as s:
+        assert not PollRepository(s).finish(conn, "dead-worker", cursor="bogus")
+    assert _poll_row(env, conn).cursor != "bogus"

@@ -88,3 +88,17 @@ def test_daily_throttle_is_rate_limited_until_midnight(
     with pytest.raises(errors.RateLimited) as caught:
         provider.fetch_interactions(credentials, cursor=None, recent_posts=[post])
     assert caught.value.retry_at.hour == 0 and caught.value.retry_at.minute == 0
+
+
+def test_known_scopes_without_read_access_ask_nothing(
+    fake: FakeLinkedIn, provider: LinkedInProvider
+) -> None:
+    scopes = ("openid", "profile", "email", "w_member_social")
+    credentials = Credentials(
+        access_token=fake.issue_token(scopes=scopes),
+        account_id=fake.consenting.urn,
+        scopes=scopes,
+    )
+    with pytest.raises(ReadBackUnsupported):
+        provider.fetch_interactions(credentials, cursor=None, recent_posts=["urn:li:share:1"])
+    assert fake.requests == []

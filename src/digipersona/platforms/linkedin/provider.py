@@ -230,6 +230,9 @@ class LinkedInProvider(Provider):
         the app lacks ``r_member_social``: ``ReadBackUnsupported`` with the reason; a 404 is a
         post without comments.
         """
+        if credentials.scopes and not set(READ_SCOPES) & set(credentials.scopes):
+            # The member granted no read scope: asking would only spend the request budget.
+            raise ReadBackUnsupported(COMMENTS_NOTE)
         since = int(cursor) if cursor and cursor.isdigit() else 0
         newest = since
         items: list[InboundInteraction] = []
