@@ -291,3 +291,38 @@ def test_a_dead_pollers_lease_expires_and_another_takes_over(env: Env) -> None:
     with write_scope(env.factory) as s:
         assert not PollRepository(s).finish(conn, "dead-worker", cursor="bogus")
     assert _poll_row(env, conn).cursor != "bogus"
+
+
+def test_store_page_skips_items_without_ids_and_repeats_within_a_page(env: Env) -> None:
+    from digipersona.db import write_scope
+    from digipersona.interactions.polling import store_page
+    from digipersona.kit.time import utcnow
+    from digipersona.models import Connection
+    from digipersona.platforms.base import InboundInteraction, InteractionPage
+
+    conn_id = env.connect_x()
+
+    def item(external_id: str, text: str) -> InboundInteraction:
+        return InboundInteraction(
+            external_id=external_id,
+            kind="mention",
+            text=text,
+            created_at=utcnow().replace(tzinfo=None),  # a naive time from a sloppy platform
+            author_id="",
+            author_handle="",
+        )
+
+    page = InteractionPage(
+        items=[item("", "no id"), item("7", "first"), item("7", "again"), item("8", "")],
+        cursor="8",
+    )
+    with write_scope(env.factory) as s:
+        connection = s.get(Connection, conn_id)
+        assert connection is not None
+        assert store_page(s, connection, page, now=env.clock.now) == (2, 0)
+    rows = _interactions(env)
+    assert sorted(r.external_id for r in rows) == ["7", "8"]
+    assert next(r for r in rows if r.external_id == "7").text == "first"
+    empty = next(r for r in rows if r.external_id == "8")
+    assert empty.lead_score == 0 and not empty.is_lead
+    assert all(r.platform_created_at is not None and r.platform_created_at.tzinfo for r in rows)
