@@ -173,6 +173,24 @@ CASES: dict[tuple[str, str], Case] = {
         "mine", ok=204, scoped=True, fresh_object="subscription"
     ),
     ("POST", "/api/v1/interactions/score"): Case("read", body=lambda w: {"text": "Can we talk?"}),
+    ("GET", "/api/v1/interactions"): Case("read", params={"min_score": "0"}),
+    ("GET", "/api/v1/interactions/sources"): Case("read"),
+    ("GET", "/api/v1/interactions/{interaction_id}"): Case(
+        "read", scoped=True, fresh_object="interaction"
+    ),
+    ("POST", "/api/v1/interactions/bulk"): Case(
+        "drafts",
+        body=lambda w: {"ids": [w.ids["interaction_id"]], "status": "read"},
+        scoped=True,
+        fresh_object="interaction",
+    ),
+    ("POST", "/api/v1/interactions/{interaction_id}/reply-drafts"): Case(
+        "drafts",
+        body=lambda w: {"text": "Thanks!"},
+        ok=201,
+        scoped=True,
+        fresh_object="interaction",
+    ),
     ("POST", "/api/v1/integrations/webhook/connect"): Case(
         "connections",
         body=lambda w: {"persona_id": w.ids["persona_id"], "url": "https://hooks.example/in"},
@@ -291,6 +309,9 @@ def make_object(world: World, kind: str) -> str:
         )
     elif kind in {"approved_post", "scheduled_post", "failed_publication"}:
         return make_post(world, kind)
+    elif kind == "interaction":
+        world.ids["interaction_id"] = make_interaction(world)
+        return world.ids["interaction_id"]
     else:  # pragma: no cover - a typo in CASES
         raise AssertionError(kind)
     assert r.status_code == 201, r.text
@@ -349,6 +370,39 @@ def make_post(world: World, kind: str) -> str:
         post.status = "failed" if kind == "failed_publication" else "scheduled"
         s.flush()
         return str(pub.id if kind == "failed_publication" else post.id)
+
+
+def make_interaction(world: World) -> str:
+    """A mention read from an X connection of the owner's persona."""
+    from digipersona.kit.time import utcnow
+    from digipersona.models import Connection, Interaction
+
+    with world.factory.begin() as s:
+        conn = Connection(
+            workspace_id=world.owner.workspace_id,
+            persona_id=uuid.UUID(world.ids["persona_id"]),
+            platform="x",
+            account_id=f"x-{uuid.uuid4().hex[:8]}",
+            access_token_enc="x",
+        )
+        s.add(conn)
+        s.flush()
+        row = Interaction(
+            workspace_id=conn.workspace_id,
+            persona_id=conn.persona_id,
+            connection_id=conn.id,
+            platform="x",
+            external_id=str(uuid.uuid4().int)[:19],
+            kind="mention",
+            text="@dana can we talk?",
+            author_handle="bob",
+            received_at=utcnow(),
+            platform_created_at=utcnow(),
+            reply_target={"parent_id": "1", "root_id": None, "extra": {}},
+        )
+        s.add(row)
+        s.flush()
+        return str(row.id)
 
 
 def expected_status(case: Case, actor: str) -> set[int]:

@@ -103,6 +103,7 @@ def _include_routers(app: FastAPI) -> None:
     from digipersona.connections import endpoints as connections_api
     from digipersona.connections import views as connections_views
     from digipersona.interactions import endpoints as interactions_api
+    from digipersona.interactions import views as interactions_views
     from digipersona.notifications import endpoints as notifications_api
     from digipersona.personas import endpoints as personas_api
     from digipersona.personas import views as personas_views
@@ -131,6 +132,7 @@ def _include_routers(app: FastAPI) -> None:
         auth_views.router,
         personas_views.router,
         connections_views.router,
+        interactions_views.router,
         posts_views.router,
         publishing_views.router,
         workspaces_views.router,

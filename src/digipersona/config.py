@@ -122,6 +122,8 @@ class Settings(BaseSettings):
     retry_max_seconds: float = Field(default=3600.0, gt=0)
     scheduler_stale_seconds: int = Field(default=120, ge=5)
     slot_capacity: int = Field(default=1, ge=1, le=100)
+    # How often each connection's mentions/comments are read back (interactions inbox).
+    interactions_poll_seconds: int = Field(default=900, ge=60)
     # Quotas (documented defaults from the platforms; 0 disables a quota).
     quota_linkedin_member_posts_per_day: int = Field(default=100, ge=0)
     quota_linkedin_app_posts_per_day: int = Field(default=300, ge=0)

@@ -59,6 +59,20 @@ class LinkedInHarness:
         """Live posts on the member's profile."""
         return len(self.fake.live_posts())
 
+    def seed_interaction(self, on_external_id: str, text: str) -> str:
+        """Another member comments on one of our posts."""
+        member = self.fake.add_member(f"m{len(self.fake.members)}", "Someone Else", "s@example.com")
+        return self.fake.add_comment(on_external_id, member, text)
+
+    def read_credentials(self) -> Credentials:
+        """Reading comments needs the restricted r_member_social permission (3.6)."""
+        scopes = ("openid", "profile", "email", "w_member_social", "r_member_social")
+        return Credentials(
+            access_token=self.fake.issue_token(scopes=scopes),
+            account_id=self.credentials.account_id,
+            scopes=scopes,
+        )
+
     def inject(self, fault: str) -> None:
         """Arm a fault for the next ``POST /rest/posts``."""
         if fault == "server_error":

@@ -46,6 +46,15 @@ class XHarness:
         """Live top-level posts of the account."""
         return sum(1 for t in self.fake.live_posts(self.fake.me) if t["replied_to"] is None)
 
+    def seed_interaction(self, on_external_id: str, text: str) -> str:
+        """Someone else replies to one of our posts (it shows in our mentions timeline)."""
+        author = self.fake.add_user(f"u{len(self.fake.users)}", "Someone Else")
+        return self.fake.add_mention(author, text, reply_to=on_external_id)
+
+    def read_credentials(self) -> Credentials:
+        """The connection's credentials suffice to read mentions."""
+        return self.credentials
+
     def inject(self, fault: str) -> None:
         """Arm a fault for the next ``POST /2/tweets``."""
         if fault == "server_error":

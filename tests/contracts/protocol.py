@@ -33,6 +33,12 @@ What the suite checks, for every harness:
 - ``rate_limit``: the platform's rate-limit answer;
 - ``expired_token``: the connection's access token is expired from now on.
 
+Read-back (optional): a harness whose provider ``supports_interactions`` may offer
+``seed_interaction(on_external_id, text) -> external_id`` (someone else answers one of our
+posts at the platform) and ``read_credentials()`` (credentials allowed to read them). The suite
+then checks that ``fetch_interactions`` returns the new item after the previous cursor, oldest
+first, with timezone-aware times and a ``reply_target``, and never loses it across cursors.
+
 ``lookup_needs_record`` is True when the platform cannot find a post by its content or key and
 ``lookup`` can only confirm parts the engine recorded in ``already_published`` (LinkedIn:
 personal profiles cannot read their posts; its retry is made safe by ``DUPLICATE_POST``).

@@ -200,3 +200,31 @@ def test_expired_token_is_auth_expired(harness: Harness) -> None:
     with pytest.raises(errors.AuthExpired):
         harness.provider.publish(harness.credentials, _request([_text("401")]))
     assert harness.count_posts() == 0
+
+
+def test_fetch_interactions_finds_new_answers_after_the_cursor(harness: Harness) -> None:
+    seed = getattr(harness, "seed_interaction", None)
+    if seed is None or not harness.provider.supports_interactions:
+        pytest.skip(f"{type(harness).__name__} does not seed interactions")
+    ours = harness.provider.publish(harness.credentials, _request([_text("answered")]))
+    credentials = harness.read_credentials()  # type: ignore[attr-defined]
+    recent = [ours.external_id]
+    before = harness.provider.fetch_interactions(credentials, cursor=None, recent_posts=recent)
+    first = seed(ours.external_id, "Can we talk about a workshop for our team?")
+    second = seed(ours.external_id, "Following up on this")
+    page = harness.provider.fetch_interactions(
+        credentials, cursor=before.cursor, recent_posts=recent
+    )
+    ids = [item.external_id for item in page.items]
+    assert first in ids and second in ids and ids.index(first) < ids.index(second)
+    item = page.items[ids.index(first)]
+    assert "workshop" in item.text
+    assert item.created_at.tzinfo is not None
+    assert item.reply_target is not None and item.kind in ("reply", "comment", "mention")
+    assert page.cursor is not None
+    # Nothing is lost after the new cursor; a re-read of the newest items is allowed.
+    third = seed(ours.external_id, "One more question")
+    later = harness.provider.fetch_interactions(
+        credentials, cursor=page.cursor, recent_posts=recent
+    )
+    assert third in [i.external_id for i in later.items]

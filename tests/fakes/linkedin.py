@@ -16,8 +16,11 @@ What it enforces, as the real service does:
   403 without ``w_member_social``; 429 without headers past the member's daily budget (3.7).
 - Images (3.4): ``initializeUpload`` -> ``PUT`` upload URL -> ``content.media``/``multiImage``;
   attaching an image that was never uploaded is a 400.
-- Comments: plain text, at most 1,250 characters; reading them needs ``r_member_social`` (403)
-  and a post without comments answers 404 (3.6).
+- Comments: plain text, at most 1,250 characters; reading them
+  (``GET /rest/socialActions/{urn}/comments?count=&start=`` -> ``elements[] {commentUrn, actor,
+  message.text, created.time, parentComment?}`` with ``paging``) needs ``r_member_social`` or
+  ``r_member_social_feed`` (403 otherwise) and a post without comments answers 404 (3.6).
+  ``add_comment`` lets tests make another member comment.
 
 Knobs: ``fail_next(status)``, ``delay_next(seconds, when="before"|"after")`` (the write is
 applied before or after the pause), ``rate_limit_next()``, ``expire_token(token)``; each fault
@@ -402,6 +405,25 @@ class FakeLinkedIn(HttpFake):
         """Posts that are not deleted, oldest first."""
         return [p for p in self.posts.values() if not p["deleted"]]
 
+    def add_comment(
+        self, post_urn: str, member: Member, text: str, *, parent: str | None = None
+    ) -> str:
+        """Someone comments on a post (a reply to a comment names its ``parent``); its URN."""
+        with self.lock:
+            activity = self._activities[post_urn]
+            comment_id = str(self._next_id())
+            urn = f"urn:li:comment:(urn:li:activity:{activity},{comment_id})"
+            self.comments[urn] = {
+                "actor": member.urn,
+                "object": post_urn,
+                "message": {"text": text},
+                "commentUrn": urn,
+                "id": comment_id,
+                "parentComment": parent,
+                "created": {"actor": member.urn, "time": int(self.now().timestamp() * 1000)},
+            }
+            return urn
+
     def comments_on(self, post_urn: str) -> list[dict[str, Any]]:
         """Comments on a post, in the order they were made."""
         return [c for c in self.comments.values() if c["object"] == post_urn]
@@ -639,7 +661,7 @@ class FakeLinkedIn(HttpFake):
         if match and request.method == "POST":
             return self._create_comment(request, unquote(match.group(1)), row, member)
         if match and request.method == "GET":
-            return self._list_comments(unquote(match.group(1)), row)
+            return self._list_comments(request, unquote(match.group(1)), row)
         return self.error(404, f"No resource {request.method} /rest{raw}")
 
     def _next_id(self) -> int:
@@ -825,12 +847,19 @@ class FakeLinkedIn(HttpFake):
         self.comments[urn] = comment
         return json_reply(201, comment, headers={"x-restli-id": urn})
 
-    def _list_comments(self, target: str, row: dict[str, Any]) -> Reply:
-        if "r_member_social" not in row["scopes"]:
+    def _list_comments(self, request: FakeRequest, target: str, row: dict[str, Any]) -> Reply:
+        if not {"r_member_social", "r_member_social_feed"} & row["scopes"]:
             return self._forbidden("socialActions.comments.GET")
-        found = self.comments_on(target)
+        found = [
+            {k: v for k, v in c.items() if k != "parentComment" or v}
+            for c in self.comments_on(target)
+        ]
         if not found:
             return self.error(404, f"No comments on {target}")
+        count = int(request.arg("count") or "10")
+        start = int(request.arg("start") or "0")
+        page = found[start : start + count]
         return json_reply(
-            200, {"elements": found, "paging": {"count": 100, "start": 0, "total": len(found)}}
+            200,
+            {"elements": page, "paging": {"count": count, "start": start, "total": len(found)}},
         )

@@ -14,6 +14,10 @@ What it enforces, as the real service does:
   rewritten to t.co in the returned text.
 - Media (1.3): ``POST /2/media/upload`` multipart (``media`` + ``media_category`` required),
   ``POST /2/media/metadata`` alt text <= 1000.
+- Mentions (1.5): ``GET /2/users/:id/mentions`` newest first (800 most recent), ``since_id``
+  (400 when malformed), ``pagination_token``, ``meta.newest_id``, ``expansions=author_id`` with
+  ``includes.users`` (a deleted author is missing there and named in ``errors``); replies to the
+  user's posts appear because they carry the @handle. ``add_mention``/``delete_user`` seed them.
 - Reading (1.5): ``GET /2/users/me``; ``GET /2/users/:id/tweets`` with ``max_results`` 5..100,
   ``start_time``, ``pagination_token`` and one fields parameter: ``tweet.fields`` (the default,
   classic mode) or ``post.fields`` (``spec="2.167"``); unknown query parameters are a 400.
@@ -73,6 +77,7 @@ WINDOW_LIMITS = {
     "DELETE /2/tweets": 50,
     "GET /2/users/me": 75,
     "GET /2/users/tweets": 900,
+    "GET /2/users/mentions": 300,
     "POST /2/media/upload": 500,
     "POST /2/media/metadata": 500,
 }
@@ -81,6 +86,7 @@ SCOPES_NEEDED = {
     "DELETE /2/tweets": {"tweet.read", "tweet.write", "users.read"},
     "GET /2/users/me": {"tweet.read", "users.read"},
     "GET /2/users/tweets": {"tweet.read", "users.read"},
+    "GET /2/users/mentions": {"tweet.read", "users.read"},
     "POST /2/media/upload": {"media.write"},
     "POST /2/media/metadata": {"media.write"},
 }
@@ -93,6 +99,8 @@ class User:
     id: str
     username: str
     name: str
+    description: str = ""
+    deleted: bool = False
 
 
 def problem(
@@ -191,6 +199,34 @@ class FakeX(HttpFake):
         with self.lock:
             return str(self._store(user, text, None, [])["id"])
 
+    def add_mention(
+        self,
+        author: User,
+        text: str,
+        *,
+        reply_to: str | None = None,
+        quote_of: str | None = None,
+    ) -> str:
+        """A post by ``author`` mentioning someone, optionally replying to or quoting a post.
+
+        A reply starts with the parent author's @handle, as X clients write it, so it shows
+        in the parent author's mentions timeline (1.5).
+        """
+        with self.lock:
+            parent = self.tweets[reply_to] if reply_to else None
+            if parent is not None:
+                handle = "@" + self.users[parent["author_id"]].username
+                if handle.lower() not in text.lower():
+                    text = f"{handle} {text}"
+            tweet = self._store(author, text, parent, [])
+            tweet["quoted"] = quote_of
+            return str(tweet["id"])
+
+    def delete_user(self, user: User) -> None:
+        """The account is deleted: its posts stay in timelines, the expansion finds no user."""
+        with self.lock:
+            user.deleted = True
+
     def live_posts(self, user: User | None = None) -> list[dict[str, Any]]:
         """Posts that are not deleted (of ``user`` if given), oldest first."""
         return [
@@ -287,6 +323,8 @@ class FakeX(HttpFake):
             reply = self._me(request, user)
         elif key == "GET /2/users/tweets":
             reply = self._timeline(request, user, arg)
+        elif key == "GET /2/users/mentions":
+            reply = self._mentions(request, user, arg)
         elif key == "POST /2/media/upload":
             reply = self._upload(request, user)
         else:
@@ -305,6 +343,8 @@ class FakeX(HttpFake):
             return "GET /2/users/me", ""
         if method == "GET" and path.startswith("/2/users/") and path.endswith("/tweets"):
             return "GET /2/users/tweets", path.split("/")[3]
+        if method == "GET" and path.startswith("/2/users/") and path.endswith("/mentions"):
+            return "GET /2/users/mentions", path.split("/")[3]
         if method == "POST" and path == "/2/media/upload":
             return "POST /2/media/upload", ""
         if method == "POST" and path == "/2/media/metadata":
@@ -619,8 +659,13 @@ class FakeX(HttpFake):
         if "in_reply_to_user_id" in fields and tweet["in_reply_to_user_id"]:
             data["in_reply_to_user_id"] = tweet["in_reply_to_user_id"]
         referenced = "referenced_posts" if renamed else "referenced_tweets"
-        if referenced in fields and tweet["replied_to"]:
-            data[referenced] = [{"type": "replied_to", "id": tweet["replied_to"]}]
+        refs = []
+        if tweet["replied_to"]:
+            refs.append({"type": "replied_to", "id": tweet["replied_to"]})
+        if tweet.get("quoted"):
+            refs.append({"type": "quoted", "id": tweet["quoted"]})
+        if referenced in fields and refs:
+            data[referenced] = refs
         if "entities" in fields and entities:
             data["entities"] = {"urls": entities}
         return data
@@ -693,6 +738,98 @@ class FakeX(HttpFake):
         if offset + max_results < len(posts):
             meta["next_token"] = f"p{offset + max_results}"
         return json_reply(200, {"data": [self._post_object(t, fields) for t in page], "meta": meta})
+
+    def _mentions(self, request: FakeRequest, user: User, user_id: str) -> Reply:
+        """``GET /2/users/:id/mentions`` (1.5): newest first, ``since_id``, 800 most recent."""
+        fields_param = "post.fields" if self.spec == "2.167" else "tweet.fields"
+        allowed = {
+            "max_results",
+            "pagination_token",
+            "start_time",
+            "end_time",
+            "since_id",
+            "until_id",
+            "expansions",
+            fields_param,
+            "media.fields",
+            "user.fields",
+            "place.fields",
+            "poll.fields",
+        }
+        problem_reply = self._unknown_params(request, allowed)
+        if problem_reply is not None:
+            return problem_reply
+        fields = set(filter(None, (request.arg(fields_param) or "").split(",")))
+        max_results = int(request.arg("max_results") or "10")
+        if not 5 <= max_results <= 100:
+            return invalid_request(
+                f"The `max_results` query parameter value [{max_results}] is not between 5 and 100",
+                {"max_results": [str(max_results)]},
+            )
+        since_id = request.arg("since_id")
+        if since_id is not None and not (since_id.isdigit() and len(since_id) <= 19):
+            return invalid_request(
+                f"The `since_id` query parameter value [{since_id}] is not valid",
+                {"since_id": [since_id]},
+            )
+        target = self.users.get(user_id)
+        if target is None:
+            return problem(
+                404,
+                "Not Found Error",
+                f"Could not find user with id: [{user_id}].",
+                "https://api.x.com/2/problems/resource-not-found",
+            )
+        handle = f"@{target.username}".lower()
+        posts = [
+            t
+            for t in self.tweets.values()
+            if not t["deleted"]
+            and t["author_id"] != user_id
+            and (handle in t["text"].lower() or t["in_reply_to_user_id"] == user_id)
+        ]
+        posts.sort(key=lambda t: int(t["id"]), reverse=True)
+        posts = posts[:800]
+        if since_id is not None:
+            posts = [t for t in posts if int(t["id"]) > int(since_id)]
+        offset = int((request.arg("pagination_token") or "p0").removeprefix("p"))
+        page = posts[offset : offset + max_results]
+        if not page:
+            return json_reply(200, {"meta": {"result_count": 0}})
+        meta: dict[str, Any] = {
+            "result_count": len(page),
+            "newest_id": page[0]["id"],
+            "oldest_id": page[-1]["id"],
+        }
+        if offset + max_results < len(posts):
+            meta["next_token"] = f"p{offset + max_results}"
+        body: dict[str, Any] = {"data": [self._post_object(t, fields) for t in page], "meta": meta}
+        if "author_id" in (request.arg("expansions") or "").split(","):
+            user_fields = set((request.arg("user.fields") or "").split(","))
+            users, errors = [], []
+            for author_id in dict.fromkeys(t["author_id"] for t in page):
+                author = self.users[author_id]
+                if author.deleted:
+                    errors.append(
+                        {
+                            "value": author_id,
+                            "detail": f"Could not find user with author_id: [{author_id}].",
+                            "title": "Not Found Error",
+                            "resource_type": "user",
+                            "parameter": "author_id",
+                            "resource_id": author_id,
+                            "type": "https://api.twitter.com/2/problems/resource-not-found",
+                        }
+                    )
+                    continue
+                entry = {"id": author.id, "name": author.name, "username": author.username}
+                if "description" in user_fields:
+                    entry["description"] = author.description
+                users.append(entry)
+            body["includes"] = {"users": users}
+            if errors:
+                body["errors"] = errors
+        return json_reply(200, body)
 
     # -- media --------------------------------------------------------------------------------
     def _upload(self, request: FakeRequest, user: User) -> Reply:

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from datetime import datetime
 
-from digipersona.auth.dependencies import Reader
-from digipersona.interactions import schemas
+from fastapi import APIRouter, Query, status
+
+from digipersona.auth.dependencies import Drafter, Reader, SettingsDep
+from digipersona.db import SessionDep
+from digipersona.interactions import replies, schemas, service
 from digipersona.interactions.leads import score_lead
 
 router = APIRouter(prefix="/api/v1/interactions", tags=["interactions"])
@@ -14,3 +18,95 @@ def score(body: schemas.ScoreIn, principal: Reader) -> schemas.ScoreOut:
     """Lead score 0-100 with the reasons; 50 or more means a likely sales lead."""
     result = score_lead(body.text, author_name=body.author_name, author_bio=body.author_bio)
     return schemas.ScoreOut(**result.to_dict())
+
+
+@router.get("", response_model=schemas.InteractionList)
+def list_interactions(
+    principal: Reader,
+    session: SessionDep,
+    persona_id: uuid.UUID | None = None,
+    platform: str | None = Query(default=None, max_length=20),
+    kind: schemas.Kind | None = None,
+    status: schemas.Status | None = None,
+    min_score: int | None = Query(default=None, ge=0, le=100),
+    is_lead: bool | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    q: str | None = Query(default=None, min_length=1, max_length=200),
+    limit: int = Query(default=50, ge=1, le=200),
+    offset: int = Query(default=0, ge=0),
+) -> schemas.InteractionList:
+    """The inbox: mentions, replies, comments and quotes, newest first, filtered."""
+    items, total = service.list_interactions(
+        session,
+        principal,
+        persona_id=persona_id,
+        platform=platform,
+        kind=kind,
+        status=status,
+        min_score=min_score,
+        is_lead=is_lead,
+        since=since,
+        until=until,
+        q=q,
+        limit=limit,
+        offset=offset,
+    )
+    return schemas.InteractionList(
+        items=[schemas.InteractionOut.model_validate(i) for i in items],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/sources", response_model=list[schemas.SourceOut])
+def sources(principal: Reader, session: SessionDep) -> list[schemas.SourceOut]:
+    """What the inbox reads from each connection, and what a platform does not provide."""
+    return [schemas.SourceOut(**s) for s in service.sources(session, principal)]
+
+
+@router.post("/bulk", response_model=schemas.BulkStatusOut)
+def bulk_status(
+    body: schemas.BulkStatusIn, principal: Drafter, session: SessionDep
+) -> schemas.BulkStatusOut:
+    """Mark many interactions read or ignored (or new again); all or nothing."""
+    updated = service.set_status(session, principal, body.ids, body.status)
+    return schemas.BulkStatusOut(updated=updated, status=body.status)
+
+
+@router.get("/{interaction_id}", response_model=schemas.InteractionOut)
+def get_interaction(
+    interaction_id: uuid.UUID, principal: Reader, session: SessionDep
+) -> schemas.InteractionOut:
+    """One interaction."""
+    return schemas.InteractionOut.model_validate(service.get(session, principal, interaction_id))
+
+
+@router.post(
+    "/{interaction_id}/reply-drafts",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.ReplyDraftOut,
+)
+def create_reply_draft(
+    interaction_id: uuid.UUID,
+    body: schemas.ReplyDraftIn,
+    principal: Drafter,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> schemas.ReplyDraftOut:
+    """Draft a reply (persona template, AI in the persona's voice, or your text) as a post.
+
+    The reply goes through the usual approval; it is sent on its own only when the persona
+    opted in for the template's class.
+    """
+    result = replies.create_draft(
+        session,
+        principal,
+        settings,
+        interaction_id,
+        template_id=body.template_id,
+        ai=body.ai,
+        text=body.text,
+    )
+    return schemas.ReplyDraftOut(**result)

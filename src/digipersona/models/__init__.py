@@ -5,6 +5,8 @@ from digipersona.models.audit_event import AuditEvent
 from digipersona.models.base import Base
 from digipersona.models.connection import Connection, ConnectionState
 from digipersona.models.heartbeat import Heartbeat
+from digipersona.models.interaction import Interaction, InteractionKind, InteractionStatus
+from digipersona.models.interaction_poll import InteractionPoll
 from digipersona.models.invitation import Invitation
 from digipersona.models.media import Media
 from digipersona.models.membership import Membership, Role
@@ -28,6 +30,10 @@ __all__ = [
     "Connection",
     "ConnectionState",
     "Heartbeat",
+    "Interaction",
+    "InteractionKind",
+    "InteractionPoll",
+    "InteractionStatus",
     "Invitation",
     "Media",
     "Membership",

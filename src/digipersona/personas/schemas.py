@@ -3,9 +3,16 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from digipersona.auth.schemas import Strict
 from digipersona.exceptions import DigipersonaError
@@ -100,6 +107,39 @@ class PersonaFields(Strict):
         return None if value is None else _check_domains(value)
 
 
+class ReplyTemplate(Strict):
+    """One reply template; ``{author}``, ``{handle}`` and ``{persona}`` are filled in."""
+
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, serialize_by_alias=True, validate_by_name=True
+    )
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$")
+    template_class: str = Field(alias="class", min_length=1, max_length=50)
+    text: str = Field(min_length=1, max_length=1250)
+
+
+class ReplyTemplates(Strict):
+    """Reply templates; replies of the ``auto_send_classes`` are sent without approval."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, serialize_by_alias=True)
+
+    templates: list[ReplyTemplate] = Field(default_factory=list, max_length=50)
+    auto_send_classes: list[str] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ReplyTemplates:
+        ids = [t.id for t in self.templates]
+        if len(ids) != len(set(ids)):
+            raise ValueError("reply template ids must be unique")
+        unknown = set(self.auto_send_classes) - {t.template_class for t in self.templates}
+        if unknown:
+            raise ValueError(
+                f"auto_send_classes names {', '.join(sorted(unknown))}, which no template has"
+            )
+        return self
+
+
 class PersonaCreate(PersonaFields):
     name: str = Field(min_length=1, max_length=100)
     bio: str = Field(default="", max_length=2000)
@@ -116,6 +156,7 @@ class PersonaCreate(PersonaFields):
     blocked_domains: list[Domain] = Field(default_factory=list, max_length=100)
     jitter_minutes: int = Field(default=0, ge=0, le=120)
     max_lateness_minutes: int = Field(default=360, ge=1, le=10080)
+    reply_templates: ReplyTemplates = Field(default_factory=ReplyTemplates)
 
 
 class PersonaUpdate(PersonaFields):
@@ -134,6 +175,7 @@ class PersonaUpdate(PersonaFields):
     blocked_domains: list[Domain] | None = Field(default=None, max_length=100)
     jitter_minutes: int | None = Field(default=None, ge=0, le=120)
     max_lateness_minutes: int | None = Field(default=None, ge=1, le=10080)
+    reply_templates: ReplyTemplates | None = None
     version: int | None = Field(default=None, ge=1, description="Optimistic concurrency check")
 
 
@@ -156,6 +198,7 @@ class PersonaOut(BaseModel):
     blocked_domains: list[str]
     jitter_minutes: int
     max_lateness_minutes: int
+    reply_templates: dict[str, Any]
     version: int
     created_at: datetime
     updated_at: datetime

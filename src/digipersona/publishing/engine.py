@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from digipersona.config import Settings
 from digipersona.connections.credentials import credentials_for, refresh_serialised
 from digipersona.db import write_scope
+from digipersona.interactions.reply_targets import reply_target_for
 from digipersona.kit.crypto import TokenCipher
 from digipersona.kit.time import ensure_utc, utcnow
 from digipersona.models import (
@@ -482,6 +483,7 @@ def _build_request(
         media=media,
         link=post.link_url,
         language=persona.language,
+        reply_to=reply_target_for(session, post.id),
         already_published=already,
         on_part_published=on_part if len(parts) > 1 else None,
         document={

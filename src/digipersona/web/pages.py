@@ -16,11 +16,6 @@ router = APIRouter()
 
 # Pages whose domain has not shipped yet say so plainly instead of showing made-up data.
 EMPTY_PAGES = {
-    "interactions": (
-        "Interactions",
-        "No interactions yet",
-        "Mentions, replies and comments appear here once accounts are connected.",
-    ),
     "analytics": (
         "Analytics",
         "No analytics yet",

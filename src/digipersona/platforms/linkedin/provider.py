@@ -22,16 +22,20 @@ without ``r_member_social``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import httpx
 
+from digipersona.kit.time import utcnow
 from digipersona.platforms import errors
 from digipersona.platforms import http as platform_http
 from digipersona.platforms.base import (
     AuthKind,
     Credentials,
+    InboundInteraction,
+    InteractionPage,
     LengthUnit,
     LinkHandling,
     MediaItem,
@@ -41,6 +45,8 @@ from digipersona.platforms.base import (
     PublishedPart,
     PublishRequest,
     PublishResult,
+    ReadBackUnsupported,
+    ReplyTarget,
     TokenSet,
 )
 from digipersona.platforms.linkedin import littletext, schemas
@@ -52,6 +58,16 @@ from digipersona.platforms.linkedin.client import (
 )
 
 COMMENT_MAX_LENGTH = 1250
+# How many comments one page of GET /rest/socialActions/{urn}/comments asks for, and how many
+# pages per post one poll reads at most.
+COMMENTS_PAGE = 100
+COMMENTS_PAGES = 5
+READ_SCOPES = ("r_member_social", "r_member_social_feed")
+COMMENTS_NOTE = (
+    "LinkedIn lets apps read comments on a personal profile's posts only with the restricted "
+    "r_member_social permission (granted to select developers); without it the inbox shows no "
+    "LinkedIn comments. LinkedIn has no mentions feed for personal profiles."
+)
 # LinkedIn's documented image limit is in pixels (images API); bytes are our own cap.
 MAX_PIXELS = 36_152_320
 
@@ -74,6 +90,9 @@ class LinkedInProvider(Provider):
         "DIGIPERSONA_LINKEDIN_CLIENT_ID",
         "DIGIPERSONA_LINKEDIN_CLIENT_SECRET",
     )
+
+    supports_interactions: ClassVar[bool] = True
+    interactions_note: ClassVar[str] = COMMENTS_NOTE
 
     def __init__(self, config: ProviderConfig, http: httpx.Client) -> None:
         super().__init__(config, http)
@@ -193,6 +212,87 @@ class LinkedInProvider(Provider):
         except errors.Permanent as exc:
             if exc.status_code != 404:
                 raise
+
+    # -- reading back -------------------------------------------------------------------------
+    def fetch_interactions(
+        self,
+        credentials: Credentials,
+        *,
+        cursor: str | None,
+        recent_posts: Sequence[str] = (),
+        limit: int = 100,
+    ) -> InteractionPage:
+        """Comments by others on ``recent_posts`` made at or after ``cursor`` (epoch ms).
+
+        LinkedIn can only be asked per post (``GET /rest/socialActions/{urn}/comments``, 3.6)
+        and has no "since" parameter, so the cursor is the newest ``created.time`` seen and
+        comments at that same millisecond are read again (storage is idempotent). A 403 means
+        the app lacks ``r_member_social``: ``ReadBackUnsupported`` with the reason; a 404 is a
+        post without comments.
+        """
+        if credentials.scopes and not set(READ_SCOPES) & set(credentials.scopes):
+            # The member granted no read scope: asking would only spend the request budget.
+            raise ReadBackUnsupported(COMMENTS_NOTE)
+        since = int(cursor) if cursor and cursor.isdigit() else 0
+        newest = since
+        items: list[InboundInteraction] = []
+        for post_urn in recent_posts:
+            for element in self._comments(credentials, post_urn):
+                created = int((element.get("created") or {}).get("time") or 0)
+                actor = str(element.get("actor") or "")
+                urn = str(element.get("commentUrn") or "")
+                if not urn or created < since or actor == credentials.account_id:
+                    continue
+                newest = max(newest, created)
+                parent = element.get("parentComment")
+                items.append(
+                    InboundInteraction(
+                        external_id=urn,
+                        kind="comment",
+                        text=str((element.get("message") or {}).get("text") or ""),
+                        created_at=datetime.fromtimestamp(created / 1000, UTC)
+                        if created
+                        else utcnow(),
+                        author_id=actor,
+                        # Personal profiles cannot look up other members: the URN is all we get.
+                        author_handle=actor,
+                        url=f"{schemas.post_url(post_urn)}?{urlencode({'commentUrn': urn})}",
+                        subject_external_id=post_urn,
+                        # Threads are two levels deep: a reply names the top-level comment.
+                        reply_target=ReplyTarget(
+                            parent_id=str(parent) if parent else urn, root_id=post_urn
+                        ),
+                    )
+                )
+        items.sort(key=lambda i: i.created_at)
+        return InteractionPage(
+            items=items[:limit] if limit else items, cursor=str(newest) if newest else cursor
+        )
+
+    def _comments(self, credentials: Credentials, post_urn: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for page in range(COMMENTS_PAGES):
+            try:
+                response = self.client.rest(
+                    "GET",
+                    f"socialActions/{encode_urn(post_urn)}/comments",
+                    credentials.access_token,
+                    params={"count": str(COMMENTS_PAGE), "start": str(page * COMMENTS_PAGE)},
+                    what="reading comments",
+                )
+            except errors.Permanent as exc:
+                if exc.status_code == 404:
+                    return found
+                if exc.status_code == 403:
+                    raise ReadBackUnsupported(COMMENTS_NOTE) from exc
+                raise
+            body = platform_http.json_object(response)
+            elements = [e for e in body.get("elements") or [] if isinstance(e, dict)]
+            found.extend(elements)
+            total = (body.get("paging") or {}).get("total")
+            if len(elements) < COMMENTS_PAGE or (isinstance(total, int) and len(found) >= total):
+                break
+        return found
 
     # -- internals ----------------------------------------------------------------------------
     def _tokens(self, body: dict[str, Any], *, previous_refresh: str | None) -> TokenSet:

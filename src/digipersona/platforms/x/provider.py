@@ -20,6 +20,7 @@ the same text: ``InvalidContent`` (change the text), never a blind retry.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import ClassVar
@@ -27,11 +28,14 @@ from urllib.parse import urlencode
 
 import httpx
 
+from digipersona.kit.time import utcnow
 from digipersona.platforms import errors
 from digipersona.platforms import http as platform_http
 from digipersona.platforms.base import (
     AuthKind,
     Credentials,
+    InboundInteraction,
+    InteractionPage,
     LengthUnit,
     LinkHandling,
     MediaItem,
@@ -41,6 +45,8 @@ from digipersona.platforms.base import (
     PublishedPart,
     PublishRequest,
     PublishResult,
+    ReadBackUnsupported,
+    ReplyTarget,
     TokenSet,
 )
 from digipersona.platforms.x import schemas
@@ -80,6 +86,13 @@ class XProvider(Provider):
         "media.write",
     )
     required_settings: ClassVar[tuple[str, ...]] = ("DIGIPERSONA_X_CLIENT_ID",)
+    supports_interactions: ClassVar[bool] = True
+    interactions_note: ClassVar[str] = (
+        "X: mentions and replies from the mentions timeline (its newest 800 only); every post "
+        "read is billed by X."
+    )
+    # The mentions timeline holds 800 posts: 8 pages of 100 reach all of them (1.5).
+    mention_pages: ClassVar[int] = 8
 
     def estimate_cost_usd(self, parts: Sequence[str]) -> float:
         """Pay-per-use price of these parts (platform-apis 1.6), for the monthly budget."""
@@ -220,6 +233,113 @@ class XProvider(Provider):
         except errors.Permanent as exc:
             if exc.status_code != 404:
                 raise
+
+    # -- reading back -------------------------------------------------------------------------
+    def fetch_interactions(
+        self,
+        credentials: Credentials,
+        *,
+        cursor: str | None,
+        recent_posts: Sequence[str] = (),
+        limit: int = 100,
+    ) -> InteractionPage:
+        """Mentions (replies included) newer than ``cursor`` (a ``since_id``), oldest first.
+
+        ``GET /2/users/:id/mentions`` with ``since_id``, paginated with ``pagination_token``;
+        ``meta.newest_id`` of the first page is the next cursor (1.5). A ``since_id`` X refuses
+        (400, e.g. too old or malformed) is dropped and the newest mentions are read again:
+        storage is idempotent, so re-reading cannot duplicate anything.
+        """
+        if "tweet.read" not in credentials.scopes and credentials.scopes:
+            raise ReadBackUnsupported(
+                "This X connection was made without the tweet.read permission: reconnect it "
+                "to read mentions."
+            )
+        try:
+            return self._mentions(credentials, cursor, limit)
+        except errors.InvalidContent as exc:
+            if cursor is None or "since_id" not in exc.message:
+                raise
+            return self._mentions(credentials, None, limit)
+
+    def _mentions(
+        self, credentials: Credentials, cursor: str | None, limit: int
+    ) -> InteractionPage:
+        user_id = self._account_id(credentials)
+        referenced = (
+            "referenced_posts" if self.fields_param == "post.fields" else "referenced_tweets"
+        )
+        params = {
+            "max_results": str(min(100, max(5, limit))),
+            self.fields_param: (
+                f"created_at,author_id,conversation_id,in_reply_to_user_id,{referenced}"
+            ),
+            "expansions": "author_id",
+            "user.fields": "description,name,username",
+        }
+        if cursor:
+            params["since_id"] = cursor
+        items: list[InboundInteraction] = []
+        newest: str | None = None
+        for _ in range(self.mention_pages):
+            body = self.client.call(
+                "GET",
+                f"/2/users/{user_id}/mentions",
+                credentials.access_token,
+                params=params,
+                what="reading mentions",
+            )
+            meta = body.get("meta") or {}
+            if newest is None and meta.get("newest_id"):
+                newest = str(meta["newest_id"])
+            users = {
+                str(u.get("id")): u
+                for u in (body.get("includes") or {}).get("users") or []
+                if isinstance(u, dict)
+            }
+            for data in body.get("data") or []:
+                if isinstance(data, dict) and data.get("id"):
+                    items.append(self._interaction(data, users, user_id))
+            token = meta.get("next_token")
+            # Every page is read: stopping early and advancing since_id would skip the rest.
+            if not token:
+                break
+            params = {**params, "pagination_token": str(token)}
+        items.sort(key=lambda i: (len(i.external_id), i.external_id))
+        return InteractionPage(items=items, cursor=newest or cursor)
+
+    def _interaction(
+        self, data: dict[str, object], users: dict[str, dict[str, object]], me: str
+    ) -> InboundInteraction:
+        post_id = str(data["id"])
+        author_id = str(data.get("author_id") or "")
+        # An author missing from includes.users is a deleted or suspended account (1.5).
+        author = users.get(author_id) or {}
+        refs = data.get("referenced_tweets") or data.get("referenced_posts") or []
+        kind: str = "mention"
+        subject: str | None = None
+        for ref in refs if isinstance(refs, list) else []:
+            if not isinstance(ref, dict):
+                continue
+            if ref.get("type") == "quoted":
+                kind, subject = "quote", str(ref.get("id"))
+            elif ref.get("type") == "replied_to" and kind != "quote":
+                subject = str(ref.get("id"))
+                kind = "reply" if str(data.get("in_reply_to_user_id") or "") == me else kind
+        handle = str(author.get("username") or "")
+        return InboundInteraction(
+            external_id=post_id,
+            kind="quote" if kind == "quote" else "reply" if kind == "reply" else "mention",
+            text=html.unescape(str(data.get("text") or "")),
+            created_at=schemas.parse_time(data.get("created_at")) or utcnow(),
+            author_id=author_id,
+            author_handle=handle,
+            author_name=str(author.get("name") or ("" if author else "deleted account")),
+            author_bio=str(author.get("description") or ""),
+            url=f"https://x.com/{handle or 'i'}/status/{post_id}",
+            subject_external_id=subject,
+            reply_target=ReplyTarget(parent_id=post_id),
+        )
 
     # -- internals ----------------------------------------------------------------------------
     def _tokens(self, body: dict[str, object]) -> TokenSet:

@@ -1,0 +1,387 @@
+"""Read-back of mentions, replies and comments into the inbox, one connection at a time.
+
+Safe to run twice at once (several schedulers, DESIGN.md): a connection is polled only by the
+caller whose conditional UPDATE claimed its poll row (``PollRepository.claim``), and new
+interactions are inserted with ON CONFLICT DO NOTHING on (connection, platform id), so a
+duplicate delivery or a re-read page is stored once. Failures follow the error class:
+
+- ``RateLimited``/``QuotaExhausted``: next poll at the platform's reset.
+- ``ReadBackUnsupported``: the reason is recorded, shown in the UI, and the connection is not
+  polled again until it is reconnected (its ``token_version`` changes).
+- ``AuthExpired``: refresh once (serialised per connection), then wait for the next interval.
+- Anything else: recorded as ``last_error``; polled again at the next interval.
+
+Budgets: LinkedIn comment reads count against the engine's daily app request quota
+(``DIGIPERSONA_QUOTA_LINKEDIN_APP_REQUESTS_PER_DAY``, one request per post read); X bills every
+post read (platform-apis 1.6), so reads are added to the connection's monthly spend and a
+connection whose monthly budget is used up is not read until the month ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from digipersona.config import Settings
+from digipersona.connections.credentials import credentials_for, refresh_serialised
+from digipersona.db import session_scope, write_scope
+from digipersona.interactions.leads import score_lead
+from digipersona.interactions.repository import InteractionRepository, PollRepository
+from digipersona.kit.crypto import TokenCipher
+from digipersona.kit.time import ensure_utc, utcnow
+from digipersona.models import Connection, InteractionStatus
+from digipersona.notifications.service import notify
+from digipersona.platforms import errors
+from digipersona.platforms.base import InteractionPage, Provider, ReadBackUnsupported
+from digipersona.platforms.factory import build_provider
+from digipersona.publishing import quotas
+
+logger = logging.getLogger("digipersona.interactions")
+
+LEASE = timedelta(minutes=5)
+RECENT_POSTS_DAYS = 14
+RECENT_POSTS_LIMIT = 20
+BATCH = 20
+AUTH_RETRY = timedelta(hours=1)
+# USD billed per post read (X pay-per-use, platform-apis 1.6); platforms not named are free.
+READ_COST_USD = {"x": 0.005}
+
+
+@dataclass
+class PollReport:
+    """What one run did (for logs and tests)."""
+
+    polled: int = 0
+    stored: int = 0
+    leads: int = 0
+    outcomes: dict[str, str] = field(default_factory=dict)
+
+
+def poll_due(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    cipher: TokenCipher,
+    http: httpx.Client,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    owner: str | None = None,
+    providers: dict[str, Provider] | None = None,
+) -> PollReport:
+    """Poll every connection that is due and that this caller manages to claim."""
+    owner = owner or uuid.uuid4().hex
+    providers = providers if providers is not None else {}
+    report = PollReport()
+    now = clock()
+    with write_scope(factory) as session:
+        polls = PollRepository(session)
+        polls.ensure_rows(now)
+        candidates = polls.due(now, BATCH)
+    for connection_id in candidates:
+        with write_scope(factory) as session:
+            claimed = PollRepository(session).claim(connection_id, owner, clock(), LEASE)
+        if not claimed:
+            continue
+        report.polled += 1
+        try:
+            outcome = _poll_one(
+                factory, settings, cipher, http, providers, connection_id, owner, clock, report
+            )
+        except Exception as exc:  # a bug must not leave the row leased forever
+            logger.exception("polling interactions of %s failed", connection_id)
+            with write_scope(factory) as session:
+                PollRepository(session).finish(
+                    connection_id,
+                    owner,
+                    last_error=f"Unexpected error: {type(exc).__name__}",
+                    next_poll_at=clock() + timedelta(seconds=settings.interactions_poll_seconds),
+                    updated_at=clock(),
+                )
+            outcome = "error"
+        report.outcomes[str(connection_id)] = outcome
+    return report
+
+
+def _provider(
+    providers: dict[str, Provider], platform: str, settings: Settings, http: httpx.Client
+) -> Provider:
+    if platform not in providers:
+        providers[platform] = build_provider(platform, settings, http)
+    return providers[platform]
+
+
+def _poll_one(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    cipher: TokenCipher,
+    http: httpx.Client,
+    providers: dict[str, Provider],
+    connection_id: uuid.UUID,
+    owner: str,
+    clock: Callable[[], datetime],
+    report: PollReport,
+) -> str:
+    interval = timedelta(seconds=settings.interactions_poll_seconds)
+    with session_scope(factory) as session:
+        connection = session.get(Connection, connection_id)
+        poll = PollRepository(session).get_by_connection(connection_id)
+        if connection is None or poll is None:
+            return "gone"
+        session.expunge(connection)
+        cursor = poll.cursor
+        recent = PollRepository(session).recent_post_ids(
+            connection_id, clock() - timedelta(days=RECENT_POSTS_DAYS), RECENT_POSTS_LIMIT
+        )
+    held = _budget_hold(factory, settings, connection, recent, clock())
+    if held is not None:
+        retry_at, reason = held
+        _finish(factory, connection_id, owner, clock, last_error=reason, next_poll_at=retry_at)
+        return "budget"
+    try:
+        provider = _provider(providers, connection.platform, settings, http)
+        page = _fetch(factory, cipher, provider, connection, cursor, recent)
+    except ReadBackUnsupported as exc:
+        _finish(
+            factory,
+            connection_id,
+            owner,
+            clock,
+            unsupported_reason=exc.reason,
+            token_version=connection.token_version,
+            last_error=None,
+            next_poll_at=clock() + interval,
+        )
+        return "unsupported"
+    except (errors.RateLimited, errors.QuotaExhausted) as exc:
+        retry_at = exc.retry_at or clock() + timedelta(days=1)
+        _finish(
+            factory,
+            connection_id,
+            owner,
+            clock,
+            last_error=exc.message,
+            next_poll_at=max(retry_at, clock()),
+        )
+        return "rate_limited"
+    except errors.AuthExpired as exc:
+        _finish(
+            factory,
+            connection_id,
+            owner,
+            clock,
+            last_error=exc.message,
+            next_poll_at=clock() + AUTH_RETRY,
+        )
+        return "auth_expired"
+    except errors.PlatformError as exc:
+        _finish(
+            factory,
+            connection_id,
+            owner,
+            clock,
+            last_error=exc.message,
+            next_poll_at=clock() + interval,
+        )
+        return "error"
+    except (KeyError, ValueError) as exc:  # an unknown platform or a provider not configured
+        _finish(
+            factory,
+            connection_id,
+            owner,
+            clock,
+            unsupported_reason=f"Reading back is not available: {exc}",
+            token_version=connection.token_version,
+            next_poll_at=clock() + interval,
+        )
+        return "unsupported"
+    with write_scope(factory) as session:
+        stored, leads = store_page(session, connection, page, now=clock())
+        price = READ_COST_USD.get(connection.platform, 0.0) * len(page.items)
+        if price > 0:
+            PollRepository(session).add_read_spend(connection_id, clock().strftime("%Y-%m"), price)
+        still_ours = PollRepository(session).finish(
+            connection_id,
+            owner,
+            cursor=page.cursor,
+            last_polled_at=clock(),
+            last_error=None,
+            next_poll_at=clock() + interval,
+            updated_at=clock(),
+        )
+        if not still_ours:
+            # Our lease ran out and someone else polls now: what we stored is idempotent anyway.
+            logger.info("lease on %s lost while polling", connection_id)
+    report.stored += stored
+    report.leads += leads
+    return "ok"
+
+
+def _budget_hold(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    connection: Connection,
+    recent: list[str],
+    now: datetime,
+) -> tuple[datetime, str] | None:
+    """When reading now would break a budget: (when to try again, why); else ``None``."""
+    month = now.strftime("%Y-%m")
+    budget = connection.monthly_budget_usd
+    spent = float(connection.spend_usd or 0) if connection.spend_month == month else 0.0
+    if connection.platform in READ_COST_USD and budget is not None and spent >= float(budget):
+        next_month = (now.replace(day=1) + timedelta(days=32)).replace(
+            day=1, hour=0, minute=0, second=0, microsecond=0
+        )
+        return next_month, (
+            f"The monthly budget of ${float(budget):.2f} is used up (${spent:.2f}); mentions "
+            "are read again next month or when the budget is raised."
+        )
+    if connection.platform != "linkedin" or not recent:
+        return None
+    rules = [r for r in quotas.rules_for("linkedin", settings) if r.name == "app_requests"]
+    try:
+        with write_scope(factory) as session:
+            quotas.consume(
+                session,
+                rules,
+                platform="linkedin",
+                connection_id=connection.id,
+                now=now,
+                cost=len(recent),
+            )
+    except quotas.QuotaExceeded as exc:
+        return exc.retry_at, (
+            "LinkedIn's daily request budget for this app is used up; comments are read again "
+            f"after {exc.retry_at:%Y-%m-%d %H:%M} UTC."
+        )
+    return None
+
+
+def _fetch(
+    factory: sessionmaker[Session],
+    cipher: TokenCipher,
+    provider: Provider,
+    connection: Connection,
+    cursor: str | None,
+    recent: list[str],
+) -> InteractionPage:
+    credentials = credentials_for(connection, cipher)
+    try:
+        return provider.fetch_interactions(credentials, cursor=cursor, recent_posts=recent)
+    except errors.AuthExpired:
+        credentials = refresh_serialised(
+            factory, connection.id, connection.token_version, provider, cipher
+        )
+        return provider.fetch_interactions(credentials, cursor=cursor, recent_posts=recent)
+
+
+def _finish(
+    factory: sessionmaker[Session],
+    connection_id: uuid.UUID,
+    owner: str,
+    clock: Callable[[], datetime],
+    **values: Any,
+) -> None:
+    with write_scope(factory) as session:
+        PollRepository(session).finish(connection_id, owner, updated_at=clock(), **values)
+
+
+def store_page(
+    session: Session, connection: Connection, page: InteractionPage, *, now: datetime
+) -> tuple[int, int]:
+    """Store the page's new interactions once, scored; notify for leads. (stored, leads)."""
+    repo = InteractionRepository(session)
+    seen: set[str] = set()
+    items = []
+    for item in page.items:
+        # Partial data: an item without a platform id cannot be stored idempotently.
+        if not item.external_id or item.external_id in seen:
+            continue
+        seen.add(item.external_id)
+        items.append(item)
+    known = repo.existing_external_ids(connection.id, [i.external_id for i in items])
+    fresh = [i for i in items if i.external_id not in known]
+    if not fresh:
+        return 0, 0
+    publications = repo.publications_by_external_id(
+        connection.id, [i.subject_external_id or "" for i in fresh]
+    )
+    rows = []
+    scores = {}
+    for item in fresh:
+        verdict = score_lead(item.text, author_name=item.author_name, author_bio=item.author_bio)
+        scores[item.external_id] = verdict
+        target = item.reply_target
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "workspace_id": connection.workspace_id,
+                "persona_id": connection.persona_id,
+                "connection_id": connection.id,
+                "platform": connection.platform,
+                "external_id": item.external_id[:512],
+                "kind": item.kind,
+                "text": item.text,
+                "author_id": item.author_id[:255],
+                "author_handle": item.author_handle[:255],
+                "author_name": item.author_name[:255],
+                "author_bio": item.author_bio,
+                "url": item.url,
+                "platform_created_at": ensure_utc(item.created_at),
+                "received_at": now,
+                "publication_id": publications.get(item.subject_external_id or ""),
+                "subject_external_id": item.subject_external_id,
+                "reply_target": {
+                    "parent_id": target.parent_id,
+                    "root_id": target.root_id,
+                    "extra": dict(target.extra),
+                }
+                if target is not None
+                else None,
+                "lead_score": verdict.score,
+                "lead_reasons": list(verdict.reasons),
+                "is_lead": verdict.is_lead,
+                "status": InteractionStatus.new.value,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    inserted = set(repo.insert_new(rows))
+    leads = 0
+    for row in rows:
+        if row["id"] not in inserted or not row["is_lead"]:
+            continue
+        leads += 1
+        who = row["author_name"] or (
+            f"@{row['author_handle']}" if row["author_handle"] else "someone"
+        )
+        notify(
+            session,
+            workspace_id=connection.workspace_id,
+            kind="interaction.lead",
+            title=f"Possible lead on {connection.platform}: {who} (score {row['lead_score']})",
+            body=str(row["text"])[:280],
+            data={
+                "interaction_id": str(row["id"]),
+                "persona_id": str(connection.persona_id),
+                "platform": connection.platform,
+                "score": row["lead_score"],
+                "reasons": row["lead_reasons"],
+                "url": row["url"],
+            },
+        )
+    return len(inserted), leads
+
+
+def mark_replied(factory: sessionmaker[Session]) -> int:
+    """Interactions whose reply was published become ``replied`` (idempotent)."""
+    with write_scope(factory) as session:
+        rows = InteractionRepository(session).replied_by_published()
+        for row in rows:
+            row.status = InteractionStatus.replied.value
+        return len(rows)
