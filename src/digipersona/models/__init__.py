@@ -8,6 +8,8 @@ from digipersona.models.heartbeat import Heartbeat
 from digipersona.models.invitation import Invitation
 from digipersona.models.media import Media
 from digipersona.models.membership import Membership, Role
+from digipersona.models.metric_snapshot import MetricSnapshot
+from digipersona.models.metrics_schedule import MetricsSchedule, MetricsStop
 from digipersona.models.notification import Notification
 from digipersona.models.oauth_state import OAuthState
 from digipersona.models.persona import Persona
@@ -31,6 +33,9 @@ __all__ = [
     "Invitation",
     "Media",
     "Membership",
+    "MetricSnapshot",
+    "MetricsSchedule",
+    "MetricsStop",
     "Notification",
     "OAuthState",
     "Persona",
