@@ -172,6 +172,8 @@ CASES: dict[tuple[str, str], Case] = {
     ("DELETE", "/api/v1/push/subscriptions/{subscription_id}"): Case(
         "mine", ok=204, scoped=True, fresh_object="subscription"
     ),
+    ("GET", "/api/v1/content/{post_id}/analytics"): Case("read", scoped=True, fresh_object="draft"),
+    ("GET", "/api/v1/analytics"): Case("read"),
     ("POST", "/api/v1/interactions/score"): Case("read", body=lambda w: {"text": "Can we talk?"}),
     ("POST", "/api/v1/integrations/webhook/connect"): Case(
         "connections",

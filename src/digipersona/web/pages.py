@@ -21,11 +21,6 @@ EMPTY_PAGES = {
         "No interactions yet",
         "Mentions, replies and comments appear here once accounts are connected.",
     ),
-    "analytics": (
-        "Analytics",
-        "No analytics yet",
-        "Engagement appears once posts are published and synced.",
-    ),
 }
 
 
@@ -70,6 +65,11 @@ def dashboard(
             stmt = stmt.order_by(Publication.updated_at.desc())
         return [(p, post) for p, post in session.execute(stmt.limit(8)).all()]
 
+    analytics: dict[str, object] = {}
+    if tab == "analytics":
+        from digipersona.analytics.views import page_context
+
+        analytics = page_context(session, principal, persona_id=None, platform=None, days=30)
     return render(
         request,
         "pages/dashboard.html",
@@ -82,6 +82,7 @@ def dashboard(
             "review_total": review_total,
             "upcoming": pubs(["scheduled", "held"], upcoming=True),
             "recent": pubs(["published", "failed", "missed"], upcoming=False),
+            **analytics,
         },
     )
 

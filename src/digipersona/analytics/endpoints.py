@@ -1,0 +1,42 @@
+"""Analytics JSON API (workspace-scoped; another workspace's post or persona answers 404)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from digipersona.analytics import schemas, service
+from digipersona.auth.dependencies import Reader
+from digipersona.db import SessionDep
+
+router = APIRouter(prefix="/api/v1", tags=["analytics"])
+
+
+@router.get("/content/{post_id}/analytics", response_model=schemas.ContentAnalyticsOut)
+def content_analytics(
+    post_id: uuid.UUID, principal: Reader, session: SessionDep
+) -> schemas.ContentAnalyticsOut:
+    """Every metrics snapshot of the post's publications, and totals of their latest ones."""
+    return schemas.ContentAnalyticsOut.model_validate(
+        service.content_analytics(session, principal, post_id)
+    )
+
+
+@router.get("/analytics", response_model=schemas.WorkspaceAnalyticsOut)
+def workspace_analytics(
+    principal: Reader,
+    session: SessionDep,
+    persona_id: uuid.UUID | None = None,
+    platform: str | None = None,
+    start: Annotated[datetime | None, Query(description="ISO 8601 with a zone")] = None,
+    end: Annotated[datetime | None, Query(description="ISO 8601 with a zone")] = None,
+) -> schemas.WorkspaceAnalyticsOut:
+    """Totals, trend over time, best weekday/hour (persona's local time) and top posts."""
+    return schemas.WorkspaceAnalyticsOut.model_validate(
+        service.workspace_analytics(
+            session, principal, persona_id=persona_id, platform=platform, start=start, end=end
+        )
+    )

@@ -1,0 +1,124 @@
+"""API shapes of the analytics domain. A ``None`` figure means "not provided by the platform"."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from pydantic import BaseModel
+
+
+class Figures(BaseModel):
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    quotes: int | None = None
+    impressions: int | None = None
+    engagements: int | None = None
+
+
+class SnapshotOut(Figures):
+    taken_at: datetime
+    stage: int
+
+
+class SyncStateOut(BaseModel):
+    # scheduled, pending (not picked up yet), finished, deleted, unsupported, failed,
+    # no_external_id
+    state: str
+    next_sync_at: datetime | None
+    note: str | None
+    last_error: str | None
+
+
+class PublicationAnalyticsOut(BaseModel):
+    publication_id: uuid.UUID
+    platform: str
+    state: str
+    external_url: str | None
+    published_at: datetime | None
+    sync: SyncStateOut
+    provided_fields: list[str]
+    platform_note: str
+    latest: SnapshotOut | None
+    snapshots: list[SnapshotOut]
+
+
+class ContentAnalyticsOut(BaseModel):
+    post_id: uuid.UUID
+    publications: list[PublicationAnalyticsOut]
+    totals: Figures
+
+
+class TrendPoint(BaseModel):
+    date: date
+    posts: int
+    engagements: int | None
+    impressions: int | None
+
+
+class WeekdayBucket(BaseModel):
+    weekday: str
+    index: int
+    posts: int
+    median_engagement: float | None
+
+
+class HourBucket(BaseModel):
+    hour: int
+    posts: int
+    median_engagement: float | None
+
+
+class Cell(BaseModel):
+    weekday: str
+    index: int
+    hour: int
+    posts: int
+    median_engagement: float
+
+
+class BestTimesOut(BaseModel):
+    measured_posts: int
+    enough_data: bool
+    weekdays: list[WeekdayBucket]
+    hours: list[HourBucket]
+    cells: list[Cell]
+    best_weekday: str | None
+    best_hour: int | None
+    note: str | None
+
+
+class TopPost(BaseModel):
+    post_id: uuid.UUID
+    publication_id: uuid.UUID
+    platform: str
+    published_at: datetime | None
+    local_time: str
+    excerpt: str
+    engagements: int | None
+    impressions: int | None
+    external_url: str | None
+
+
+class PlatformCapabilities(BaseModel):
+    platform: str
+    display_name: str = ""
+    supports_metrics: bool
+    fields: list[str]
+    note: str
+
+
+class WorkspaceAnalyticsOut(BaseModel):
+    persona_id: uuid.UUID | None
+    platform: str | None
+    start: datetime | None
+    end: datetime | None
+    timezone: str | None
+    posts: int
+    measured_posts: int
+    totals: Figures
+    trend: list[TrendPoint]
+    best_times: BestTimesOut
+    top_posts: list[TopPost]
+    platforms: list[PlatformCapabilities]

@@ -1,0 +1,366 @@
+"""Analytics read side: per-post snapshots and totals, workspace trends, best times, top posts.
+
+Engagement of a post = likes + reposts + replies + quotes, over the figures its platform
+provides; a post whose platform provides none has no engagement figure (never a zero).
+"""
+
+from __future__ import annotations
+
+import statistics
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from digipersona.analytics import repository
+from digipersona.auth.principal import Principal
+from digipersona.exceptions import NotFound, ValidationFailed
+from digipersona.models import MetricSnapshot, MetricsSchedule, Persona, Publication
+from digipersona.platforms.registry import get_provider_class, platform_ids
+
+FIELDS = ("likes", "reposts", "replies", "quotes", "impressions")
+ENGAGEMENT_FIELDS = ("likes", "reposts", "replies", "quotes")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# Below this many measured posts, best times and predictions say "not enough history".
+MIN_POSTS_FOR_BEST_TIMES = 6
+
+
+def engagement(snapshot: MetricSnapshot | None) -> int | None:
+    """likes + reposts + replies + quotes over the provided figures; ``None`` if none."""
+    if snapshot is None:
+        return None
+    values = [getattr(snapshot, f) for f in ENGAGEMENT_FIELDS]
+    provided = [v for v in values if v is not None]
+    return sum(provided) if provided else None
+
+
+def platform_capabilities(platform: str) -> dict[str, Any]:
+    """What a platform's metrics read-back provides, and the note to show instead of zeros."""
+    try:
+        cls = get_provider_class(platform)
+    except KeyError:
+        return {"platform": platform, "supports_metrics": False, "fields": [], "note": ""}
+    note = cls.metrics_note or (
+        "" if cls.supports_metrics else f"{cls.display_name} offers no metrics."
+    )
+    return {
+        "platform": platform,
+        "display_name": cls.display_name,
+        "supports_metrics": cls.supports_metrics,
+        "fields": list(cls.metrics_fields),
+        "note": note,
+    }
+
+
+def _sync_state(schedule: MetricsSchedule | None) -> dict[str, Any]:
+    if schedule is None:
+        return {"state": "pending", "next_sync_at": None, "note": None, "last_error": None}
+    return {
+        "state": schedule.stopped_reason or "scheduled",
+        "next_sync_at": schedule.next_sync_at,
+        "note": schedule.stopped_note,
+        "last_error": schedule.last_error,
+    }
+
+
+def _totals(snapshots: list[MetricSnapshot | None]) -> dict[str, int | None]:
+    totals: dict[str, int | None] = {}
+    for name in FIELDS:
+        values = [getattr(s, name) for s in snapshots if s is not None]
+        provided = [v for v in values if v is not None]
+        totals[name] = sum(provided) if provided else None
+    engagements = [engagement(s) for s in snapshots]
+    provided_eng = [e for e in engagements if e is not None]
+    totals["engagements"] = sum(provided_eng) if provided_eng else None
+    return totals
+
+
+def _snapshot_dict(s: MetricSnapshot) -> dict[str, Any]:
+    return {
+        "taken_at": s.taken_at,
+        "stage": s.stage,
+        **{name: getattr(s, name) for name in FIELDS},
+        "engagements": engagement(s),
+    }
+
+
+def content_analytics(session: Session, principal: Principal, post_id: uuid.UUID) -> dict[str, Any]:
+    """Snapshots per publication of one post, and totals over their latest readings."""
+    post = repository.get_post(session, principal.workspace_id, post_id)
+    if post is None:
+        raise NotFound("No such post in this workspace.")
+    pubs = repository.publications_of_post(session, post)
+    ids = [p.id for p in pubs]
+    schedules = {s.publication_id: s for s in repository.schedules_for(session, ids)}
+    by_pub: dict[uuid.UUID, list[MetricSnapshot]] = defaultdict(list)
+    for snap in repository.snapshots_for(session, ids):
+        by_pub[snap.publication_id].append(snap)
+    items = []
+    latest: list[MetricSnapshot | None] = []
+    for pub in pubs:
+        snaps = by_pub.get(pub.id, [])
+        last = snaps[-1] if snaps else None
+        latest.append(last)
+        caps = platform_capabilities(pub.platform)
+        items.append(
+            {
+                "publication_id": pub.id,
+                "platform": pub.platform,
+                "state": pub.state,
+                "external_url": pub.external_url,
+                "published_at": pub.published_at,
+                "sync": _sync_state(schedules.get(pub.id)),
+                "provided_fields": caps["fields"],
+                "platform_note": caps["note"],
+                "latest": _snapshot_dict(last) if last else None,
+                "snapshots": [_snapshot_dict(s) for s in snaps],
+            }
+        )
+    return {"post_id": post.id, "publications": items, "totals": _totals(latest)}
+
+
+@dataclass
+class Measured:
+    """One published publication with its latest reading, in its persona's local time."""
+
+    publication: Publication
+    post_id: uuid.UUID
+    persona_id: uuid.UUID
+    text: str
+    local: datetime
+    snapshot: MetricSnapshot | None
+    engagement: int | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _zones(session: Session, workspace_id: uuid.UUID) -> dict[uuid.UUID, ZoneInfo]:
+    zones = {}
+    for persona_id, name in session.execute(
+        select(Persona.id, Persona.timezone).where(Persona.workspace_id == workspace_id)
+    ):
+        try:
+            zones[persona_id] = ZoneInfo(name)
+        except (KeyError, ValueError):
+            zones[persona_id] = ZoneInfo("UTC")
+    return zones
+
+
+def measured_history(
+    session: Session,
+    workspace_id: uuid.UUID,
+    *,
+    persona_id: uuid.UUID | None = None,
+    platform: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[Measured]:
+    """Published publications (oldest first) with their latest snapshot and local time."""
+    zones = _zones(session, workspace_id)
+    rows = repository.latest_snapshot_rows(
+        session, workspace_id, persona_id=persona_id, platform=platform, start=start, end=end
+    )
+    seen: set[uuid.UUID] = set()
+    out = []
+    for pub, post, snap in rows:
+        if pub.id in seen or pub.published_at is None:
+            continue
+        seen.add(pub.id)
+        zone = zones.get(post.persona_id, ZoneInfo("UTC"))
+        out.append(
+            Measured(
+                publication=pub,
+                post_id=post.id,
+                persona_id=post.persona_id,
+                text=post.body,
+                local=pub.published_at.astimezone(zone),
+                snapshot=snap,
+                engagement=engagement(snap),
+            )
+        )
+    return out
+
+
+def best_times(history: list[Measured]) -> dict[str, Any]:
+    """Median engagement by local weekday and hour, from measured posts only."""
+    measured = [m for m in history if m.engagement is not None]
+    by_day: dict[int, list[int]] = defaultdict(list)
+    by_hour: dict[int, list[int]] = defaultdict(list)
+    grid: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for m in measured:
+        assert m.engagement is not None
+        by_day[m.local.weekday()].append(m.engagement)
+        by_hour[m.local.hour].append(m.engagement)
+        grid[(m.local.weekday(), m.local.hour)].append(m.engagement)
+    weekdays: list[dict[str, Any]] = [
+        {
+            "weekday": WEEKDAYS[d],
+            "index": d,
+            "posts": len(by_day[d]),
+            "median_engagement": statistics.median(by_day[d]) if by_day[d] else None,
+        }
+        for d in range(7)
+    ]
+    hours: list[dict[str, Any]] = [
+        {
+            "hour": h,
+            "posts": len(by_hour[h]),
+            "median_engagement": statistics.median(by_hour[h]) if by_hour[h] else None,
+        }
+        for h in range(24)
+    ]
+    cells = [
+        {
+            "weekday": WEEKDAYS[d],
+            "index": d,
+            "hour": h,
+            "posts": len(v),
+            "median_engagement": statistics.median(v),
+        }
+        for (d, h), v in sorted(grid.items())
+    ]
+    enough = len(measured) >= MIN_POSTS_FOR_BEST_TIMES
+    result: dict[str, Any] = {
+        "measured_posts": len(measured),
+        "enough_data": enough,
+        "weekdays": weekdays,
+        "hours": hours,
+        "cells": cells,
+        "best_weekday": None,
+        "best_hour": None,
+        "note": None,
+    }
+    if not enough:
+        result["note"] = (
+            f"Best times need at least {MIN_POSTS_FOR_BEST_TIMES} posts with engagement figures; "
+            f"there are {len(measured)}."
+        )
+        return result
+    # Buckets with a single post are anecdotes, not evidence.
+    day_candidates = [w for w in weekdays if w["posts"] >= 2]
+    hour_candidates = [h for h in hours if h["posts"] >= 2]
+    if day_candidates:
+        result["best_weekday"] = max(day_candidates, key=lambda w: w["median_engagement"])[
+            "weekday"
+        ]
+    if hour_candidates:
+        result["best_hour"] = max(hour_candidates, key=lambda h: h["median_engagement"])["hour"]
+    return result
+
+
+def trend(history: list[Measured], start: date | None, end: date | None) -> list[dict[str, Any]]:
+    """Per local day (per week beyond 92 days): posts published, their engagements and
+    impressions (latest readings)."""
+    if not history:
+        return []
+    first = start or history[0].local.date()
+    last = end or history[-1].local.date()
+    weekly = (last - first).days > 92
+
+    def bucket(d: date) -> date:
+        return d - timedelta(days=d.weekday()) if weekly else d
+
+    points: dict[date, dict[str, Any]] = {}
+    day = bucket(first)
+    step = timedelta(days=7 if weekly else 1)
+    while day <= last:
+        points[day] = {"date": day, "posts": 0, "engagements": None, "impressions": None}
+        day += step
+    for m in history:
+        point = points.get(bucket(m.local.date()))
+        if point is None:
+            continue
+        point["posts"] += 1
+        if m.engagement is not None:
+            point["engagements"] = (point["engagements"] or 0) + m.engagement
+        if m.snapshot is not None and m.snapshot.impressions is not None:
+            point["impressions"] = (point["impressions"] or 0) + m.snapshot.impressions
+    return list(points.values())
+
+
+def workspace_analytics(
+    session: Session,
+    principal: Principal,
+    *,
+    persona_id: uuid.UUID | None = None,
+    platform: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    top: int = 5,
+) -> dict[str, Any]:
+    """Totals, trend, best weekday/hour and top posts for a persona and/or platform."""
+    if platform is not None and platform not in platform_ids():
+        raise ValidationFailed(
+            f"Unknown platform {platform!r}; use one of: {', '.join(sorted(platform_ids()))}."
+        )
+    if start is not None and end is not None and start >= end:
+        raise ValidationFailed("'start' must be before 'end'.")
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and value.tzinfo is None:
+            raise ValidationFailed(f"'{name}' needs a time zone, e.g. 2026-11-01T00:00:00Z.")
+    timezone = None
+    if persona_id is not None:
+        persona = session.scalars(
+            select(Persona).where(
+                Persona.id == persona_id, Persona.workspace_id == principal.workspace_id
+            )
+        ).first()
+        if persona is None:
+            raise NotFound("No such persona in this workspace.")
+        timezone = persona.timezone
+    history = measured_history(
+        session,
+        principal.workspace_id,
+        persona_id=persona_id,
+        platform=platform,
+        start=start,
+        end=end,
+    )
+    zone = ZoneInfo(timezone) if timezone else None
+    start_day = (
+        start.astimezone(zone).date() if start and zone else (start.date() if start else None)
+    )
+    end_day = (
+        (end - timedelta(microseconds=1)).astimezone(zone).date()
+        if end and zone
+        else ((end - timedelta(microseconds=1)).date() if end else None)
+    )
+    ranked = sorted(
+        (m for m in history if m.engagement is not None),
+        key=lambda m: (m.engagement or 0, m.local),
+        reverse=True,
+    )
+    platforms_seen = sorted(
+        {m.publication.platform for m in history} | ({platform} if platform else set())
+    )
+    return {
+        "persona_id": persona_id,
+        "platform": platform,
+        "start": start,
+        "end": end,
+        "timezone": timezone,
+        "posts": len(history),
+        "measured_posts": sum(1 for m in history if m.snapshot is not None),
+        "totals": _totals([m.snapshot for m in history]),
+        "trend": trend(history, start_day, end_day),
+        "best_times": best_times(history),
+        "top_posts": [
+            {
+                "post_id": m.post_id,
+                "publication_id": m.publication.id,
+                "platform": m.publication.platform,
+                "published_at": m.publication.published_at,
+                "local_time": m.local.isoformat(),
+                "excerpt": m.text.split("\n")[0][:120],
+                "engagements": m.engagement,
+                "impressions": m.snapshot.impressions if m.snapshot else None,
+                "external_url": m.publication.external_url,
+            }
+            for m in ranked[:top]
+        ],
+        "platforms": [platform_capabilities(p) for p in platforms_seen],
+    }
