@@ -84,7 +84,7 @@ def test_content_analytics_snapshots_totals_and_unsupported(
 ) -> None:
     pid = persona(owner)
     at = datetime(2026, 11, 3, 5, 30, tzinfo=UTC)
-    post_id, x_pub = seed(session_factory, owner, pid, "x", at, FULL, history=3)
+    post_id, _ = seed(session_factory, owner, pid, "x", at, FULL, history=3)
     r = owner.get(f"/api/v1/content/{post_id}/analytics")
     assert r.status_code == 200, r.text
     body = r.json()
@@ -114,7 +114,7 @@ def test_content_analytics_snapshots_totals_and_unsupported(
     (pub,) = body["publications"]
     assert pub["sync"]["state"] == "unsupported" and "r_member_postAnalytics" in pub["sync"]["note"]
     assert pub["snapshots"] == [] and pub["latest"] is None
-    assert body["totals"] == {k: None for k in (*FULL, "engagements")}
+    assert body["totals"] == dict.fromkeys((*FULL, "engagements"))
 
     assert outsider.get(f"/api/v1/content/{post_id}/analytics").status_code == 404
     assert owner.get(f"/api/v1/content/{uuid.uuid4()}/analytics").status_code == 404
