@@ -174,6 +174,9 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/api/v1/content/{post_id}/analytics"): Case("read", scoped=True, fresh_object="draft"),
     ("GET", "/api/v1/analytics"): Case("read"),
+    ("GET", "/api/v1/content/{post_id}/prediction"): Case(
+        "read", scoped=True, fresh_object="draft"
+    ),
     ("POST", "/api/v1/interactions/score"): Case("read", body=lambda w: {"text": "Can we talk?"}),
     ("POST", "/api/v1/integrations/webhook/connect"): Case(
         "connections",

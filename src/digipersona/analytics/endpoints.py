@@ -40,3 +40,23 @@ def workspace_analytics(
             session, principal, persona_id=persona_id, platform=platform, start=start, end=end
         )
     )
+
+
+@router.get("/content/{post_id}/prediction", response_model=schemas.PredictionOut)
+def content_prediction(
+    post_id: uuid.UUID,
+    principal: Reader,
+    session: SessionDep,
+    at: Annotated[
+        datetime | None,
+        Query(
+            description="When it would be published (ISO 8601 with a zone); default: its "
+            "scheduled time, else now"
+        ),
+    ] = None,
+) -> schemas.PredictionOut:
+    """The engagement band (low/medium/high vs the persona's history) per platform, or why
+    there is not enough history to say."""
+    return schemas.PredictionOut.model_validate(
+        service.predict_post(session, principal, post_id, at)
+    )

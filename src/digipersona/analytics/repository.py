@@ -14,12 +14,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from digipersona.models import (
+    Media,
     MetricSnapshot,
     MetricsSchedule,
     MetricsStop,
     Post,
     Publication,
     PublicationState,
+    Variant,
 )
 
 # The decaying schedule: readings this long after publication, then stop (issue 7).
@@ -247,3 +249,31 @@ def latest_snapshot_rows(
         stmt = stmt.where(Publication.published_at < end)
     # Rows of (Publication, Post, MetricSnapshot | None).
     return list(session.execute(stmt).all())
+
+
+def media_post_ids(session: Session, post_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these posts carry at least one image."""
+    if not post_ids:
+        return set()
+    return set(session.scalars(select(Media.post_id).where(Media.post_id.in_(post_ids)).distinct()))
+
+
+def variant_parts(
+    session: Session, post_ids: Sequence[uuid.UUID]
+) -> dict[tuple[uuid.UUID, str], int]:
+    """Number of thread parts per (post, platform)."""
+    if not post_ids:
+        return {}
+    rows = session.execute(
+        select(Variant.post_id, Variant.platform, Variant.parts).where(
+            Variant.post_id.in_(post_ids)
+        )
+    )
+    return {(r.post_id, r.platform): max(1, len(r.parts or [])) for r in rows}
+
+
+def first_scheduled_at(session: Session, post_id: uuid.UUID) -> datetime | None:
+    """When the post's earliest publication is (or was) scheduled."""
+    return session.scalar(
+        select(func.min(Publication.scheduled_at)).where(Publication.post_id == post_id)
+    )

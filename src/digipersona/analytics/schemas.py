@@ -122,3 +122,27 @@ class WorkspaceAnalyticsOut(BaseModel):
     best_times: BestTimesOut
     top_posts: list[TopPost]
     platforms: list[PlatformCapabilities]
+
+
+class BandLimits(BaseModel):
+    low_up_to: float
+    high_above: float
+
+
+class PlatformPrediction(BaseModel):
+    platform: str
+    band: str  # low | medium | high, relative to the persona's history on that platform
+    probabilities: dict[str, float]
+    reasons: list[str]
+    band_limits: BandLimits
+
+
+class PredictionOut(BaseModel):
+    post_id: uuid.UUID
+    at: datetime
+    local_time: str
+    measured_posts: int
+    persona_measured_posts: int
+    status: str  # ok | insufficient_history
+    message: str | None
+    predictions: list[PlatformPrediction]

@@ -88,3 +88,12 @@ def analytics_page(
         },
         status_code=status_code,
     )
+
+
+@router.get("/analytics/forecast/{post_id}")
+def forecast_fragment(
+    post_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+) -> Response:
+    """The editor's engagement forecast (an htmx fragment; 404 for another workspace's post)."""
+    forecast = service.predict_post(session, principal, post_id)
+    return render(request, "analytics/_forecast.html", {"forecast": forecast})
