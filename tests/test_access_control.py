@@ -174,6 +174,9 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/api/v1/content/{post_id}/analytics"): Case("read", scoped=True, fresh_object="draft"),
     ("GET", "/api/v1/analytics"): Case("read"),
+    ("GET", "/api/v1/analytics/slot-suggestions"): Case(
+        "read", params={"persona_id": "{persona_id}"}, scoped=True
+    ),
     ("GET", "/api/v1/content/{post_id}/prediction"): Case(
         "read", scoped=True, fresh_object="draft"
     ),
@@ -413,7 +416,9 @@ def test_access(world: World, client: Any, endpoint: tuple[str, str], actor: str
             ids["post_id"] = world.ids.pop("post_id_for_media")
     ids.setdefault("platform", "x" if "/variants/" in template else "linkedin")
     path = template.format(**ids)
-    kwargs: dict[str, Any] = {"params": case.params} if case.params else {}
+    # Parameter values may name the world's objects, e.g. {"persona_id": "{persona_id}"}.
+    params = {k: v.format(**ids) for k, v in (case.params or {}).items()}
+    kwargs: dict[str, Any] = {"params": params} if params else {}
     if case.upload:
         kwargs["files"] = {"file": ("b.png", tiny_png(), "image/png")}
     if case.body is not None:

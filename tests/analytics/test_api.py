@@ -212,3 +212,66 @@ def test_analytics_page_and_dashboard_tab_render_svg(
     assert client.get("/analytics", params={"persona_id": str(uuid.uuid4())}).status_code == 404
     empty = client.get("/analytics", params={"platform": "bluesky"})
     assert empty.status_code == 200 and "No published posts in this view" in empty.text
+
+
+def test_slot_suggestions_with_evidence(
+    owner: Actor, outsider: Actor, session_factory: Any
+) -> None:
+    pid = persona(owner, "Europe/Berlin")  # default slots: Tue/Thu 06:30
+    few = owner.get("/api/v1/analytics/slot-suggestions", params={"persona_id": pid}).json()
+    assert few["suggestions"] == [] and "at least 12" in few["note"]
+
+    base = datetime(2026, 11, 3, 5, 30, tzinfo=UTC)  # Tue 06:30 CET: a current slot
+    for week in range(5):
+        # Current slot: modest. Wednesday 12:xx local: much better, on X and on LinkedIn.
+        seed(session_factory, owner, pid, "x", base + timedelta(weeks=week), {**FULL, "likes": 4})
+        seed(
+            session_factory,
+            owner,
+            pid,
+            "x",
+            base + timedelta(weeks=week, days=1, hours=6),
+            {**FULL, "likes": 30},
+        )
+        seed(
+            session_factory,
+            owner,
+            pid,
+            "linkedin",
+            base + timedelta(weeks=week, days=1, hours=6, minutes=10),
+            {**FULL, "likes": 90},
+        )
+    r = owner.get("/api/v1/analytics/slot-suggestions", params={"persona_id": pid})
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert data["measured_posts"] == 15
+    assert data["current"]["posts"] == 5 and data["current"]["basis"] == "current slots"
+    top = data["suggestions"][0]
+    assert top["rrule"] == "FREQ=WEEKLY;BYDAY=WE;BYHOUR=12;BYMINUTE=0"
+    assert top["posts"] == 10 and top["median_ratio"] > data["current"]["median_ratio"] * 1.25
+    assert "10 posts published Wed 12:00-12:59" in top["evidence"]
+    assert (
+        owner.get(
+            "/api/v1/analytics/slot-suggestions", params={"persona_id": str(uuid.uuid4())}
+        ).status_code
+        == 404
+    )
+    assert (
+        outsider.get("/api/v1/analytics/slot-suggestions", params={"persona_id": pid}).status_code
+        == 404
+    )
+    assert owner.get("/api/v1/analytics/slot-suggestions").status_code == 422
+
+
+def test_analytics_page_shows_slot_suggestions(
+    client: Any, owner: Actor, session_factory: Any
+) -> None:
+    pid = persona(owner, "Europe/Berlin")
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    for n in range(12):
+        seed(
+            session_factory, owner, pid, "x", now - timedelta(days=7 * n + 1), {**FULL, "likes": 50}
+        )
+    web_login(client, owner.email)
+    html = client.get("/analytics", params={"persona_id": pid}).text
+    assert "Slot suggestions" in html

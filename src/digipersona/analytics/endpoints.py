@@ -60,3 +60,13 @@ def content_prediction(
     return schemas.PredictionOut.model_validate(
         service.predict_post(session, principal, post_id, at)
     )
+
+
+@router.get("/analytics/slot-suggestions", response_model=schemas.SlotSuggestionsOut)
+def slot_suggestions(
+    persona_id: uuid.UUID, principal: Reader, session: SessionDep
+) -> schemas.SlotSuggestionsOut:
+    """Posting slots the persona's own history favours over its current ones, with evidence."""
+    return schemas.SlotSuggestionsOut.model_validate(
+        service.slot_suggestions(session, principal, persona_id)
+    )

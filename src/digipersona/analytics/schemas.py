@@ -146,3 +146,28 @@ class PredictionOut(BaseModel):
     status: str  # ok | insufficient_history
     message: str | None
     predictions: list[PlatformPrediction]
+
+
+class SlotBasis(BaseModel):
+    posts: int
+    median_ratio: float
+    basis: str
+
+
+class SlotSuggestion(BaseModel):
+    rrule: str
+    weekday: str
+    hour: int
+    posts: int
+    median_ratio: float  # median engagement / the persona's typical engagement on that platform
+    evidence: str
+
+
+class SlotSuggestionsOut(BaseModel):
+    persona_id: uuid.UUID
+    timezone: str
+    slots: list[str]
+    measured_posts: int
+    current: SlotBasis | None
+    suggestions: list[SlotSuggestion]
+    note: str | None

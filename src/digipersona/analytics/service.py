@@ -461,3 +461,108 @@ def evaluate_workspace(session: Session, workspace_id: uuid.UUID) -> dict[str, A
             "needed": prediction.MIN_TRAINING,
         }
     return {"status": "ok", "measured_posts": len(examples), **evaluation.to_dict()}
+
+
+# -- best-time learning ----------------------------------------------------------------------------
+MIN_CELL_POSTS = 3
+MIN_PERSONA_POSTS_FOR_SLOTS = 12
+SUGGEST_RATIO = 1.25
+
+
+def _slot_cells(rules: list[str], tz: str, now: datetime) -> set[tuple[int, int]]:
+    """The (local weekday, hour) pairs the persona's slots fall on, from the next 2 weeks."""
+    from digipersona.scheduling.slots import iter_slots
+
+    zone = ZoneInfo(tz)
+    cells = set()
+    for slot in iter_slots(rules, tz, now, now + timedelta(days=14)):
+        local = slot.astimezone(zone)
+        cells.add((local.weekday(), local.hour))
+    return cells
+
+
+def slot_suggestions(
+    session: Session, principal: Principal, persona_id: uuid.UUID
+) -> dict[str, Any]:
+    """Suggest posting slots where the persona's own history disagrees with its slots.
+
+    Engagement is compared as a ratio to the persona's median on the same platform (so an X
+    post and a LinkedIn post are comparable), by local weekday and hour. A cell is evidence
+    only with at least ``MIN_CELL_POSTS`` posts; a suggestion needs its median ratio to beat
+    the current slots' by ``SUGGEST_RATIO`` (or the persona's overall median when no post went
+    out in a current slot).
+    """
+    persona = session.scalars(
+        select(Persona).where(
+            Persona.id == persona_id, Persona.workspace_id == principal.workspace_id
+        )
+    ).first()
+    if persona is None:
+        raise NotFound("No such persona in this workspace.")
+    history = [
+        m
+        for m in measured_history(session, principal.workspace_id, persona_id=persona.id)
+        if m.engagement is not None
+    ]
+    by_platform: dict[str, list[int]] = defaultdict(list)
+    for m in history:
+        assert m.engagement is not None
+        by_platform[m.publication.platform].append(m.engagement)
+    medians = {p: statistics.median(v) for p, v in by_platform.items()}
+    cells: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for m in history:
+        assert m.engagement is not None
+        typical = medians[m.publication.platform] or 1
+        cells[(m.local.weekday(), m.local.hour)].append(m.engagement / typical)
+    slots = _slot_cells(list(persona.slots), persona.timezone, utcnow())
+    result: dict[str, Any] = {
+        "persona_id": persona.id,
+        "timezone": persona.timezone,
+        "slots": list(persona.slots),
+        "measured_posts": len(history),
+        "current": None,
+        "suggestions": [],
+        "note": None,
+    }
+    if len(history) < MIN_PERSONA_POSTS_FOR_SLOTS:
+        result["note"] = (
+            f"Slot suggestions need at least {MIN_PERSONA_POSTS_FOR_SLOTS} measured posts of this "
+            f"persona; there are {len(history)}. Keep the current slots for now."
+        )
+        return result
+    in_slots = [r for cell in slots for r in cells.get(cell, [])]
+    all_ratios = [r for values in cells.values() for r in values]
+    reference = statistics.median(in_slots) if in_slots else statistics.median(all_ratios)
+    result["current"] = {
+        "posts": len(in_slots),
+        "median_ratio": round(reference, 3),
+        "basis": "current slots" if in_slots else "all posts (none went out in a current slot)",
+    }
+    candidates = [
+        (statistics.median(values), len(values), cell)
+        for cell, values in cells.items()
+        if len(values) >= MIN_CELL_POSTS and cell not in slots
+    ]
+    candidates.sort(reverse=True)
+    for median_ratio, count, (weekday, hour) in candidates[:3]:
+        if median_ratio < reference * SUGGEST_RATIO:
+            break
+        day = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")[weekday]
+        result["suggestions"].append(
+            {
+                "rrule": f"FREQ=WEEKLY;BYDAY={day};BYHOUR={hour};BYMINUTE=0",
+                "weekday": WEEKDAYS[weekday],
+                "hour": hour,
+                "posts": count,
+                "median_ratio": round(median_ratio, 3),
+                "evidence": (
+                    f"{count} posts published {WEEKDAYS[weekday]} {hour:02d}:00-{hour:02d}:59 "
+                    f"had a median engagement of {median_ratio:.2f}x this persona's typical post, "
+                    f"against {reference:.2f}x for {result['current']['basis']} "
+                    f"({len(in_slots) or len(all_ratios)} posts)."
+                ),
+            }
+        )
+    if not result["suggestions"]:
+        result["note"] = "The history does not clearly beat the current slots; keep them."
+    return result

@@ -36,7 +36,9 @@ def page_context(
         session, principal, persona_id=persona_id, platform=platform, start=start, end=end
     )
     best = data["best_times"]
+    suggestions = service.slot_suggestions(session, principal, persona_id) if persona_id else None
     return {
+        "suggestions": suggestions,
         "data": data,
         "trend_svg": charts.trend_line(data["trend"]),
         "weekday_svg": charts.weekday_bars(best["weekdays"]) if best["measured_posts"] else None,
