@@ -55,6 +55,14 @@ def persona_body(_: World) -> dict[str, Any]:
     return {"name": f"P {uuid.uuid4().hex[:6]}", "timezone": "Europe/Berlin"}
 
 
+def ab_test_body(world: World) -> dict[str, Any]:
+    """Two fresh drafts of the owner's persona (an outsider cannot name them: 404)."""
+    return {
+        "post_a_id": make_object(world, "draft"),
+        "post_b_id": make_object(world, "draft"),
+    }
+
+
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/auth/me"): Case("self"),
     ("GET", "/api/v1/workspace"): Case("read"),
@@ -174,6 +182,9 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/api/v1/content/{post_id}/analytics"): Case("read", scoped=True, fresh_object="draft"),
     ("GET", "/api/v1/analytics"): Case("read"),
+    ("POST", "/api/v1/ab-tests"): Case("write", body=ab_test_body, ok=201, scoped=True),
+    ("GET", "/api/v1/ab-tests"): Case("read"),
+    ("GET", "/api/v1/ab-tests/{ab_test_id}"): Case("read", scoped=True, fresh_object="ab_test"),
     ("GET", "/api/v1/analytics/slot-suggestions"): Case(
         "read", params={"persona_id": "{persona_id}"}, scoped=True
     ),
@@ -299,6 +310,8 @@ def make_object(world: World, kind: str) -> str:
         )
     elif kind in {"approved_post", "scheduled_post", "failed_publication"}:
         return make_post(world, kind)
+    elif kind == "ab_test":
+        r = owner.post("/api/v1/ab-tests", json=ab_test_body(world))
     else:  # pragma: no cover - a typo in CASES
         raise AssertionError(kind)
     assert r.status_code == 201, r.text

@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, status
 
 from digipersona.analytics import schemas, service
-from digipersona.auth.dependencies import Reader
+from digipersona.auth.dependencies import Reader, SettingsDep, Writer
 from digipersona.db import SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["analytics"])
@@ -70,3 +70,39 @@ def slot_suggestions(
     return schemas.SlotSuggestionsOut.model_validate(
         service.slot_suggestions(session, principal, persona_id)
     )
+
+
+@router.post("/ab-tests", status_code=status.HTTP_201_CREATED, response_model=schemas.AbTestOut)
+def create_ab_test(
+    body: schemas.AbTestCreate, principal: Writer, session: SessionDep, settings: SettingsDep
+) -> schemas.AbTestOut:
+    """Pair two posts of one persona as variants A and B (optionally scheduling both into
+    comparable slots, which needs the publish permission and both posts approved)."""
+    test = service.create_ab_test(
+        session,
+        principal,
+        settings,
+        post_a_id=body.post_a_id,
+        post_b_id=body.post_b_id,
+        name=body.name,
+        schedule=body.schedule,
+    )
+    return schemas.AbTestOut.model_validate(service.ab_result(session, test))
+
+
+@router.get("/ab-tests", response_model=schemas.AbTestList)
+def list_ab_tests(principal: Reader, session: SessionDep) -> schemas.AbTestList:
+    """Every A/B test of the workspace with its current result."""
+    return schemas.AbTestList(
+        items=[
+            schemas.AbTestOut.model_validate(service.ab_result(session, t))
+            for t in service.list_ab_tests(session, principal)
+        ]
+    )
+
+
+@router.get("/ab-tests/{ab_test_id}", response_model=schemas.AbTestOut)
+def get_ab_test(ab_test_id: uuid.UUID, principal: Reader, session: SessionDep) -> schemas.AbTestOut:
+    """One A/B test: each variant's figures, P(B > A), credible intervals and the lift."""
+    test = service.get_ab_test(session, principal, ab_test_id)
+    return schemas.AbTestOut.model_validate(service.ab_result(session, test))

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from digipersona.models import (
+    AbTest,
     Media,
     MetricSnapshot,
     MetricsSchedule,
@@ -276,4 +277,36 @@ def first_scheduled_at(session: Session, post_id: uuid.UUID) -> datetime | None:
     """When the post's earliest publication is (or was) scheduled."""
     return session.scalar(
         select(func.min(Publication.scheduled_at)).where(Publication.post_id == post_id)
+    )
+
+
+def posts_by_id(
+    session: Session, workspace_id: uuid.UUID, post_ids: Sequence[uuid.UUID]
+) -> list[Post]:
+    return list(
+        session.scalars(
+            select(Post).where(Post.workspace_id == workspace_id, Post.id.in_(post_ids))
+        )
+    )
+
+
+def add_ab_test(session: Session, test: AbTest) -> AbTest:
+    session.add(test)
+    session.flush()
+    return test
+
+
+def get_ab_test(session: Session, workspace_id: uuid.UUID, test_id: uuid.UUID) -> AbTest | None:
+    return session.scalars(
+        select(AbTest).where(AbTest.id == test_id, AbTest.workspace_id == workspace_id)
+    ).first()
+
+
+def list_ab_tests(session: Session, workspace_id: uuid.UUID) -> list[AbTest]:
+    return list(
+        session.scalars(
+            select(AbTest)
+            .where(AbTest.workspace_id == workspace_id)
+            .order_by(AbTest.created_at.desc())
+        )
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class Figures(BaseModel):
@@ -171,3 +171,52 @@ class SlotSuggestionsOut(BaseModel):
     current: SlotBasis | None
     suggestions: list[SlotSuggestion]
     note: str | None
+
+
+class AbTestCreate(BaseModel):
+    post_a_id: uuid.UUID
+    post_b_id: uuid.UUID
+    name: str = Field(default="", max_length=200)
+    # Put A at its next free slot and B one week later at the same local weekday and time.
+    schedule: bool = False
+
+
+class VariantOut(BaseModel):
+    post_id: uuid.UUID
+    engagements: int | None
+    impressions: int | None
+    publications: int
+    measured: int
+
+
+class Estimate(BaseModel):
+    mean: float
+    ci95: list[float]
+
+
+class Lift(BaseModel):
+    median: float | None
+    ci95: list[float] | None
+
+
+class AbResult(BaseModel):
+    method: str | None
+    verdict: str  # waiting | A | B | inconclusive
+    message: str
+    p_b_better: float | None = None
+    a: Estimate | None = None
+    b: Estimate | None = None
+    lift: Lift | None = None
+
+
+class AbTestOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    persona_id: uuid.UUID
+    created_at: datetime
+    variants: dict[str, VariantOut]
+    result: AbResult
+
+
+class AbTestList(BaseModel):
+    items: list[AbTestOut]

@@ -1,5 +1,6 @@
 """Every SQLAlchemy model, one file per table, re-exported here."""
 
+from digipersona.models.ab_test import AbTest
 from digipersona.models.api_token import ApiToken
 from digipersona.models.audit_event import AuditEvent
 from digipersona.models.base import Base
@@ -24,6 +25,7 @@ from digipersona.models.workspace import Workspace
 
 __all__ = [
     "ACTIVE_STATES",
+    "AbTest",
     "ApiToken",
     "AuditEvent",
     "Base",
