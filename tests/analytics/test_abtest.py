@@ -134,3 +134,9 @@ def test_scheduled_into_comparable_slots_then_result(owner: Actor, session_facto
     assert result["variants"]["b"]["engagements"] == 150
     assert result["result"]["verdict"] == "B" and result["result"]["p_b_better"] >= 0.95
     assert "B is better" in result["result"]["message"]
+
+    from tests.web.test_shell import web_login
+
+    web_login(owner.client, owner.email)
+    html = owner.client.get("/analytics", params={"persona_id": pid}).text
+    assert "A/B tests" in html and "B is better with probability" in html and "Lift of B" in html

@@ -275,3 +275,15 @@ def test_analytics_page_shows_slot_suggestions(
     web_login(client, owner.email)
     html = client.get("/analytics", params={"persona_id": pid}).text
     assert "Slot suggestions" in html
+
+
+def test_editor_fragment_shows_figures_and_what_is_missing(
+    client: Any, owner: Actor, session_factory: Any
+) -> None:
+    pid = persona(owner)
+    at = datetime.now(UTC) - timedelta(hours=3)
+    x_post, _ = seed(session_factory, owner, pid, "x", at, {**FULL, "quotes": None})
+    web_login(client, owner.email)
+    html = client.get(f"/analytics/forecast/{x_post}").text
+    assert "Engagement so far" in html and "3 likes" in html
+    assert 'title="not provided by the platform">n/a</span> quotes' in html

@@ -37,7 +37,13 @@ def page_context(
     )
     best = data["best_times"]
     suggestions = service.slot_suggestions(session, principal, persona_id) if persona_id else None
+    ab_tests = [
+        service.ab_result(session, t)
+        for t in service.list_ab_tests(session, principal)
+        if persona_id is None or t.persona_id == persona_id
+    ][:10]
     return {
+        "ab_tests": ab_tests,
         "suggestions": suggestions,
         "data": data,
         "trend_svg": charts.trend_line(data["trend"]),
@@ -96,6 +102,11 @@ def analytics_page(
 def forecast_fragment(
     post_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
 ) -> Response:
-    """The editor's engagement forecast (an htmx fragment; 404 for another workspace's post)."""
+    """The editor's engagement forecast and, once published, the figures so far (an htmx
+    fragment; 404 for another workspace's post)."""
     forecast = service.predict_post(session, principal, post_id)
-    return render(request, "analytics/_forecast.html", {"forecast": forecast})
+    figures = service.content_analytics(session, principal, post_id)
+    published = [p for p in figures["publications"] if p["published_at"] is not None]
+    return render(
+        request, "analytics/_forecast.html", {"forecast": forecast, "published": published}
+    )
