@@ -209,3 +209,53 @@ def test_publication_without_external_id_is_stopped(world: World) -> None:
     pub = world.published("x", None)
     world.sync()
     assert schedule(world, pub).stopped_reason == "no_external_id"
+
+
+def test_x_reads_respect_the_monthly_budget(world: World) -> None:
+    from digipersona.models import Connection
+
+    start = world.clock.now
+    pubs = []
+    for n in range(3):
+        post_id = world.x.seed_post(world.x.me, f"budget post {n}")
+        pubs.append(world.published("x", post_id, at=start - timedelta(hours=1)))
+    with world.runtime.factory.begin() as s:
+        conn = s.get(Connection, world.connections["x"])
+        assert conn is not None
+        conn.monthly_budget_usd = 0.012  # three reads cost $0.015
+    report = world.sync()
+    assert report.snapshots == 0 and report.waiting == 3
+    assert metric_reads(world) == []
+    row = schedule(world, pubs[0])
+    assert "monthly budget" in (row.last_error or "")
+    assert row.next_sync_at is not None and row.next_sync_at.day == 1
+    with world.runtime.factory.begin() as s:
+        conn = s.get(Connection, world.connections["x"])
+        assert conn is not None
+        conn.monthly_budget_usd = 1.0
+    world.clock.set(row.next_sync_at)
+    assert world.sync().snapshots == 3
+    with world.runtime.factory() as s:
+        conn = s.get(Connection, world.connections["x"])
+        assert conn is not None and abs(conn.spend_usd - 0.015) < 1e-9
+
+
+def test_a_run_slower_than_its_lease_records_nothing(world: World) -> None:
+    from digipersona.analytics import sync
+    from digipersona.platforms.base import MetricsReading
+
+    start = world.clock.now
+    post_id = world.x.seed_post(world.x.me, "slow run")
+    pub = world.published("x", post_id, at=start - timedelta(hours=2))
+    factory = world.runtime.factory
+    with write_scope(factory) as s:
+        repository.ensure_schedules(s, start)
+    with write_scope(factory) as s:
+        slow = repository.claim_due(s, start, start + sync.LEASE, 10)
+    # The lease runs out; another run claims, reads and records the row.
+    world.clock.set(start + sync.LEASE)
+    assert world.sync().snapshots == 1
+    report = sync.SyncReport()
+    sync._record(factory, slow, [MetricsReading(post_id, likes=99)], world.clock.now, report)
+    assert report.snapshots == 0
+    assert [s.likes for s in snapshots(world, pub)] == [0]

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from digipersona.models import (
     AbTest,
+    Connection,
     Media,
     MetricSnapshot,
     MetricsSchedule,
@@ -106,6 +107,8 @@ class Claimed:
     stage: int
     published_at: datetime
     attempts: int
+    # The lease this run holds; a row whose lease changed belongs to another run now.
+    lease_until: datetime
 
 
 def claim_due(session: Session, now: datetime, lease_until: datetime, limit: int) -> list[Claimed]:
@@ -152,6 +155,7 @@ def claim_due(session: Session, now: datetime, lease_until: datetime, limit: int
             stage=schedule.stage,
             published_at=schedule.published_at,
             attempts=schedule.attempts,
+            lease_until=lease_until,
         )
         for schedule, external_id in rows
     ]
@@ -310,3 +314,24 @@ def list_ab_tests(session: Session, workspace_id: uuid.UUID) -> list[AbTest]:
             .order_by(AbTest.created_at.desc())
         )
     )
+
+
+def reserve_spend(session: Session, connection_id: uuid.UUID, cost: float, month: str) -> bool:
+    """Add ``cost`` to the connection's monthly spend unless it would exceed its budget.
+
+    One conditional UPDATE, so concurrent publishing and syncing cannot overspend together.
+    """
+    spent = case((Connection.spend_month == month, Connection.spend_usd), else_=0)
+    result = session.execute(
+        update(Connection)
+        .where(
+            Connection.id == connection_id,
+            or_(
+                Connection.monthly_budget_usd.is_(None),
+                spent + cost <= Connection.monthly_budget_usd + 1e-9,
+            ),
+        )
+        .values(spend_usd=spent + cost, spend_month=month)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

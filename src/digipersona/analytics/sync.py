@@ -10,6 +10,8 @@ Outcomes per post, by what the platform said:
 - ``deleted``: the schedule stops with ``deleted``; earlier snapshots stay;
 - ``ReadBackUnsupported``: stops with ``unsupported`` and the platform's note (shown in the UI);
 - ``RateLimited``/``QuotaExhausted``: the rows wait until the platform's reset;
+- a billed read (X, ``metrics_read_cost_usd``) is reserved against the connection's monthly
+  budget first, atomically; over budget the rows wait for the next month, nothing is read;
 - ``AuthExpired``: one serialised refresh, then the rows wait and the error is recorded;
 - anything else: exponential backoff; after ``MAX_ATTEMPTS`` the schedule stops with ``failed``.
 
@@ -50,7 +52,7 @@ from digipersona.platforms.base import (
 
 logger = logging.getLogger("digipersona.analytics")
 
-LEASE = timedelta(minutes=10)
+LEASE = timedelta(minutes=30)
 MAX_ATTEMPTS = 6
 RETRY_BASE = timedelta(minutes=15)
 RECONNECT_WAIT = timedelta(hours=24)
@@ -134,8 +136,19 @@ def _sync_connection(
     credentials = credentials_for(connection, cipher)
     readable = [r for r in rows if r.external_id]
     size = max(1, provider.metrics_batch_size)
+    cost_each = float(getattr(provider, "metrics_read_cost_usd", 0.0))
     for start in range(0, len(readable), size):
         batch = readable[start : start + size]
+        if cost_each > 0 and not _reserve(factory, connection_id, cost_each * len(batch), clock()):
+            _wait(
+                factory,
+                batch,
+                _next_month(clock()),
+                "Reading metrics would exceed this connection's monthly budget; they resume "
+                "next month or when the budget is raised.",
+                report,
+            )
+            continue
         try:
             readings, credentials = _fetch(
                 factory, cipher, provider, connection, credentials, batch
@@ -155,6 +168,20 @@ def _sync_connection(
             _retry_later(factory, batch, clock(), exc.message, report)
             continue
         _record(factory, batch, readings, clock(), report)
+
+
+def _next_month(now: datetime) -> datetime:
+    return (now.replace(day=1) + timedelta(days=32)).replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+
+
+def _reserve(
+    factory: sessionmaker[Session], connection_id: uuid.UUID, cost: float, now: datetime
+) -> bool:
+    """Reserve the reads' price against the monthly budget (publishing shares it)."""
+    with write_scope(factory) as session:
+        return repository.reserve_spend(session, connection_id, cost, now.strftime("%Y-%m"))
 
 
 def _fetch(
@@ -186,8 +213,8 @@ def _record(
     found = {r.external_id: r for r in readings}
     with write_scope(factory) as session:
         for row in batch:
-            schedule = repository.get_schedule(session, row.schedule_id)
-            if schedule is None or schedule.stopped_reason is not None:
+            schedule = _owned(session, row)
+            if schedule is None:
                 continue
             reading = found.get(row.external_id)
             schedule.lease_expires_at = None
@@ -226,6 +253,17 @@ def _record(
                 schedule.next_sync_at = row.published_at + OFFSETS[stage]
 
 
+def _owned(session: Session, row: Claimed) -> MetricsSchedule | None:
+    """The row if this run still holds its lease (a run slower than the lease lost it)."""
+    schedule = repository.get_schedule(session, row.schedule_id)
+    if schedule is None or schedule.stopped_reason is not None:
+        return None
+    if schedule.lease_expires_at != row.lease_until:
+        logger.warning("metrics schedule %s was re-claimed by another run", row.schedule_id)
+        return None
+    return schedule
+
+
 def _apply_stop(
     schedule: MetricsSchedule, now: datetime, reason: MetricsStop, note: str | None
 ) -> None:
@@ -257,8 +295,8 @@ def _stop(
 ) -> None:
     with write_scope(factory) as session:
         for row in batch:
-            schedule = repository.get_schedule(session, row.schedule_id)
-            if schedule is not None and schedule.stopped_reason is None:
+            schedule = _owned(session, row)
+            if schedule is not None:
                 _apply_stop(schedule, now, reason, note)
 
 
@@ -271,8 +309,8 @@ def _wait(
 ) -> None:
     with write_scope(factory) as session:
         for row in batch:
-            schedule = repository.get_schedule(session, row.schedule_id)
-            if schedule is not None and schedule.stopped_reason is None:
+            schedule = _owned(session, row)
+            if schedule is not None:
                 schedule.next_sync_at = until
                 schedule.lease_expires_at = None
                 schedule.last_error = message
@@ -288,6 +326,6 @@ def _retry_later(
 ) -> None:
     with write_scope(factory) as session:
         for row in batch:
-            schedule = repository.get_schedule(session, row.schedule_id)
-            if schedule is not None and schedule.stopped_reason is None:
+            schedule = _owned(session, row)
+            if schedule is not None:
                 _backoff(schedule, now, message, report)
