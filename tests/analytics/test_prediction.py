@@ -150,3 +150,13 @@ def test_cli_evaluate(cli_env: Any) -> None:
     assert "accuracy" in text and "baseline accuracy" in text
     assert run("analytics", "evaluate", "--workspace", "nope").exit_code == 1
     assert uuid.UUID(str(ws.id))
+
+
+def test_unscheduled_post_is_forecast_for_the_next_slot(owner: Actor) -> None:
+    from zoneinfo import ZoneInfo
+
+    pid = persona(owner)  # Europe/Berlin, default slots Tue/Thu 06:30
+    post_id = draft(owner, pid, "Not scheduled yet")
+    body = owner.get(f"/api/v1/content/{post_id}/prediction").json()
+    local = datetime.fromisoformat(body["at"]).astimezone(ZoneInfo("Europe/Berlin"))
+    assert local.weekday() in (1, 3) and (local.hour, local.minute) == (6, 30)

@@ -51,7 +51,7 @@ def content_prediction(
         datetime | None,
         Query(
             description="When it would be published (ISO 8601 with a zone); default: its "
-            "scheduled time, else now"
+            "scheduled time, else the persona's next slot"
         ),
     ] = None,
 ) -> schemas.PredictionOut:

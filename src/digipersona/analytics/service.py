@@ -402,6 +402,20 @@ def history_examples(session: Session, workspace_id: uuid.UUID) -> list[predicti
     ]
 
 
+def _next_slot(session: Session, post: Post) -> datetime:
+    """The persona's next posting slot: where an unscheduled post would most likely go."""
+    from digipersona.scheduling.slots import iter_slots
+
+    persona = session.get(Persona, post.persona_id)
+    now = utcnow()
+    if persona is None:
+        return now
+    try:
+        return next(iter_slots(list(persona.slots), persona.timezone, now), now)
+    except (ValueError, KeyError):
+        return now
+
+
 def predict_post(
     session: Session, principal: Principal, post_id: uuid.UUID, at: datetime | None = None
 ) -> dict[str, Any]:
@@ -411,7 +425,7 @@ def predict_post(
         raise NotFound("No such post in this workspace.")
     if at is not None and at.tzinfo is None:
         raise ValidationFailed("'at' needs a time zone, e.g. 2026-11-03T06:30:00+01:00.")
-    when = at or repository.first_scheduled_at(session, post.id) or utcnow()
+    when = at or repository.first_scheduled_at(session, post.id) or _next_slot(session, post)
     zone = _zones(session, principal.workspace_id).get(post.persona_id, ZoneInfo("UTC"))
     local = when.astimezone(zone)
     examples = history_examples(session, principal.workspace_id)
