@@ -183,6 +183,8 @@ def test_workspace_analytics_bad_input(owner: Actor) -> None:
     assert r.status_code == 422 and "before" in r.json()["detail"]
     r = owner.get("/api/v1/analytics", params={"start": "2026-10-08T00:00:00"})
     assert r.status_code == 422 and "zone" in r.json()["detail"]
+    r = owner.get("/api/v1/analytics", params={"start": "1900-01-01T00:00:00Z"})
+    assert r.status_code == 422 and "10 years" in r.json()["detail"]
     r = owner.get("/api/v1/analytics", params={"start": "yesterday"})
     assert r.status_code == 422
     data = owner.get("/api/v1/analytics").json()

@@ -39,6 +39,7 @@ ENGAGEMENT_FIELDS = ("likes", "reposts", "replies", "quotes")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # Below this many measured posts, best times and predictions say "not enough history".
 MIN_POSTS_FOR_BEST_TIMES = 6
+MAX_RANGE = timedelta(days=3653)
 
 
 def engagement(snapshot: MetricSnapshot | None) -> int | None:
@@ -308,11 +309,13 @@ def workspace_analytics(
         raise ValidationFailed(
             f"Unknown platform {platform!r}; use one of: {', '.join(sorted(platform_ids()))}."
         )
-    if start is not None and end is not None and start >= end:
-        raise ValidationFailed("'start' must be before 'end'.")
     for name, value in (("start", start), ("end", end)):
         if value is not None and value.tzinfo is None:
             raise ValidationFailed(f"'{name}' needs a time zone, e.g. 2026-11-01T00:00:00Z.")
+    if start is not None and end is not None and start >= end:
+        raise ValidationFailed("'start' must be before 'end'.")
+    if start is not None and (end or utcnow()) - start > MAX_RANGE:
+        raise ValidationFailed("Ask for at most 10 years at a time ('start' to 'end').")
     timezone = None
     if persona_id is not None:
         persona = session.scalars(
