@@ -55,6 +55,14 @@ def persona_body(_: World) -> dict[str, Any]:
     return {"name": f"P {uuid.uuid4().hex[:6]}", "timezone": "Europe/Berlin"}
 
 
+def ab_test_body(world: World) -> dict[str, Any]:
+    """Two fresh drafts of the owner's persona (an outsider cannot name them: 404)."""
+    return {
+        "post_a_id": make_object(world, "draft"),
+        "post_b_id": make_object(world, "draft"),
+    }
+
+
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/auth/me"): Case("self"),
     ("GET", "/api/v1/workspace"): Case("read"),
@@ -171,6 +179,17 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("DELETE", "/api/v1/push/subscriptions/{subscription_id}"): Case(
         "mine", ok=204, scoped=True, fresh_object="subscription"
+    ),
+    ("GET", "/api/v1/content/{post_id}/analytics"): Case("read", scoped=True, fresh_object="draft"),
+    ("GET", "/api/v1/analytics"): Case("read"),
+    ("POST", "/api/v1/ab-tests"): Case("write", body=ab_test_body, ok=201, scoped=True),
+    ("GET", "/api/v1/ab-tests"): Case("read"),
+    ("GET", "/api/v1/ab-tests/{ab_test_id}"): Case("read", scoped=True, fresh_object="ab_test"),
+    ("GET", "/api/v1/analytics/slot-suggestions"): Case(
+        "read", params={"persona_id": "{persona_id}"}, scoped=True
+    ),
+    ("GET", "/api/v1/content/{post_id}/prediction"): Case(
+        "read", scoped=True, fresh_object="draft"
     ),
     ("POST", "/api/v1/interactions/score"): Case("read", body=lambda w: {"text": "Can we talk?"}),
     ("GET", "/api/v1/interactions"): Case("read", params={"min_score": "0"}),
@@ -312,6 +331,8 @@ def make_object(world: World, kind: str) -> str:
     elif kind == "interaction":
         world.ids["interaction_id"] = make_interaction(world)
         return world.ids["interaction_id"]
+    elif kind == "ab_test":
+        r = owner.post("/api/v1/ab-tests", json=ab_test_body(world))
     else:  # pragma: no cover - a typo in CASES
         raise AssertionError(kind)
     assert r.status_code == 201, r.text
@@ -462,7 +483,9 @@ def test_access(world: World, client: Any, endpoint: tuple[str, str], actor: str
             ids["post_id"] = world.ids.pop("post_id_for_media")
     ids.setdefault("platform", "x" if "/variants/" in template else "linkedin")
     path = template.format(**ids)
-    kwargs: dict[str, Any] = {"params": case.params} if case.params else {}
+    # Parameter values may name the world's objects, e.g. {"persona_id": "{persona_id}"}.
+    params = {k: v.format(**ids) for k, v in (case.params or {}).items()}
+    kwargs: dict[str, Any] = {"params": params} if params else {}
     if case.upload:
         kwargs["files"] = {"file": ("b.png", tiny_png(), "image/png")}
     if case.body is not None:

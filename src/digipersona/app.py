@@ -98,6 +98,8 @@ def _start_embedded_worker(app: FastAPI) -> Any:
 
 
 def _include_routers(app: FastAPI) -> None:
+    from digipersona.analytics import endpoints as analytics_api
+    from digipersona.analytics import views as analytics_views
     from digipersona.auth import endpoints as auth_api
     from digipersona.auth import views as auth_views
     from digipersona.connections import endpoints as connections_api
@@ -125,6 +127,7 @@ def _include_routers(app: FastAPI) -> None:
         connections_api.router,
         interactions_api.router,
         notifications_api.router,
+        analytics_api.router,
     ):
         app.include_router(router)
     app.include_router(publishing_api.feed_router, include_in_schema=False)
@@ -136,6 +139,7 @@ def _include_routers(app: FastAPI) -> None:
         posts_views.router,
         publishing_views.router,
         workspaces_views.router,
+        analytics_views.router,
         events.router,
         pages.router,
     ):

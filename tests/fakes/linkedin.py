@@ -21,6 +21,10 @@ What it enforces, as the real service does:
   message.text, created.time, parentComment?}`` with ``paging``) needs ``r_member_social`` or
   ``r_member_social_feed`` (403 otherwise) and a post without comments answers 404 (3.6).
   ``add_comment`` lets tests make another member comment.
+- Member Post Analytics (3.6): ``GET /rest/memberCreatorPostAnalytics?q=entity&entity=
+  (share:<urn>)&queryType=...&aggregation=TOTAL`` needs ``r_member_postAnalytics`` (403
+  otherwise), answers 404 for a deleted post; tests set figures with ``set_post_analytics`` and
+  delete with ``delete_post``.
 
 Knobs: ``fail_next(status)``, ``delay_next(seconds, when="before"|"after")`` (the write is
 applied before or after the pause), ``rate_limit_next()``, ``expire_token(token)``; each fault
@@ -328,6 +332,18 @@ def _utf16(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+ANALYTICS_QUERY_TYPES = (
+    "IMPRESSION",
+    "MEMBERS_REACHED",
+    "REACTION",
+    "COMMENT",
+    "RESHARE",
+    "POST_SAVE",
+    "POST_SEND",
+)
+_METRIC_TYPE_KEY = "com.linkedin.adsexternalapi.memberanalytics.v1.CreatorPostAnalyticsMetricTypeV1"
+
+
 @dataclass
 class Member:
     """A LinkedIn member who can consent."""
@@ -373,6 +389,8 @@ class FakeLinkedIn(HttpFake):
         self.comments: dict[str, dict[str, Any]] = {}
         self._ids = 7141138937766391808
         self._activities: dict[str, str] = {}
+        # Member Post Analytics (3.6): TOTAL figures per post URN and queryType.
+        self.post_analytics: dict[str, dict[str, int]] = {}
 
     # -- test helpers -------------------------------------------------------------------------
     def add_member(self, sub: str, name: str, email: str) -> Member:
@@ -662,6 +680,8 @@ class FakeLinkedIn(HttpFake):
             return self._create_comment(request, unquote(match.group(1)), row, member)
         if match and request.method == "GET":
             return self._list_comments(request, unquote(match.group(1)), row)
+        if request.method == "GET" and raw == "/memberCreatorPostAnalytics":
+            return self._member_post_analytics(request, row, member)
         return self.error(404, f"No resource {request.method} /rest{raw}")
 
     def _next_id(self) -> int:
@@ -862,4 +882,55 @@ class FakeLinkedIn(HttpFake):
         return json_reply(
             200,
             {"elements": page, "paging": {"count": count, "start": start, "total": len(found)}},
+        )
+
+    # -- read-back: Member Post Analytics (3.6) -----------------------------------------------
+    def set_post_analytics(self, urn: str, **counts: int) -> None:
+        """Set a post's TOTAL figures by queryType (``IMPRESSION=120, REACTION=4``)."""
+        with self.lock:
+            current = self.post_analytics.setdefault(urn, dict.fromkeys(ANALYTICS_QUERY_TYPES, 0))
+            for name, value in counts.items():
+                if name not in ANALYTICS_QUERY_TYPES:
+                    raise ValueError(f"unknown queryType {name}")
+                current[name] = value
+
+    def delete_post(self, urn: str) -> None:
+        """Delete a post as the member would on linkedin.com."""
+        with self.lock:
+            self.posts[urn]["deleted"] = True
+
+    def _member_post_analytics(
+        self, request: FakeRequest, row: dict[str, Any], member: Member
+    ) -> Reply:
+        """``GET /rest/memberCreatorPostAnalytics?q=entity&entity=(share:<urn>)&queryType=..&
+        aggregation=TOTAL``: needs ``r_member_postAnalytics`` (3.1, 3.6); the element's
+        ``value`` and union-typed ``metricType`` follow what peers parse [P]."""
+        if "r_member_postAnalytics" not in row["scopes"]:
+            return self._forbidden("memberCreatorPostAnalytics.FINDER-entity.20260901")
+        if request.arg("q") != "entity":
+            return self.error(400, "Only the q=entity finder is supported for a single post")
+        query_type = request.arg("queryType") or ""
+        if query_type not in ANALYTICS_QUERY_TYPES:
+            return self.error(400, f"Invalid value for param queryType: {query_type}")
+        if request.arg("aggregation") not in ("TOTAL", "DAILY"):
+            return self.error(400, "Invalid value for param aggregation")
+        entity = re.fullmatch(
+            r"\((share|ugc):(urn:li:(?:share|ugcPost):\d+)\)", request.arg("entity") or ""
+        )
+        if entity is None:
+            return self.error(400, f"Invalid value for param entity: {request.arg('entity')}")
+        urn = entity.group(2)
+        post = self.posts.get(urn)
+        if post is None or post["deleted"]:
+            return self.error(404, f"Post {urn} not found")
+        if post["author"] != member.urn:
+            return self._forbidden("memberCreatorPostAnalytics entity not authored by the member")
+        value = self.post_analytics.get(urn, {}).get(query_type, 0)
+        element = {
+            "metricType": {_METRIC_TYPE_KEY: query_type},
+            "value": value,
+            "entity": {entity.group(1): urn},
+        }
+        return json_reply(
+            200, {"paging": {"start": 0, "count": 10, "links": []}, "elements": [element]}
         )

@@ -26,6 +26,11 @@ What it enforces, as the real service does:
   hit answers 429 with ``x-user-limit-24hour-remaining: 0``. ``credits_depleted`` gives 402,
   ``usage_capped`` the monthly-cap 429. Errors are v2 problem JSON (1.7).
 
+Metrics (1.5): ``GET /2/tweets?ids=`` (1..100 numeric ids) answers 200 with ``data`` for live
+posts (``public_metrics`` when asked: ``retweet_count`` or, in 2.167 mode, ``repost_count``) and
+``errors`` with a ``resource-not-found`` problem per deleted or unknown id. Tests set figures with
+``set_metrics(post_id, like_count=...)`` and delete with ``delete_post(post_id)``.
+
 Knobs (from ``HttpFake``): ``fail_next(status)``, ``delay_next(seconds, when=...)``,
 ``rate_limit_next()``, ``expire_token(token)``. ``tweets``, ``media`` and ``requests`` are the
 in-memory store tests inspect.
@@ -49,6 +54,14 @@ from tests.fakes.linkedin import FakeRequest, HttpFake, Reply, json_reply
 CODE_TTL = timedelta(seconds=30)
 TOKEN_TTL = 7200
 WINDOW = timedelta(minutes=15)
+PUBLIC_METRICS = (
+    "retweet_count",
+    "reply_count",
+    "like_count",
+    "quote_count",
+    "bookmark_count",
+    "impression_count",
+)
 INVALID_REQUEST_TYPE = "https://api.twitter.com/2/problems/invalid-request"
 POST_KEYS = {
     "text",
@@ -80,6 +93,7 @@ WINDOW_LIMITS = {
     "GET /2/users/mentions": 300,
     "POST /2/media/upload": 500,
     "POST /2/media/metadata": 500,
+    "GET /2/tweets": 5000,
 }
 SCOPES_NEEDED = {
     "POST /2/tweets": {"tweet.read", "tweet.write", "users.read"},
@@ -89,6 +103,7 @@ SCOPES_NEEDED = {
     "GET /2/users/mentions": {"tweet.read", "users.read"},
     "POST /2/media/upload": {"media.write"},
     "POST /2/media/metadata": {"media.write"},
+    "GET /2/tweets": {"tweet.read", "users.read"},
 }
 
 
@@ -163,6 +178,8 @@ class FakeX(HttpFake):
         self.tweets: dict[str, dict[str, Any]] = {}
         self.media: dict[str, dict[str, Any]] = {}
         self._calls: dict[tuple[str, str], list[datetime]] = {}
+        # Read-back (1.5): public_metrics per post id, set by tests through ``set_metrics``.
+        self.metrics: dict[str, dict[str, int]] = {}
 
     # -- test helpers -------------------------------------------------------------------------
     def _next_id(self) -> str:
@@ -327,6 +344,8 @@ class FakeX(HttpFake):
             reply = self._mentions(request, user, arg)
         elif key == "POST /2/media/upload":
             reply = self._upload(request, user)
+        elif key == "GET /2/tweets":
+            reply = self._lookup_posts(request)
         else:
             reply = self._metadata(request, user)
         reply.headers.update(window)
@@ -347,6 +366,8 @@ class FakeX(HttpFake):
             return "GET /2/users/mentions", path.split("/")[3]
         if method == "POST" and path == "/2/media/upload":
             return "POST /2/media/upload", ""
+        if method == "GET" and path == "/2/tweets":
+            return "GET /2/tweets", ""
         if method == "POST" and path == "/2/media/metadata":
             return "POST /2/media/metadata", ""
         return None, ""
@@ -872,3 +893,91 @@ class FakeX(HttpFake):
         return json_reply(
             200, {"data": {"id": body["id"], "associated_metadata": {"alt_text": {"text": text}}}}
         )
+
+    # -- read-back: post lookup with public_metrics (1.5) ------------------------------------
+    def set_metrics(self, post_id: str, **counts: int) -> None:
+        """Set a post's public metrics (``like_count=3, impression_count=120``...); the rest
+        stay as they were (0 for a new post)."""
+        with self.lock:
+            current = self.metrics.setdefault(post_id, dict.fromkeys(PUBLIC_METRICS, 0))
+            for name, value in counts.items():
+                if name not in PUBLIC_METRICS:
+                    raise ValueError(f"unknown public metric {name}")
+                current[name] = value
+
+    def delete_post(self, post_id: str) -> None:
+        """Delete a post as its author would on x.com (lookups then answer not-found)."""
+        with self.lock:
+            self.tweets[post_id]["deleted"] = True
+
+    def _public_metrics(self, post_id: str) -> dict[str, int]:
+        counts = dict(self.metrics.get(post_id) or dict.fromkeys(PUBLIC_METRICS, 0))
+        if self.spec == "2.167":
+            counts["repost_count"] = counts.pop("retweet_count")
+        return counts
+
+    def _lookup_posts(self, request: FakeRequest) -> Reply:
+        """``GET /2/tweets?ids=``: 200 with ``data`` for live posts and ``errors`` for the rest."""
+        fields_param = "post.fields" if self.spec == "2.167" else "tweet.fields"
+        allowed = {"ids", "expansions", fields_param, "media.fields", "user.fields"}
+        allowed |= {"place.fields", "poll.fields"}
+        problem_reply = self._unknown_params(request, allowed)
+        if problem_reply is not None:
+            return problem_reply
+        ids = [i for i in (request.arg("ids") or "").split(",") if i]
+        if not 1 <= len(ids) <= 100:
+            return invalid_request(
+                f"The number of values in the `ids` query parameter list [{len(ids)}] is not "
+                "between 1 and 100",
+                {"ids": [request.arg("ids") or ""]},
+            )
+        bad = [i for i in ids if not (i.isdigit() and len(i) <= 19)]
+        if bad:
+            return invalid_request(
+                f"The `ids` query parameter value [{bad[0]}] does not match ^[0-9]{{1,19}}$",
+                {"ids": [bad[0]]},
+            )
+        known_fields = {
+            "created_at",
+            "conversation_id",
+            "author_id",
+            "in_reply_to_user_id",
+            "entities",
+            "public_metrics",
+            "referenced_posts" if self.spec == "2.167" else "referenced_tweets",
+        }
+        fields = set(filter(None, (request.arg(fields_param) or "").split(",")))
+        if fields - known_fields:
+            bad_field = sorted(fields - known_fields)[0]
+            return invalid_request(
+                f"The `{fields_param}` query parameter value [{bad_field}] is not one of "
+                f"[{','.join(sorted(known_fields))}]",
+                {fields_param: [bad_field]},
+            )
+        data: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        for post_id in ids:
+            tweet = self.tweets.get(post_id)
+            if tweet is None or tweet["deleted"]:
+                errors.append(
+                    {
+                        "value": post_id,
+                        "detail": f"Could not find tweet with id: [{post_id}].",
+                        "title": "Not Found Error",
+                        "resource_type": "tweet",
+                        "parameter": "ids",
+                        "resource_id": post_id,
+                        "type": "https://api.twitter.com/2/problems/resource-not-found",
+                    }
+                )
+                continue
+            item = self._post_object(tweet, fields)
+            if "public_metrics" in fields:
+                item["public_metrics"] = self._public_metrics(post_id)
+            data.append(item)
+        body: dict[str, Any] = {}
+        if data:
+            body["data"] = data
+        if errors:
+            body["errors"] = errors
+        return json_reply(200, body)

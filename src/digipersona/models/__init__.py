@@ -1,5 +1,6 @@
 """Every SQLAlchemy model, one file per table, re-exported here."""
 
+from digipersona.models.ab_test import AbTest
 from digipersona.models.api_token import ApiToken
 from digipersona.models.audit_event import AuditEvent
 from digipersona.models.base import Base
@@ -10,6 +11,8 @@ from digipersona.models.interaction_poll import InteractionPoll
 from digipersona.models.invitation import Invitation
 from digipersona.models.media import Media
 from digipersona.models.membership import Membership, Role
+from digipersona.models.metric_snapshot import MetricSnapshot
+from digipersona.models.metrics_schedule import MetricsSchedule, MetricsStop
 from digipersona.models.notification import Notification
 from digipersona.models.oauth_state import OAuthState
 from digipersona.models.persona import Persona
@@ -24,6 +27,7 @@ from digipersona.models.workspace import Workspace
 
 __all__ = [
     "ACTIVE_STATES",
+    "AbTest",
     "ApiToken",
     "AuditEvent",
     "Base",
@@ -37,6 +41,9 @@ __all__ = [
     "Invitation",
     "Media",
     "Membership",
+    "MetricSnapshot",
+    "MetricsSchedule",
+    "MetricsStop",
     "Notification",
     "OAuthState",
     "Persona",

@@ -14,15 +14,6 @@ from digipersona.web.templating import render
 
 router = APIRouter()
 
-# Pages whose domain has not shipped yet say so plainly instead of showing made-up data.
-EMPTY_PAGES = {
-    "analytics": (
-        "Analytics",
-        "No analytics yet",
-        "Engagement appears once posts are published and synced.",
-    ),
-}
-
 
 @router.get("/sw.js", include_in_schema=False)
 def service_worker() -> Response:
@@ -65,6 +56,11 @@ def dashboard(
             stmt = stmt.order_by(Publication.updated_at.desc())
         return [(p, post) for p, post in session.execute(stmt.limit(8)).all()]
 
+    analytics: dict[str, object] = {}
+    if tab == "analytics":
+        from digipersona.analytics.views import page_context
+
+        analytics = page_context(session, principal, persona_id=None, platform=None, days=30)
     return render(
         request,
         "pages/dashboard.html",
@@ -77,23 +73,6 @@ def dashboard(
             "review_total": review_total,
             "upcoming": pubs(["scheduled", "held"], upcoming=True),
             "recent": pubs(["published", "failed", "missed"], upcoming=False),
+            **analytics,
         },
     )
-
-
-def _empty_page(key: str) -> None:
-    title, empty_title, empty_text = EMPTY_PAGES[key]
-
-    def page(request: Request, principal: WebPrincipal) -> Response:
-        return render(
-            request,
-            "pages/placeholder.html",
-            {"active": key, "title": title, "empty_title": empty_title, "empty_text": empty_text},
-        )
-
-    page.__name__ = f"{key}_page"
-    router.add_api_route(f"/{key}", page, methods=["GET"])
-
-
-for _key in EMPTY_PAGES:
-    _empty_page(_key)

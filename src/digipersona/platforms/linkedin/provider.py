@@ -39,6 +39,7 @@ from digipersona.platforms.base import (
     LengthUnit,
     LinkHandling,
     MediaItem,
+    MetricsReading,
     Profile,
     Provider,
     ProviderConfig,
@@ -68,8 +69,25 @@ COMMENTS_NOTE = (
     "r_member_social permission (granted to select developers); without it the inbox shows no "
     "LinkedIn comments. LinkedIn has no mentions feed for personal profiles."
 )
+ANALYTICS_SCOPE = "r_member_postAnalytics"
+# queryType of memberCreatorPostAnalytics -> MetricsReading field (3.6).
+ANALYTICS_QUERIES = (
+    ("IMPRESSION", "impressions"),
+    ("REACTION", "likes"),
+    ("COMMENT", "replies"),
+    ("RESHARE", "reposts"),
+)
 # LinkedIn's documented image limit is in pixels (images API); bytes are our own cap.
 MAX_PIXELS = 36_152_320
+
+
+def _analytics_entity(urn: str) -> str | None:
+    """``(share:urn%3Ali%3Ashare%3A1)`` or ``(ugc:...)`` for a post URN; ``None`` otherwise."""
+    if urn.startswith("urn:li:share:"):
+        return f"(share:{encode_urn(urn)})"
+    if urn.startswith("urn:li:ugcPost:"):
+        return f"(ugc:{encode_urn(urn)})"
+    return None
 
 
 class LinkedInProvider(Provider):
@@ -93,6 +111,18 @@ class LinkedInProvider(Provider):
 
     supports_interactions: ClassVar[bool] = True
     interactions_note: ClassVar[str] = COMMENTS_NOTE
+
+    # Read-back (3.6): personal profiles get metrics only through Member Post Analytics.
+    supports_metrics: ClassVar[bool] = True
+    metrics_fields: ClassVar[tuple[str, ...]] = ("likes", "reposts", "replies", "impressions")
+    metrics_note: ClassVar[str] = (
+        "LinkedIn gives ordinary apps no metrics for personal profiles. Impressions, "
+        "reactions, comments and reshares need LinkedIn's Member Post Analytics product "
+        f"(scope {ANALYTICS_SCOPE}), which LinkedIn grants on approval; reconnect the account "
+        "after the app has it. LinkedIn has no quote posts."
+    )
+    # Four calls per post (one per queryType), against daily per-member limits (3.7).
+    metrics_batch_size: ClassVar[int] = 10
 
     def __init__(self, config: ProviderConfig, http: httpx.Client) -> None:
         super().__init__(config, http)
@@ -293,6 +323,66 @@ class LinkedInProvider(Provider):
             if len(elements) < COMMENTS_PAGE or (isinstance(total, int) and len(found) >= total):
                 break
         return found
+
+    # -- reading back: metrics (3.6) ----------------------------------------------------------
+    def fetch_metrics(
+        self, credentials: Credentials, external_ids: Sequence[str]
+    ) -> Sequence[MetricsReading]:
+        """TOTAL impressions, reactions, comments and reshares per post (Member Post Analytics).
+
+        Without ``r_member_postAnalytics`` LinkedIn offers personal profiles no read access at
+        all (3.6): ``ReadBackUnsupported`` with the note, never zeros. A deleted post answers
+        404. Comment URNs (replies we published) have no analytics: no reading for them.
+        """
+        if ANALYTICS_SCOPE not in credentials.scopes:
+            raise ReadBackUnsupported(self.metrics_note)
+        readings: list[MetricsReading] = []
+        for urn in dict.fromkeys(external_ids):
+            entity = _analytics_entity(urn)
+            if entity is None:
+                continue
+            figures: dict[str, int | None] = {}
+            try:
+                for query_type, field_name in ANALYTICS_QUERIES:
+                    figures[field_name] = self._analytics_total(credentials, entity, query_type)
+            except errors.Permanent as exc:
+                if exc.status_code == 404:
+                    readings.append(MetricsReading(external_id=urn, deleted=True))
+                    continue
+                if exc.status_code == 403:
+                    raise ReadBackUnsupported(self.metrics_note) from exc
+                raise
+            readings.append(
+                MetricsReading(
+                    external_id=urn,
+                    likes=figures["likes"],
+                    reposts=figures["reposts"],
+                    replies=figures["replies"],
+                    impressions=figures["impressions"],
+                )
+            )
+        return readings
+
+    def _analytics_total(
+        self, credentials: Credentials, entity: str, query_type: str
+    ) -> int | None:
+        # Rest.li: the entity's parentheses and "share:" stay literal, the URN inside is
+        # percent-encoded (3.3), so the query string is built here rather than by httpx.
+        path = (
+            f"memberCreatorPostAnalytics?q=entity&entity={entity}"
+            f"&queryType={query_type}&aggregation=TOTAL"
+        )
+        response = self.client.rest(
+            "GET", path, credentials.access_token, what="reading post analytics"
+        )
+        elements = platform_http.json_object(response).get("elements") or []
+        for element in elements:
+            if isinstance(element, dict):
+                value = element.get("value", element.get("count"))
+                if isinstance(value, int):
+                    return value
+        # No element: LinkedIn reported no figure for this queryType (stored as "not provided").
+        return None
 
     # -- internals ----------------------------------------------------------------------------
     def _tokens(self, body: dict[str, Any], *, previous_refresh: str | None) -> TokenSet:

@@ -39,6 +39,7 @@ from digipersona.platforms.base import (
     LengthUnit,
     LinkHandling,
     MediaItem,
+    MetricsReading,
     Profile,
     Provider,
     ProviderConfig,
@@ -93,6 +94,21 @@ class XProvider(Provider):
     )
     # The mentions timeline holds 800 posts: 8 pages of 100 reach all of them (1.5).
     mention_pages: ClassVar[int] = 8
+    # Read-back (1.5): public_metrics on GET /2/tweets, up to 100 ids per call.
+    supports_metrics: ClassVar[bool] = True
+    metrics_fields: ClassVar[tuple[str, ...]] = (
+        "likes",
+        "reposts",
+        "replies",
+        "quotes",
+        "impressions",
+    )
+    metrics_note: ClassVar[str] = (
+        "X bills every post read ($0.005 per post returned, deduplicated per UTC day)."
+    )
+    metrics_batch_size: ClassVar[int] = 100
+    # 1.6: $0.005 per post read, reserved against the connection's monthly budget by the sync.
+    metrics_read_cost_usd: ClassVar[float] = 0.005
 
     def estimate_cost_usd(self, parts: Sequence[str]) -> float:
         """Pay-per-use price of these parts (platform-apis 1.6), for the monthly budget."""
@@ -341,6 +357,44 @@ class XProvider(Provider):
             reply_target=ReplyTarget(parent_id=post_id),
         )
 
+    # -- reading back: metrics (1.5) ----------------------------------------------------------
+    def fetch_metrics(
+        self, credentials: Credentials, external_ids: Sequence[str]
+    ) -> Sequence[MetricsReading]:
+        """``public_metrics`` of up to 100 posts per call; a deleted post reads ``deleted``.
+
+        X answers partial failures as 200 with both ``data`` and ``errors``: an id whose
+        problem type is ``resource-not-found`` is gone; other per-id errors (a suspended or
+        protected author) give no reading for that id this time.
+        """
+        wanted = list(dict.fromkeys(i for i in external_ids if i))
+        readings: list[MetricsReading] = []
+        # Ids are digit strings of up to 19 characters; anything else would 400 the batch.
+        valid = [i for i in wanted if i.isdigit() and len(i) <= 19]
+        for start in range(0, len(valid), self.metrics_batch_size):
+            batch = valid[start : start + self.metrics_batch_size]
+            body = self.client.call(
+                "GET",
+                "/2/tweets",
+                credentials.access_token,
+                params={
+                    "ids": ",".join(batch),
+                    self.fields_param: "public_metrics,created_at,conversation_id",
+                },
+                what="reading post metrics",
+            )
+            for item in body.get("data") or []:
+                if isinstance(item, dict) and item.get("id"):
+                    readings.append(_reading(item))
+            for error in body.get("errors") or []:
+                if not isinstance(error, dict):
+                    continue
+                problem = schemas.parse_problem(200, error)
+                resource = str(error.get("resource_id") or error.get("value") or "")
+                if problem.type_is("resource-not-found") and resource in batch:
+                    readings.append(MetricsReading(external_id=resource, deleted=True))
+        return readings
+
     # -- internals ----------------------------------------------------------------------------
     def _tokens(self, body: dict[str, object]) -> TokenSet:
         refresh = body.get("refresh_token")
@@ -497,6 +551,19 @@ class XProvider(Provider):
                 break
             params = {**params, "pagination_token": str(token)}
         return tweets
+
+
+def _reading(item: dict[str, object]) -> MetricsReading:
+    """A post object's ``public_metrics`` (either spelling of the repost count, 1.1)."""
+    metrics = schemas.public_metrics(item)
+    return MetricsReading(
+        external_id=str(item["id"]),
+        likes=metrics.get("like_count"),
+        reposts=metrics.get("repost_count"),
+        replies=metrics.get("reply_count"),
+        quotes=metrics.get("quote_count"),
+        impressions=metrics.get("impression_count"),
+    )
 
 
 def _match(

@@ -1,0 +1,1 @@
+"""Analytics: metrics read-back on a decaying schedule, trends, best times, prediction."""

@@ -1,0 +1,337 @@
+"""All SQL of the analytics domain (CONVENTIONS.md rule 2)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from digipersona.models import (
+    AbTest,
+    Connection,
+    Media,
+    MetricSnapshot,
+    MetricsSchedule,
+    MetricsStop,
+    Post,
+    Publication,
+    PublicationState,
+    Variant,
+)
+
+# The decaying schedule: readings this long after publication, then stop (issue 7).
+OFFSETS: tuple[timedelta, ...] = (
+    timedelta(hours=1),
+    timedelta(hours=6),
+    timedelta(hours=24),
+    timedelta(days=3),
+    timedelta(days=7),
+)
+
+
+def _insert(session: Session) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def ensure_schedules(session: Session, now: datetime, limit: int = 500) -> int:
+    """Give published publications without a schedule row one (first reading 1 h after).
+
+    Safe with two schedulers: the insert skips rows another one created meanwhile.
+    """
+    rows = session.execute(
+        select(
+            Publication.id,
+            Publication.workspace_id,
+            Publication.connection_id,
+            Publication.platform,
+            Publication.external_id,
+            Publication.published_at,
+        )
+        .outerjoin(MetricsSchedule, MetricsSchedule.publication_id == Publication.id)
+        .where(
+            Publication.state == PublicationState.published.value,
+            MetricsSchedule.id.is_(None),
+        )
+        .limit(limit)
+    ).all()
+    values = []
+    for row in rows:
+        published_at = row.published_at or now
+        value: dict[str, Any] = {
+            "id": uuid.uuid4(),
+            "workspace_id": row.workspace_id,
+            "publication_id": row.id,
+            "connection_id": row.connection_id,
+            "platform": row.platform,
+            "published_at": published_at,
+            "stage": 0,
+            "next_sync_at": published_at + OFFSETS[0],
+            "attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        if not row.external_id:
+            value.update(
+                next_sync_at=None,
+                stopped_reason=MetricsStop.no_external_id.value,
+                stopped_note="The platform gave no id for this post, so nothing can be read.",
+                stopped_at=now,
+            )
+        values.append(value)
+    if not values:
+        return 0
+    stmt = _insert(session)(MetricsSchedule).values(values)
+    inserted = session.execute(
+        stmt.on_conflict_do_nothing(index_elements=["publication_id"]).returning(MetricsSchedule.id)
+    ).all()
+    return len(inserted)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A schedule row leased to one sync run, with what the provider call needs."""
+
+    schedule_id: uuid.UUID
+    publication_id: uuid.UUID
+    workspace_id: uuid.UUID
+    connection_id: uuid.UUID
+    platform: str
+    external_id: str
+    stage: int
+    published_at: datetime
+    attempts: int
+    # The lease this run holds; a row whose lease changed belongs to another run now.
+    lease_until: datetime
+
+
+def claim_due(session: Session, now: datetime, lease_until: datetime, limit: int) -> list[Claimed]:
+    """Lease due schedule rows with one conditional UPDATE; no other run can get them."""
+    due = (
+        select(MetricsSchedule.id)
+        .where(
+            MetricsSchedule.stopped_reason.is_(None),
+            MetricsSchedule.next_sync_at <= now,
+        )
+        .order_by(MetricsSchedule.next_sync_at, MetricsSchedule.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = session.execute(
+        update(MetricsSchedule)
+        .where(
+            MetricsSchedule.id.in_(due.scalar_subquery()),
+            MetricsSchedule.stopped_reason.is_(None),
+            MetricsSchedule.next_sync_at <= now,
+        )
+        # Moving next_sync_at past the lease is the claim: a crashed run is retried after it.
+        .values(next_sync_at=lease_until, lease_expires_at=lease_until)
+        .returning(MetricsSchedule.id)
+        .execution_options(synchronize_session=False)
+    ).scalars()
+    claimed_ids = list(ids)
+    if not claimed_ids:
+        return []
+    rows = session.execute(
+        select(MetricsSchedule, Publication.external_id)
+        .join(Publication, Publication.id == MetricsSchedule.publication_id)
+        .where(MetricsSchedule.id.in_(claimed_ids))
+    ).all()
+    return [
+        Claimed(
+            schedule_id=schedule.id,
+            publication_id=schedule.publication_id,
+            workspace_id=schedule.workspace_id,
+            connection_id=schedule.connection_id,
+            platform=schedule.platform,
+            external_id=external_id or "",
+            stage=schedule.stage,
+            published_at=schedule.published_at,
+            attempts=schedule.attempts,
+            lease_until=lease_until,
+        )
+        for schedule, external_id in rows
+    ]
+
+
+def get_schedule(session: Session, schedule_id: uuid.UUID) -> MetricsSchedule | None:
+    return session.get(MetricsSchedule, schedule_id)
+
+
+def add_snapshot(session: Session, snapshot: MetricSnapshot) -> None:
+    session.add(snapshot)
+
+
+def schedules_for(session: Session, publication_ids: Sequence[uuid.UUID]) -> list[MetricsSchedule]:
+    if not publication_ids:
+        return []
+    return list(
+        session.scalars(
+            select(MetricsSchedule).where(MetricsSchedule.publication_id.in_(publication_ids))
+        )
+    )
+
+
+def snapshots_for(session: Session, publication_ids: Sequence[uuid.UUID]) -> list[MetricSnapshot]:
+    if not publication_ids:
+        return []
+    return list(
+        session.scalars(
+            select(MetricSnapshot)
+            .where(MetricSnapshot.publication_id.in_(publication_ids))
+            .order_by(MetricSnapshot.publication_id, MetricSnapshot.taken_at)
+        )
+    )
+
+
+def get_post(session: Session, workspace_id: uuid.UUID, post_id: uuid.UUID) -> Post | None:
+    return session.scalars(
+        select(Post).where(Post.id == post_id, Post.workspace_id == workspace_id)
+    ).first()
+
+
+def publications_of_post(session: Session, post: Post) -> list[Publication]:
+    return list(
+        session.scalars(
+            select(Publication)
+            .where(Publication.post_id == post.id, Publication.workspace_id == post.workspace_id)
+            .order_by(Publication.created_at)
+        )
+    )
+
+
+def latest_snapshot_rows(
+    session: Session,
+    workspace_id: uuid.UUID,
+    *,
+    persona_id: uuid.UUID | None = None,
+    platform: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[Any]:
+    """Published publications in range with their latest snapshot (or none) and their post."""
+    latest = (
+        select(
+            MetricSnapshot.publication_id.label("pid"),
+            func.max(MetricSnapshot.taken_at).label("taken_at"),
+        )
+        .where(MetricSnapshot.workspace_id == workspace_id)
+        .group_by(MetricSnapshot.publication_id)
+        .subquery()
+    )
+    stmt = (
+        select(Publication, Post, MetricSnapshot)
+        .join(Post, Post.id == Publication.post_id)
+        .outerjoin(latest, latest.c.pid == Publication.id)
+        .outerjoin(
+            MetricSnapshot,
+            and_(
+                MetricSnapshot.publication_id == latest.c.pid,
+                MetricSnapshot.taken_at == latest.c.taken_at,
+            ),
+        )
+        .where(
+            Publication.workspace_id == workspace_id,
+            Publication.state == PublicationState.published.value,
+            Publication.published_at.is_not(None),
+        )
+        .order_by(Publication.published_at)
+    )
+    if persona_id is not None:
+        stmt = stmt.where(Post.persona_id == persona_id)
+    if platform is not None:
+        stmt = stmt.where(Publication.platform == platform)
+    if start is not None:
+        stmt = stmt.where(Publication.published_at >= start)
+    if end is not None:
+        stmt = stmt.where(Publication.published_at < end)
+    # Rows of (Publication, Post, MetricSnapshot | None).
+    return list(session.execute(stmt).all())
+
+
+def media_post_ids(session: Session, post_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these posts carry at least one image."""
+    if not post_ids:
+        return set()
+    return set(session.scalars(select(Media.post_id).where(Media.post_id.in_(post_ids)).distinct()))
+
+
+def variant_parts(
+    session: Session, post_ids: Sequence[uuid.UUID]
+) -> dict[tuple[uuid.UUID, str], int]:
+    """Number of thread parts per (post, platform)."""
+    if not post_ids:
+        return {}
+    rows = session.execute(
+        select(Variant.post_id, Variant.platform, Variant.parts).where(
+            Variant.post_id.in_(post_ids)
+        )
+    )
+    return {(r.post_id, r.platform): max(1, len(r.parts or [])) for r in rows}
+
+
+def first_scheduled_at(session: Session, post_id: uuid.UUID) -> datetime | None:
+    """When the post's earliest publication is (or was) scheduled."""
+    return session.scalar(
+        select(func.min(Publication.scheduled_at)).where(Publication.post_id == post_id)
+    )
+
+
+def posts_by_id(
+    session: Session, workspace_id: uuid.UUID, post_ids: Sequence[uuid.UUID]
+) -> list[Post]:
+    return list(
+        session.scalars(
+            select(Post).where(Post.workspace_id == workspace_id, Post.id.in_(post_ids))
+        )
+    )
+
+
+def add_ab_test(session: Session, test: AbTest) -> AbTest:
+    session.add(test)
+    session.flush()
+    return test
+
+
+def get_ab_test(session: Session, workspace_id: uuid.UUID, test_id: uuid.UUID) -> AbTest | None:
+    return session.scalars(
+        select(AbTest).where(AbTest.id == test_id, AbTest.workspace_id == workspace_id)
+    ).first()
+
+
+def list_ab_tests(session: Session, workspace_id: uuid.UUID) -> list[AbTest]:
+    return list(
+        session.scalars(
+            select(AbTest)
+            .where(AbTest.workspace_id == workspace_id)
+            .order_by(AbTest.created_at.desc())
+        )
+    )
+
+
+def reserve_spend(session: Session, connection_id: uuid.UUID, cost: float, month: str) -> bool:
+    """Add ``cost`` to the connection's monthly spend unless it would exceed its budget.
+
+    One conditional UPDATE, so concurrent publishing and syncing cannot overspend together.
+    """
+    spent = case((Connection.spend_month == month, Connection.spend_usd), else_=0)
+    result = session.execute(
+        update(Connection)
+        .where(
+            Connection.id == connection_id,
+            or_(
+                Connection.monthly_budget_usd.is_(None),
+                spent + cost <= Connection.monthly_budget_usd + 1e-9,
+            ),
+        )
+        .values(spend_usd=spent + cost, spend_month=month)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

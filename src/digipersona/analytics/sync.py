@@ -1,0 +1,331 @@
+"""Metrics sync: read each publication's engagement on a decaying schedule, keep every reading.
+
+Schedule (``repository.OFFSETS``): 1 h, 6 h, 24 h, 3 d and 7 d after publication, then stop.
+A run that comes late skips the steps whose time has passed. Every reading is a new
+``MetricSnapshot`` row (history, not just the latest).
+
+Outcomes per post, by what the platform said:
+
+- a reading: stored; ``None`` figures mean "not provided" (partial data is kept as it is);
+- ``deleted``: the schedule stops with ``deleted``; earlier snapshots stay;
+- ``ReadBackUnsupported``: stops with ``unsupported`` and the platform's note (shown in the UI);
+- ``RateLimited``/``QuotaExhausted``: the rows wait until the platform's reset;
+- a billed read (X, ``metrics_read_cost_usd``) is reserved against the connection's monthly
+  budget first, atomically; over budget the rows wait for the next month, nothing is read;
+- ``AuthExpired``: one serialised refresh, then the rows wait and the error is recorded;
+- anything else: exponential backoff; after ``MAX_ATTEMPTS`` the schedule stops with ``failed``.
+
+Safe to run twice concurrently: rows are claimed with a conditional UPDATE that moves
+``next_sync_at`` past a lease, so each due row is read by one run only.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from digipersona.analytics import repository
+from digipersona.analytics.repository import OFFSETS, Claimed
+from digipersona.connections.credentials import credentials_for, refresh_serialised
+from digipersona.db import write_scope
+from digipersona.kit.crypto import TokenCipher
+from digipersona.models import (
+    Connection,
+    ConnectionState,
+    MetricSnapshot,
+    MetricsSchedule,
+    MetricsStop,
+)
+from digipersona.platforms import errors
+from digipersona.platforms.base import (
+    Credentials,
+    MetricsReading,
+    Provider,
+    ReadBackUnsupported,
+)
+
+logger = logging.getLogger("digipersona.analytics")
+
+LEASE = timedelta(minutes=30)
+MAX_ATTEMPTS = 6
+RETRY_BASE = timedelta(minutes=15)
+RECONNECT_WAIT = timedelta(hours=24)
+
+
+@dataclass
+class SyncReport:
+    """What one run did (for logs and tests)."""
+
+    scheduled: int = 0
+    claimed: int = 0
+    snapshots: int = 0
+    deleted: int = 0
+    unsupported: int = 0
+    waiting: int = 0
+    failed: int = 0
+    finished: int = 0
+
+
+def next_stage(published_at: datetime, stage: int, now: datetime) -> int:
+    """The next step after ``stage`` whose time has not passed yet (``len(OFFSETS)``: done)."""
+    index = stage + 1
+    while index < len(OFFSETS) and published_at + OFFSETS[index] <= now:
+        index += 1
+    return index
+
+
+def sync_metrics(
+    factory: sessionmaker[Session],
+    cipher: TokenCipher,
+    provider_for: Callable[[str], Provider],
+    clock: Callable[[], datetime],
+    *,
+    limit: int = 500,
+) -> SyncReport:
+    """One pass: schedule new publications, claim due rows, read them per connection."""
+    report = SyncReport()
+    now = clock()
+    with write_scope(factory) as session:
+        report.scheduled = repository.ensure_schedules(session, now)
+    with write_scope(factory) as session:
+        claimed = repository.claim_due(session, now, now + LEASE, limit)
+    report.claimed = len(claimed)
+    by_connection: dict[uuid.UUID, list[Claimed]] = defaultdict(list)
+    for row in claimed:
+        by_connection[row.connection_id].append(row)
+    for connection_id, rows in by_connection.items():
+        try:
+            _sync_connection(factory, cipher, provider_for, clock, connection_id, rows, report)
+        except Exception as exc:  # one connection's surprise must not stop the others
+            logger.exception("metrics sync failed for connection %s", connection_id)
+            _retry_later(factory, rows, clock(), f"Unexpected error: {type(exc).__name__}", report)
+    return report
+
+
+def _sync_connection(
+    factory: sessionmaker[Session],
+    cipher: TokenCipher,
+    provider_for: Callable[[str], Provider],
+    clock: Callable[[], datetime],
+    connection_id: uuid.UUID,
+    rows: list[Claimed],
+    report: SyncReport,
+) -> None:
+    with factory() as session:
+        connection = session.get(Connection, connection_id)
+        if connection is not None:
+            session.expunge(connection)
+    if connection is None:
+        return
+    if connection.state in (ConnectionState.revoked.value, ConnectionState.needs_reconnect.value):
+        _wait(
+            factory,
+            rows,
+            clock() + RECONNECT_WAIT,
+            "The connection needs reconnecting; metrics resume after that.",
+            report,
+        )
+        return
+    provider = provider_for(rows[0].platform)
+    credentials = credentials_for(connection, cipher)
+    readable = [r for r in rows if r.external_id]
+    size = max(1, provider.metrics_batch_size)
+    cost_each = float(getattr(provider, "metrics_read_cost_usd", 0.0))
+    for start in range(0, len(readable), size):
+        batch = readable[start : start + size]
+        if cost_each > 0 and not _reserve(factory, connection_id, cost_each * len(batch), clock()):
+            _wait(
+                factory,
+                batch,
+                _next_month(clock()),
+                "Reading metrics would exceed this connection's monthly budget; they resume "
+                "next month or when the budget is raised.",
+                report,
+            )
+            continue
+        try:
+            readings, credentials = _fetch(
+                factory, cipher, provider, connection, credentials, batch
+            )
+        except ReadBackUnsupported as exc:
+            _stop(factory, batch, clock(), MetricsStop.unsupported, exc.reason)
+            report.unsupported += len(batch)
+            continue
+        except (errors.RateLimited, errors.QuotaExhausted) as exc:
+            retry_at = exc.retry_at or clock() + timedelta(days=1)
+            _wait(factory, batch, retry_at, exc.message, report)
+            continue
+        except errors.AuthExpired as exc:
+            _wait(factory, batch, clock() + RECONNECT_WAIT, exc.message, report)
+            continue
+        except errors.PlatformError as exc:
+            _retry_later(factory, batch, clock(), exc.message, report)
+            continue
+        _record(factory, batch, readings, clock(), report)
+
+
+def _next_month(now: datetime) -> datetime:
+    return (now.replace(day=1) + timedelta(days=32)).replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+
+
+def _reserve(
+    factory: sessionmaker[Session], connection_id: uuid.UUID, cost: float, now: datetime
+) -> bool:
+    """Reserve the reads' price against the monthly budget (publishing shares it)."""
+    with write_scope(factory) as session:
+        return repository.reserve_spend(session, connection_id, cost, now.strftime("%Y-%m"))
+
+
+def _fetch(
+    factory: sessionmaker[Session],
+    cipher: TokenCipher,
+    provider: Provider,
+    connection: Connection,
+    credentials: Credentials,
+    batch: Sequence[Claimed],
+) -> tuple[Sequence[MetricsReading], Credentials]:
+    ids = [row.external_id for row in batch]
+    try:
+        return provider.fetch_metrics(credentials, ids), credentials
+    except errors.AuthExpired:
+        # Serialised with publishing's refreshes (X refresh tokens rotate).
+        fresh = refresh_serialised(
+            factory, connection.id, connection.token_version, provider, cipher
+        )
+        return provider.fetch_metrics(fresh, ids), fresh
+
+
+def _record(
+    factory: sessionmaker[Session],
+    batch: Sequence[Claimed],
+    readings: Sequence[MetricsReading],
+    now: datetime,
+    report: SyncReport,
+) -> None:
+    found = {r.external_id: r for r in readings}
+    with write_scope(factory) as session:
+        for row in batch:
+            schedule = _owned(session, row)
+            if schedule is None:
+                continue
+            reading = found.get(row.external_id)
+            schedule.lease_expires_at = None
+            if reading is None:
+                _backoff(schedule, now, "The platform returned no figures for this post.", report)
+                continue
+            if reading.deleted:
+                _apply_stop(schedule, now, MetricsStop.deleted, "The post was deleted.")
+                report.deleted += 1
+                continue
+            repository.add_snapshot(
+                session,
+                MetricSnapshot(
+                    workspace_id=row.workspace_id,
+                    publication_id=row.publication_id,
+                    taken_at=now,
+                    stage=row.stage,
+                    likes=reading.likes,
+                    reposts=reading.reposts,
+                    replies=reading.replies,
+                    quotes=reading.quotes,
+                    impressions=reading.impressions,
+                ),
+            )
+            report.snapshots += 1
+            schedule.last_synced_at = now
+            schedule.attempts = 0
+            schedule.last_error = None
+            stage = next_stage(row.published_at, row.stage, now)
+            if stage >= len(OFFSETS):
+                _apply_stop(schedule, now, MetricsStop.finished, None)
+                schedule.stage = len(OFFSETS)
+                report.finished += 1
+            else:
+                schedule.stage = stage
+                schedule.next_sync_at = row.published_at + OFFSETS[stage]
+
+
+def _owned(session: Session, row: Claimed) -> MetricsSchedule | None:
+    """The row if this run still holds its lease (a run slower than the lease lost it)."""
+    schedule = repository.get_schedule(session, row.schedule_id)
+    if schedule is None or schedule.stopped_reason is not None:
+        return None
+    if schedule.lease_expires_at != row.lease_until:
+        logger.warning("metrics schedule %s was re-claimed by another run", row.schedule_id)
+        return None
+    return schedule
+
+
+def _apply_stop(
+    schedule: MetricsSchedule, now: datetime, reason: MetricsStop, note: str | None
+) -> None:
+    schedule.stopped_reason = reason.value
+    schedule.stopped_note = note
+    schedule.stopped_at = now
+    schedule.next_sync_at = None
+    schedule.lease_expires_at = None
+
+
+def _backoff(schedule: MetricsSchedule, now: datetime, message: str, report: SyncReport) -> None:
+    schedule.attempts += 1
+    schedule.last_error = message
+    schedule.lease_expires_at = None
+    if schedule.attempts >= MAX_ATTEMPTS:
+        _apply_stop(schedule, now, MetricsStop.failed, message)
+        report.failed += 1
+        return
+    schedule.next_sync_at = now + RETRY_BASE * (2 ** (schedule.attempts - 1))
+    report.waiting += 1
+
+
+def _stop(
+    factory: sessionmaker[Session],
+    batch: Sequence[Claimed],
+    now: datetime,
+    reason: MetricsStop,
+    note: str,
+) -> None:
+    with write_scope(factory) as session:
+        for row in batch:
+            schedule = _owned(session, row)
+            if schedule is not None:
+                _apply_stop(schedule, now, reason, note)
+
+
+def _wait(
+    factory: sessionmaker[Session],
+    batch: Sequence[Claimed],
+    until: datetime,
+    message: str,
+    report: SyncReport,
+) -> None:
+    with write_scope(factory) as session:
+        for row in batch:
+            schedule = _owned(session, row)
+            if schedule is not None:
+                schedule.next_sync_at = until
+                schedule.lease_expires_at = None
+                schedule.last_error = message
+                report.waiting += 1
+
+
+def _retry_later(
+    factory: sessionmaker[Session],
+    batch: Sequence[Claimed],
+    now: datetime,
+    message: str,
+    report: SyncReport,
+) -> None:
+    with write_scope(factory) as session:
+        for row in batch:
+            schedule = _owned(session, row)
+            if schedule is not None:
+                _backoff(schedule, now, message, report)
