@@ -13,6 +13,7 @@ import http_ece
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from digipersona.notifications import delivery
 from tests.conftest import Actor
 
 
@@ -69,6 +70,7 @@ def test_push_message_is_encrypted_for_the_device_and_decrypts(owner: Actor, set
         json={"persona_id": persona["id"], "body": "Please approve me", "platforms": ["x"]},
     ).json()
     assert owner.post(f"/api/v1/content/{post['id']}/submit").status_code == 200
+    assert delivery.drain()  # pushed after the commit, off the request thread
     [(headers, body)] = service.received
     assert headers["content-encoding"] == "aes128gcm"
     assert headers["authorization"].startswith("vapid t=")

@@ -9,6 +9,8 @@ from digipersona.models.invitation import Invitation
 from digipersona.models.media import Media
 from digipersona.models.membership import Membership, Role
 from digipersona.models.notification import Notification
+from digipersona.models.notification_preference import NotificationPreference
+from digipersona.models.notification_webhook import NotificationWebhook
 from digipersona.models.oauth_state import OAuthState
 from digipersona.models.persona import Persona
 from digipersona.models.post import Post, PostStatus
@@ -32,6 +34,8 @@ __all__ = [
     "Media",
     "Membership",
     "Notification",
+    "NotificationPreference",
+    "NotificationWebhook",
     "OAuthState",
     "Persona",
     "Post",
