@@ -137,6 +137,7 @@ def _include_routers(app: FastAPI) -> None:
         publishing_views.router,
         workspaces_views.router,
         notifications_views.router,
+        notifications_views.page_router,
         events.router,
         pages.router,
     ):

@@ -27,6 +27,7 @@ PAGES = [
     "/connections",
     "/settings",
     "/jobs",
+    "/notifications",
 ]
 RUN_AXE = """async () => {
   const result = await axe.run(document, {resultTypes: ["violations"]});

@@ -95,3 +95,40 @@ def test_admin_sets_webhook_sees_secret_once(client: Any, owner: Actor) -> None:
         "updated_at": None,
         "secret": None,
     }
+
+
+def test_in_app_page_lists_and_marks_read(client: Any, owner: Actor, make_member: Any) -> None:
+    from tests.notifications.test_preferences import submit_post
+
+    approver = make_member("approver")
+    submit_post(owner, "Look at me")
+    web_login(client, owner.email)
+    assert '1<span class="sr-only"> unread' in client.get("/notifications/unread-count").text
+    html = client.get("/notifications").text
+    assert "Pushy: a post waits for your approval" in html and "(1 unread)" in html
+    assert 'href="/approvals"' in html
+    note_id = re.search(r'data-notification-id="([^"]+)"', html)
+    assert note_id
+    # Another member's notification cannot be marked from this session.
+    theirs = approver.get("/api/v1/notifications").json()[0]["id"]
+    client.post(
+        f"/notifications/{theirs}/read",
+        data={"csrf_token": csrf_from(html)},
+        follow_redirects=False,
+    )
+    assert approver.get("/api/v1/notifications", params={"unread": "true"}).json()
+    r = client.post(
+        f"/notifications/{note_id.group(1)}/read",
+        data={"csrf_token": csrf_from(html)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert client.get("/notifications/unread-count").text == ""
+    assert owner.get("/api/v1/notifications", params={"unread": "true"}).json() == []
+    submit_post(owner, "Again")
+    r = client.post(
+        "/notifications/read", data={"csrf_token": csrf_from(html)}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    assert owner.get("/api/v1/notifications", params={"unread": "true"}).json() == []
+    assert client.post("/notifications/read", data={}).status_code == 403  # no CSRF token

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from digipersona.auth.dependencies import WebPrincipal, check_csrf
@@ -14,9 +15,11 @@ from digipersona.auth.principal import Principal
 from digipersona.db import SessionDep
 from digipersona.exceptions import DigipersonaError
 from digipersona.notifications import preferences, service
-from digipersona.web.templating import flash
+from digipersona.notifications.delivery import URLS
+from digipersona.web.templating import flash, render
 
 router = APIRouter(prefix="/settings/notifications")
+page_router = APIRouter(prefix="/notifications")
 BACK = "/settings#notifications"
 
 
@@ -101,3 +104,49 @@ async def save_webhook(request: Request, principal: WebPrincipal, session: Sessi
         session.rollback()
         flash(request, exc.message, "error")
     return _back()
+
+
+# -- the in-app list -------------------------------------------------------------------------
+@page_router.get("")
+def inbox(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
+    """Your in-app notifications, newest first, unread marked."""
+    rows = service.list_for(session, principal, limit=100)
+    return render(
+        request,
+        "notifications/list.html",
+        {
+            "active": "notifications",
+            "items": [(n, URLS.get(n.kind, "/dashboard")) for n in rows],
+            "unread": sum(1 for n in rows if n.read_at is None),
+        },
+    )
+
+
+@page_router.get("/unread-count")
+def unread_count(principal: WebPrincipal, session: SessionDep) -> Response:
+    """The topbar badge (an htmx fragment): how many notifications you have not read."""
+    count = len(service.list_for(session, principal, unread_only=True, limit=100))
+    if not count:
+        return HTMLResponse("")
+    shown = "99+" if count > 99 else str(count)
+    return HTMLResponse(f'<span class="badge">{shown}<span class="sr-only"> unread</span></span>')
+
+
+@page_router.post("/read")
+async def read_all(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
+    await _form(request)
+    marked = service.mark_all_read(session, principal)
+    flash(request, f"{marked} notification(s) marked read.")
+    return RedirectResponse("/notifications", status_code=303)
+
+
+@page_router.post("/{notification_id}/read")
+async def read_one(
+    notification_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+) -> Response:
+    await _form(request)
+    try:
+        service.mark_read(session, principal, notification_id)
+    except DigipersonaError as exc:
+        flash(request, exc.message, "error")
+    return RedirectResponse("/notifications", status_code=303)
