@@ -99,3 +99,23 @@ def test_no_serious_or_critical_violations_on_any_page(
         assert not problems, "axe-core found:\n" + "\n".join(problems)
     finally:
         context.close()
+
+
+def test_keyboard_users_can_skip_to_the_content(page: Any, live_server: str) -> None:
+    register(page, live_server, email="keys@example.com")
+    page.goto(f"{live_server}/settings")
+    page.keyboard.press("Tab")
+    focused = page.evaluate(
+        "(() => { const e = document.activeElement; const r = e.getBoundingClientRect();"
+        " return {text: e.textContent.trim(), visible: r.left >= 0 && r.top >= 0,"
+        " outline: getComputedStyle(e).outlineStyle}; })()"
+    )
+    assert focused["text"] == "Skip to content" and focused["visible"]
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    # The notification checkboxes are reachable and show a focus ring.
+    box = page.locator("#pref-approval-requested-email")
+    box.focus()
+    page.keyboard.press("Space")
+    assert not box.is_checked()
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"

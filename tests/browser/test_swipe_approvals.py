@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 from tests.browser.conftest import register
 from tests.browser.test_offline_approvals import api, in_review
@@ -50,14 +53,21 @@ def swipe(
         cdp.detach()
 
 
+@pytest.fixture
+def page(phone: Any) -> Iterator[Any]:
+    """A page in the touch-enabled phone context (named ``page`` so a failure saves a screenshot)."""
+    page = phone.new_page()
+    yield page
+    page.close()
+
+
 def card(post_id: str) -> str:
     return f'article[data-post-id="{post_id}"]'
 
 
 def test_swipe_right_approves_left_asks_for_a_reason_and_rejects(
-    phone: Any, live_server: str
+    page: Any, live_server: str
 ) -> None:
-    page = phone.new_page()
     register(page, live_server, email="swipe@example.com")
     client = api(live_server, "swipe@example.com")
     persona = client.post("/api/v1/personas", json={"name": "Swiper"}).json()
@@ -94,11 +104,9 @@ def test_swipe_right_approves_left_asks_for_a_reason_and_rejects(
     rejected = client.get(f"/api/v1/content/{reject_me}").json()
     assert rejected["status"] == "rejected"
     assert client.get(f"/api/v1/content/{stays}").json()["status"] == "in_review"
-    page.close()
 
 
-def test_swipe_offline_is_queued_and_synced(phone: Any, live_server: str) -> None:
-    page = phone.new_page()
+def test_swipe_offline_is_queued_and_synced(page: Any, phone: Any, live_server: str) -> None:
     register(page, live_server, email="swipe-off@example.com")
     client = api(live_server, "swipe-off@example.com")
     persona = client.post("/api/v1/personas", json={"name": "Offline swiper"}).json()
@@ -115,4 +123,3 @@ def test_swipe_offline_is_queued_and_synced(phone: Any, live_server: str) -> Non
     phone.set_offline(False)
     page.wait_for_selector(f'{card(post)} .sync-note[data-kind="ok"]', timeout=15000)
     assert client.get(f"/api/v1/content/{post}").json()["status"] == "approved"
-    page.close()
