@@ -167,6 +167,26 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/jobs"): Case("read"),
     ("GET", "/api/v1/integrations"): Case("read"),
     ("GET", "/api/v1/notifications"): Case("read"),
+    ("POST", "/api/v1/notifications/read"): Case("read"),
+    ("POST", "/api/v1/notifications/{notification_id}/read"): Case(
+        "mine", scoped=True, fresh_object="notification"
+    ),
+    ("GET", "/api/v1/notifications/preferences"): Case("read"),
+    ("PUT", "/api/v1/notifications/preferences"): Case(
+        "read", body=lambda w: {"preferences": {"publication.failed": {"email": False}}}
+    ),
+    ("GET", "/api/v1/notifications/webhook"): Case("admin"),
+    ("PUT", "/api/v1/notifications/webhook"): Case(
+        "admin", body=lambda w: {"url": "https://hooks.example/notify"}
+    ),
+    ("DELETE", "/api/v1/notifications/webhook"): Case(
+        "admin", ok=204, fresh_object="notification_webhook"
+    ),
+    # The receiver is a closed local port: 200 with delivered=false for admins; the outsider's
+    # workspace has no webhook (404).
+    ("POST", "/api/v1/notifications/webhook/test"): Case(
+        "admin", scoped=True, fresh_object="notification_webhook"
+    ),
     ("GET", "/api/v1/push/key"): Case("read"),
     ("GET", "/api/v1/push/subscriptions"): Case("read"),
     ("POST", "/api/v1/push/subscriptions"): Case(
@@ -318,6 +338,26 @@ def make_object(world: World, kind: str) -> str:
                 "keys": {"p256dh": "B" * 87, "auth": "a" * 22},
             },
         )
+    elif kind == "notification":
+        from digipersona.models import Notification
+
+        with world.factory.begin() as s:
+            note = Notification(
+                workspace_id=owner.workspace_id, user_id=owner.user_id, kind="test", title="t"
+            )
+            s.add(note)
+            s.flush()
+            return str(note.id)
+    elif kind == "notification_webhook":
+        from tests.fakes.server import free_port
+
+        r = owner.request(
+            "PUT",
+            "/api/v1/notifications/webhook",
+            json={"url": f"http://127.0.0.1:{free_port()}/hook"},
+        )
+        assert r.status_code == 200, r.text
+        return "webhook"
     elif kind == "connection":
         r = owner.post(
             "/api/v1/integrations/webhook/connect",

@@ -18,4 +18,8 @@ fi
 if [ -f scripts/peers/install-pds.sh ]; then
   bash scripts/peers/install-pds.sh || status=1
 fi
+# axe-core (npm) for the accessibility browser test, cached outside the checkout.
+if [ -f scripts/peers/install-axe.sh ]; then
+  bash scripts/peers/install-axe.sh || status=1
+fi
 exit $status

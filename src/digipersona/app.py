@@ -67,10 +67,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limiter = build_limiter(settings.effective_redis_url)
     app.state.cipher = TokenCipher(settings.encryption_key_list())
     app.state.http = make_http_client(settings.platform_timeout_seconds)
-    from digipersona.notifications import push
+    from digipersona.notifications import delivery, push
 
     app.state.vapid = push.load_vapid(settings.data_dir)
     push.configure(app.state.sessionmaker, app.state.vapid, f"mailto:{settings.smtp_from}")
+    delivery.configure(settings, app.state.sessionmaker, app.state.cipher)
 
     problems.install(app)
     _install_middleware(app, settings)
@@ -107,6 +108,7 @@ def _include_routers(app: FastAPI) -> None:
     from digipersona.interactions import endpoints as interactions_api
     from digipersona.interactions import views as interactions_views
     from digipersona.notifications import endpoints as notifications_api
+    from digipersona.notifications import views as notifications_views
     from digipersona.personas import endpoints as personas_api
     from digipersona.personas import views as personas_views
     from digipersona.posts import endpoints as posts_api
@@ -140,6 +142,8 @@ def _include_routers(app: FastAPI) -> None:
         publishing_views.router,
         workspaces_views.router,
         analytics_views.router,
+        notifications_views.router,
+        notifications_views.page_router,
         events.router,
         pages.router,
     ):

@@ -139,6 +139,8 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_from: str = "digipersona@localhost"
+    smtp_security: Literal["none", "starttls", "ssl"] = "none"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
 
     @model_validator(mode="before")
     @classmethod

@@ -24,3 +24,16 @@ def test_status_change_arrives_without_reload(page: Any, live_server: str) -> No
     )
     assert page.evaluate("window.__marker") == "same page"
     assert "approved" in page.inner_text("#live-region").lower()
+
+
+def test_notification_badge_updates_without_reload(page: Any, live_server: str) -> None:
+    register(page, live_server, email="bell@example.com")
+    client = api(live_server, "bell@example.com")
+    persona = client.post("/api/v1/personas", json={"name": "Bell"}).json()
+    page.goto(f"{live_server}/dashboard")
+    assert page.inner_text("#unread-badge") == ""
+    page.evaluate("window.__marker = 'same page'")
+    in_review(client, persona["id"], "Ring the bell.")  # an approval request for the owner
+    page.wait_for_selector("#unread-badge .badge", timeout=15000)
+    assert page.inner_text("#unread-badge .badge").startswith("1")
+    assert page.evaluate("window.__marker") == "same page"

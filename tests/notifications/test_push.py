@@ -13,6 +13,7 @@ import http_ece
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from digipersona.notifications import delivery
 from tests.conftest import Actor
 
 
@@ -30,7 +31,8 @@ class PushService:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["content-length"]))
-                outer.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                outer.received.append(({**headers, ":path": self.path}, body))
                 self.send_response(201)
                 self.send_header("content-length", "0")
                 self.end_headers()
@@ -69,6 +71,7 @@ def test_push_message_is_encrypted_for_the_device_and_decrypts(owner: Actor, set
         json={"persona_id": persona["id"], "body": "Please approve me", "platforms": ["x"]},
     ).json()
     assert owner.post(f"/api/v1/content/{post['id']}/submit").status_code == 200
+    assert delivery.drain()  # pushed after the commit, off the request thread
     [(headers, body)] = service.received
     assert headers["content-encoding"] == "aes128gcm"
     assert headers["authorization"].startswith("vapid t=")
@@ -93,3 +96,38 @@ def test_subscriptions_are_per_user_and_removable(owner: Actor, collaborator: Ac
     assert owner.delete(f"/api/v1/push/subscriptions/{sub['id']}").status_code == 204
     bad = owner.post("/api/v1/push/subscriptions", json={"endpoint": "ftp://x", "keys": keys})
     assert bad.status_code == 422
+
+
+def test_push_goes_only_to_members_who_want_it(owner: Actor, make_member: Any) -> None:
+    service = PushService()
+    approver = make_member("approver")
+    keys = {
+        "p256dh": b64(
+            ec.generate_private_key(ec.SECP256R1())
+            .public_key()
+            .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+        ),
+        "auth": b64(os.urandom(16)),
+    }
+    for actor, device in ((owner, "owner-phone"), (approver, "approver-phone")):
+        r = actor.post(
+            "/api/v1/push/subscriptions",
+            json={"endpoint": f"{service.url}/push/{device}", "keys": keys, "device": device},
+        )
+        assert r.status_code == 201, r.text
+    r = owner.request(
+        "PUT",
+        "/api/v1/notifications/preferences",
+        json={"preferences": {"approval.requested": {"push": False}}},
+    )
+    assert r.status_code == 200
+    persona = owner.post("/api/v1/personas", json={"name": "Quiet"}).json()
+    post = owner.post(
+        "/api/v1/content",
+        json={"persona_id": persona["id"], "body": "Approve quietly", "platforms": ["x"]},
+    ).json()
+    assert owner.post(f"/api/v1/content/{post['id']}/submit").status_code == 200
+    assert delivery.drain()
+    # The owner turned push off for approval requests: only the approver's device rings.
+    assert [h[":path"] for h, _ in service.received] == ["/push/approver-phone"]
+    service.server.shutdown()

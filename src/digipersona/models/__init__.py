@@ -14,6 +14,8 @@ from digipersona.models.membership import Membership, Role
 from digipersona.models.metric_snapshot import MetricSnapshot
 from digipersona.models.metrics_schedule import MetricsSchedule, MetricsStop
 from digipersona.models.notification import Notification
+from digipersona.models.notification_preference import NotificationPreference
+from digipersona.models.notification_webhook import NotificationWebhook
 from digipersona.models.oauth_state import OAuthState
 from digipersona.models.persona import Persona
 from digipersona.models.post import Post, PostStatus
@@ -45,6 +47,8 @@ __all__ = [
     "MetricsSchedule",
     "MetricsStop",
     "Notification",
+    "NotificationPreference",
+    "NotificationWebhook",
     "OAuthState",
     "Persona",
     "Post",

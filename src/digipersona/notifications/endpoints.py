@@ -2,18 +2,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from digipersona.auth.dependencies import Reader
+from digipersona.auth.dependencies import Admin, Reader
+from digipersona.auth.principal import Principal
 from digipersona.auth.schemas import Strict
 from digipersona.db import SessionDep
 from digipersona.exceptions import NotFound
-from digipersona.models import PushSubscription
-from digipersona.notifications import push
-from digipersona.notifications.service import list_for
+from digipersona.models import Notification, PushSubscription
+from digipersona.notifications import preferences, push, service
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
 
@@ -23,6 +24,7 @@ class NotificationOut(BaseModel):
     kind: str
     title: str
     body: str
+    data: dict[str, Any]
     created_at: datetime
     read_at: datetime | None
 
@@ -45,20 +47,154 @@ class SubscriptionOut(BaseModel):
     created_at: datetime
 
 
+def _out(n: Notification) -> NotificationOut:
+    return NotificationOut(
+        id=n.id,
+        kind=n.kind,
+        title=n.title,
+        body=n.body,
+        data=n.data or {},
+        created_at=n.created_at,
+        read_at=n.read_at,
+    )
+
+
 @router.get("/notifications", response_model=list[NotificationOut])
-def notifications(principal: Reader, session: SessionDep) -> list[NotificationOut]:
-    """The workspace's latest in-app notifications."""
-    return [
-        NotificationOut(
-            id=n.id,
-            kind=n.kind,
-            title=n.title,
-            body=n.body,
-            created_at=n.created_at,
-            read_at=n.read_at,
-        )
-        for n in list_for(session, principal.workspace_id)
-    ]
+def notifications(
+    principal: Reader,
+    session: SessionDep,
+    unread: bool = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[NotificationOut]:
+    """Your latest in-app notifications in this workspace (``unread=true``: only unread)."""
+    return [_out(n) for n in service.list_for(session, principal, unread_only=unread, limit=limit)]
+
+
+@router.post("/notifications/read")
+def read_all(principal: Reader, session: SessionDep) -> dict[str, int]:
+    """Mark all your notifications read."""
+    return {"marked": service.mark_all_read(session, principal)}
+
+
+@router.post("/notifications/{notification_id}/read", response_model=NotificationOut)
+def read_one(notification_id: uuid.UUID, principal: Reader, session: SessionDep) -> NotificationOut:
+    """Mark one of your notifications read."""
+    return _out(service.mark_read(session, principal, notification_id))
+
+
+class KindOut(BaseModel):
+    kind: str
+    label: str
+    available: bool
+
+
+class ChannelOut(BaseModel):
+    channel: str
+    label: str
+
+
+class PreferencesOut(BaseModel):
+    preferences: dict[str, dict[str, bool]]
+    kinds: list[KindOut]
+    channels: list[ChannelOut]
+
+
+class PreferencesIn(Strict):
+    # Checked by preferences.validate so a 422 names the unknown kind or channel.
+    preferences: dict[str, Any]
+
+
+def _preferences_out(principal: Principal, matrix: preferences.Matrix) -> PreferencesOut:
+    return PreferencesOut(
+        preferences=matrix,
+        kinds=[
+            KindOut(kind=k, label=label, available=preferences.available(k, principal.role))
+            for k, label in preferences.KINDS.items()
+        ],
+        channels=[ChannelOut(channel=c, label=label) for c, label in preferences.CHANNELS.items()],
+    )
+
+
+@router.get("/notifications/preferences", response_model=PreferencesOut)
+def get_preferences(principal: Reader, session: SessionDep) -> PreferencesOut:
+    """Your notification matrix (event kind x channel) in this workspace."""
+    return _preferences_out(principal, service.get_preferences(session, principal))
+
+
+@router.put("/notifications/preferences", response_model=PreferencesOut)
+def put_preferences(body: PreferencesIn, principal: Reader, session: SessionDep) -> PreferencesOut:
+    """Turn channels on or off per event kind; cells you do not name keep their value."""
+    return _preferences_out(
+        principal, service.set_preferences(session, principal, body.preferences)
+    )
+
+
+class WebhookIn(Strict):
+    url: str = Field(min_length=8, max_length=2000)
+    rotate_secret: bool = False
+
+
+class WebhookOut(BaseModel):
+    configured: bool
+    url: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    secret: str | None = Field(
+        default=None, description="The signing secret: only in the answer that created it."
+    )
+
+
+class WebhookTestOut(BaseModel):
+    delivered: bool
+    status: int | None
+    message: str
+
+
+@router.get("/notifications/webhook", response_model=WebhookOut)
+def get_webhook(principal: Admin, session: SessionDep) -> WebhookOut:
+    """The workspace's notification webhook (its secret is never shown again)."""
+    row = service.get_webhook(session, principal)
+    if row is None:
+        return WebhookOut(configured=False)
+    return WebhookOut(
+        configured=True, url=row.url, created_at=row.created_at, updated_at=row.updated_at
+    )
+
+
+@router.put("/notifications/webhook", response_model=WebhookOut)
+def put_webhook(
+    body: WebhookIn, principal: Admin, session: SessionDep, request: Request
+) -> WebhookOut:
+    """Set the webhook URL; the signing secret is made (and shown) once, or on rotate_secret."""
+    row, secret = service.set_webhook(
+        session,
+        principal,
+        body.url,
+        rotate_secret=body.rotate_secret,
+        cipher=request.app.state.cipher,
+    )
+    return WebhookOut(
+        configured=True,
+        url=row.url,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        secret=secret,
+    )
+
+
+@router.delete("/notifications/webhook", status_code=status.HTTP_204_NO_CONTENT)
+def delete_webhook(principal: Admin, session: SessionDep) -> None:
+    """Stop sending notifications to the webhook."""
+    service.clear_webhook(session, principal)
+
+
+@router.post("/notifications/webhook/test", response_model=WebhookTestOut)
+def test_webhook(principal: Admin, session: SessionDep, request: Request) -> WebhookTestOut:
+    """Send a signed test event now; the answer says whether the receiver took it."""
+    result = service.send_test(
+        session, principal, request.app.state.cipher, request.app.state.settings.base_url
+    )
+    return WebhookTestOut(**result)
 
 
 @router.get("/push/key")

@@ -18,19 +18,14 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid02
 from pywebpush import WebPushException, webpush
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from digipersona.models import PushSubscription
+from digipersona.notifications import repository
+from digipersona.notifications.delivery import Event
 
 logger = logging.getLogger("digipersona.push")
-PUSH_KINDS = {
-    "approval.requested",
-    "publication.failed",
-    "publication.missed",
-    "connection.paused",
-    "connection.expired",
-}
 _lock = threading.Lock()
 _config: dict[str, Any] = {}
 
@@ -88,27 +83,19 @@ def send(
     return True
 
 
-def deliver(workspace_id: uuid.UUID, kind: str, title: str, body: str, url: str) -> int:
-    """Push a notification to every device subscribed in the workspace; returns how many."""
+def deliver(workspace_id: uuid.UUID, user_ids: list[uuid.UUID], event: Event) -> int:
+    """Push a notification to every device of these members; returns how many were sent."""
     factory, vapid = _config.get("factory"), _config.get("vapid")
-    if factory is None or vapid is None or kind not in PUSH_KINDS:
+    if factory is None or vapid is None or not user_ids:
         return 0
     with factory() as session:
-        subscriptions = list(
-            session.scalars(
-                select(PushSubscription).where(PushSubscription.workspace_id == workspace_id)
-            )
-        )
+        subscriptions = repository.push_subscriptions(session, workspace_id, user_ids)
         for item in subscriptions:
             session.expunge(item)
     sent, gone = 0, []
+    message = {"title": event.title, "body": event.body, "url": event.path, "kind": event.kind}
     for item in subscriptions:
-        if send(
-            item,
-            {"title": title, "body": body, "url": url, "kind": kind},
-            vapid,
-            _config["subject"],
-        ):
+        if send(item, message, vapid, _config["subject"]):
             sent += 1
         else:
             gone.append(item.id)

@@ -1,17 +1,64 @@
-"""In-app notifications (other channels hang off ``notify`` as they are added)."""
+"""Notifications: routed by each member's preferences to in-app, email, webhook and Web Push.
+
+In-app rows are written in the caller's transaction (they exist if and only if it commits);
+the other channels are queued for after the commit and run off-thread (delivery.py), so a slow
+or failing channel never delays or breaks the caller.
+"""
 
 from __future__ import annotations
 
 import logging
+import secrets
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from digipersona.models import Notification
+from digipersona.auth.principal import Principal
+from digipersona.exceptions import NotFound, ValidationFailed
+from digipersona.kit.time import utcnow
+from digipersona.models import Notification, NotificationWebhook, Workspace
+from digipersona.notifications import delivery, preferences, repository
+from digipersona.notifications.delivery import Event
 
 logger = logging.getLogger("digipersona.notifications")
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Who gets an event on which channel."""
+
+    in_app: list[uuid.UUID]
+    email: list[str]
+    push: list[uuid.UUID]
+    webhook: bool
+
+
+def route(
+    session: Session, workspace_id: uuid.UUID, kind: str, user_id: uuid.UUID | None = None
+) -> Routing:
+    """Apply every member's preferences to an event kind (all members in-app for other kinds)."""
+    pref_kind = preferences.preference_kind(kind)
+    in_app: list[uuid.UUID] = []
+    email: list[str] = []
+    push: list[uuid.UUID] = []
+    webhook = False
+    for member in repository.members(session, workspace_id):
+        if user_id is not None and member.user_id != user_id:
+            continue
+        if pref_kind is None:
+            in_app.append(member.user_id)
+            continue
+        row = preferences.effective(member.role, member.choices)[pref_kind]
+        if row["in_app"]:
+            in_app.append(member.user_id)
+        if row["email"]:
+            email.append(member.email)
+        if row["push"]:
+            push.append(member.user_id)
+        webhook = webhook or row["webhook"]
+    return Routing(in_app=in_app, email=email, push=push, webhook=webhook)
 
 
 def notify(
@@ -23,34 +70,148 @@ def notify(
     body: str = "",
     data: dict[str, Any] | None = None,
     user_id: uuid.UUID | None = None,
-) -> Notification:
-    """Record a notification for a workspace (or one of its users)."""
-    note = Notification(
+) -> list[Notification]:
+    """Notify the members of a workspace (or one of them) who want this kind of event."""
+    routing = route(session, workspace_id, kind, user_id)
+    rows = [
+        Notification(
+            workspace_id=workspace_id,
+            user_id=uid,
+            kind=kind,
+            title=title[:300],
+            body=body,
+            data=data or {},
+        )
+        for uid in routing.in_app
+    ]
+    repository.add_notifications(session, rows)
+    logger.info(
+        "notification %s: %d in-app, %d email, %d push, webhook %s",
+        kind,
+        len(rows),
+        len(routing.email),
+        len(routing.push),
+        "yes" if routing.webhook else "no",
+    )
+    if not (routing.email or routing.push or routing.webhook):
+        return rows
+    workspace = session.get(Workspace, workspace_id)
+    event = Event(
+        id=uuid.uuid4(),
         workspace_id=workspace_id,
-        user_id=user_id,
+        workspace_name=workspace.name if workspace else "",
         kind=kind,
         title=title,
         body=body,
+        created_at=utcnow(),
         data=data or {},
     )
-    session.add(note)
-    session.flush()
-    logger.info("notification %s: %s", kind, title)
-    from digipersona.notifications import push
+    session.info.setdefault("after_commit", []).append(lambda: _dispatch(event, routing))
+    return rows
 
-    if kind in push.PUSH_KINDS:
-        url = "/approvals" if kind == "approval.requested" else "/jobs"
-        session.info.setdefault("after_commit", []).append(
-            lambda: push.deliver(workspace_id, kind, title, body, url)
+
+def _dispatch(event: Event, routing: Routing) -> None:
+    """After commit: hand each channel to the delivery pool."""
+    config = delivery.config()
+    if config is None:
+        return
+    if routing.email and config.settings.smtp_host:
+        from digipersona.notifications import mail
+
+        settings, emails = config.settings, list(routing.email)
+        delivery.submit("email", lambda: mail.send(settings, event, emails))
+    if routing.push:
+        from digipersona.notifications import push
+
+        users = list(routing.push)
+        delivery.submit("push", lambda: push.deliver(event.workspace_id, users, event))
+    if routing.webhook:
+        from digipersona.notifications import webhook
+
+        base = config.settings.base_url
+        delivery.submit(
+            "webhook", lambda: webhook.deliver(config.factory, config.cipher, event, base)
         )
-    return note
 
 
-def list_for(session: Session, workspace_id: uuid.UUID, *, limit: int = 50) -> list[Notification]:
-    stmt = (
-        select(Notification)
-        .where(Notification.workspace_id == workspace_id)
-        .order_by(Notification.created_at.desc())
-        .limit(limit)
+# -- in-app list -----------------------------------------------------------------------------
+def list_for(
+    session: Session, principal: Principal, *, unread_only: bool = False, limit: int = 50
+) -> list[Notification]:
+    return repository.notifications_for(
+        session, principal.workspace_id, principal.user_id, unread_only=unread_only, limit=limit
     )
-    return list(session.scalars(stmt))
+
+
+def mark_read(session: Session, principal: Principal, notification_id: uuid.UUID) -> Notification:
+    row = repository.notification_of(
+        session, principal.workspace_id, principal.user_id, notification_id
+    )
+    if row is None:
+        raise NotFound("No such notification.")
+    if row.read_at is None:
+        row.read_at = utcnow()
+        session.flush()
+    return row
+
+
+def mark_all_read(session: Session, principal: Principal) -> int:
+    return repository.mark_all_read(session, principal.workspace_id, principal.user_id, utcnow())
+
+
+# -- preferences -----------------------------------------------------------------------------
+def get_preferences(session: Session, principal: Principal) -> preferences.Matrix:
+    row = repository.preference(session, principal.workspace_id, principal.user_id)
+    return preferences.effective(principal.role, row.choices if row else None)
+
+
+def set_preferences(session: Session, principal: Principal, submitted: Any) -> preferences.Matrix:
+    """Change the cells named in ``submitted``; the rest keep their value."""
+    update = preferences.validate(principal.role, submitted)
+    row = repository.preference(session, principal.workspace_id, principal.user_id)
+    choices = preferences.merge(row.choices if row else None, update)
+    repository.save_preference(session, principal.workspace_id, principal.user_id, choices)
+    return preferences.effective(principal.role, choices)
+
+
+# -- the workspace webhook -------------------------------------------------------------------
+def get_webhook(session: Session, principal: Principal) -> NotificationWebhook | None:
+    return repository.webhook(session, principal.workspace_id)
+
+
+def set_webhook(
+    session: Session, principal: Principal, url: str, *, rotate_secret: bool, cipher: Any
+) -> tuple[NotificationWebhook, str | None]:
+    """Set the URL; a new secret (returned once) when there was none or when asked."""
+    url = url.strip()
+    if not url.startswith(("https://", "http://")) or len(url) > 2000:
+        raise ValidationFailed(
+            "The webhook URL must start with https:// (or http://) and be at most 2000 characters.",
+            errors=[{"field": "url", "message": "not an http(s) URL"}],
+        )
+    existing = repository.webhook(session, principal.workspace_id)
+    secret = None
+    if existing is None or rotate_secret:
+        secret = secrets.token_urlsafe(32)
+    row = repository.save_webhook(
+        session, principal.workspace_id, url, cipher.encrypt(secret) if secret else None
+    )
+    return row, secret
+
+
+def clear_webhook(session: Session, principal: Principal) -> bool:
+    """Remove the webhook (nothing to do when there is none); True if one was removed."""
+    return repository.delete_webhook(session, principal.workspace_id)
+
+
+def send_test(session: Session, principal: Principal, cipher: Any, base_url: str) -> dict[str, Any]:
+    """Send a signed test event now and say what the receiver answered."""
+    from digipersona.notifications import webhook
+
+    row = repository.webhook(session, principal.workspace_id)
+    if row is None:
+        raise NotFound("This workspace has no notification webhook; set its URL first.")
+    workspace = session.get(Workspace, principal.workspace_id)
+    event = webhook.sample_event(principal.workspace_id, workspace.name if workspace else "")
+    outcome = webhook.post(row.url, cipher.decrypt(row.secret_enc), event, base_url)
+    return {"delivered": outcome.delivered, "status": outcome.status, "message": outcome.message}

@@ -40,14 +40,19 @@ def build_runtime(
     from digipersona.platforms.registry import load_plugins
 
     load_plugins(settings.provider_plugins)
+    cipher = TokenCipher(settings.encryption_key_list())
     if factory is None:
         sa_engine = db.make_engine(settings.effective_database_url)
         factory = db.make_sessionmaker(sa_engine)
+        # A worker process of its own (Celery): notifications it raises are delivered from here.
+        from digipersona.notifications import delivery, push
+
+        push.configure(factory, push.load_vapid(settings.data_dir), f"mailto:{settings.smtp_from}")
+        delivery.configure(settings, factory, cipher)
     else:
         bind = factory.kw["bind"]
         assert isinstance(bind, SAEngine)
         sa_engine = bind
-    cipher = TokenCipher(settings.encryption_key_list())
     client = http or make_http_client(settings.platform_timeout_seconds)
     engine = Engine(settings=settings, factory=factory, cipher=cipher, http=client)
     return Runtime(settings, sa_engine, factory, cipher, client, engine)

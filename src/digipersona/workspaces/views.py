@@ -13,6 +13,7 @@ from digipersona.auth.permissions import TOKEN_SCOPE_IMPLIES, Permission
 from digipersona.db import SessionDep
 from digipersona.exceptions import DigipersonaError
 from digipersona.models import Role
+from digipersona.notifications import views as notification_views
 from digipersona.web.templating import flash, render
 from digipersona.workspaces import service
 
@@ -44,6 +45,7 @@ def page(request: Request, principal: WebPrincipal, session: SessionDep) -> Resp
             "me": principal.user_id,
             "new_token": request.session.pop("new_token", None),
             "new_invite": request.session.pop("new_invite", None),
+            **notification_views.settings_context(request, session, principal),
         },
     )
 

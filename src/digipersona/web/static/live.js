@@ -11,6 +11,10 @@
       el.textContent = (data.status || "").replace("_", " ");
       el.className = el.className.replace(/state-[a-z_]+/g, "") + " state-" + data.status;
     });
+    /* Most notifications follow a status change: refresh the unread count in the topbar. */
+    if (window.htmx && document.getElementById("unread-badge")) {
+      window.htmx.ajax("GET", "/notifications/unread-count", {target: "#unread-badge", swap: "innerHTML"});
+    }
     if (region) {
       var text = data.type.indexOf("publication.") === 0
         ? data.platform + " post " + data.status + (data.error ? ": " + data.error : "")

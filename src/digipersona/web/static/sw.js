@@ -1,8 +1,8 @@
 /* digipersona service worker: the shell and the approval inbox work offline.
    Static assets: cache first. Pages and the review API: network first, cached copy offline.
    Decisions made offline are queued by the page (IndexedDB) and replayed when back online. */
-const CACHE = "digipersona-v1";
-const SHELL = ["/static/app.css", "/static/htmx.min.js", "/static/offline.js", "/static/manifest.webmanifest", "/static/icon-192.png"];
+const CACHE = "digipersona-v2";
+const SHELL = ["/static/app.css", "/static/htmx.min.js", "/static/offline.js", "/static/swipe.js", "/static/manifest.webmanifest", "/static/icon-192.png"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));

@@ -1,0 +1,152 @@
+"""The "Notifications" section of the Settings page: the preference matrix and the webhook."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from digipersona.auth.dependencies import WebPrincipal, check_csrf
+from digipersona.auth.permissions import Permission
+from digipersona.auth.principal import Principal
+from digipersona.db import SessionDep
+from digipersona.exceptions import DigipersonaError
+from digipersona.notifications import preferences, service
+from digipersona.notifications.delivery import URLS
+from digipersona.web.templating import flash, render
+
+router = APIRouter(prefix="/settings/notifications")
+page_router = APIRouter(prefix="/notifications")
+BACK = "/settings#notifications"
+
+
+def settings_context(request: Request, session: Session, principal: Principal) -> dict[str, Any]:
+    """What settings.html needs to draw the Notifications section."""
+    is_admin = principal.can(Permission.admin)
+    return {
+        "notification_matrix": service.get_preferences(session, principal),
+        "notification_kinds": [
+            (kind, label, preferences.available(kind, principal.role))
+            for kind, label in preferences.KINDS.items()
+        ],
+        "notification_channels": list(preferences.CHANNELS.items()),
+        "notification_webhook": service.get_webhook(session, principal) if is_admin else None,
+        "new_webhook_secret": request.session.pop("new_webhook_secret", None),
+        "email_configured": bool(request.app.state.settings.smtp_host),
+    }
+
+
+async def _form(request: Request) -> dict[str, list[str]]:
+    form = await request.form()
+    data = {k: [str(v) for v in form.getlist(k)] for k in form}
+    check_csrf(request, (data.pop("csrf_token", [""]) or [""])[0])
+    return data
+
+
+def _back() -> Response:
+    return RedirectResponse(BACK, status_code=303)
+
+
+@router.post("")
+async def save_preferences(
+    request: Request, principal: WebPrincipal, session: SessionDep
+) -> Response:
+    """The form sends every checked cell; every unchecked available cell is turned off."""
+    data = await _form(request)
+    checked = set(data.get("pref", []))
+    matrix = {
+        kind: {channel: f"{kind}:{channel}" in checked for channel in preferences.CHANNELS}
+        for kind in preferences.KINDS
+        if preferences.available(kind, principal.role)
+    }
+    try:
+        service.set_preferences(session, principal, matrix)
+        flash(request, "Notification preferences saved.")
+    except DigipersonaError as exc:
+        session.rollback()
+        flash(request, exc.message, "error")
+    return _back()
+
+
+@router.post("/webhook")
+async def save_webhook(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
+    data = await _form(request)
+    principal.require(Permission.admin)
+    url = (data.get("url") or [""])[0]
+    try:
+        if data.get("remove"):
+            service.clear_webhook(session, principal)
+            flash(request, "The notification webhook was removed.")
+        elif data.get("test"):
+            result = service.send_test(
+                session, principal, request.app.state.cipher, request.app.state.settings.base_url
+            )
+            flash(
+                request,
+                f"Test notification: {result['message']}",
+                "info" if result["delivered"] else "error",
+            )
+        else:
+            _row, secret = service.set_webhook(
+                session,
+                principal,
+                url,
+                rotate_secret=bool(data.get("rotate")),
+                cipher=request.app.state.cipher,
+            )
+            if secret:
+                request.session["new_webhook_secret"] = secret
+            flash(request, "The notification webhook was saved.")
+    except DigipersonaError as exc:
+        session.rollback()
+        flash(request, exc.message, "error")
+    return _back()
+
+
+# -- the in-app list -------------------------------------------------------------------------
+@page_router.get("")
+def inbox(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
+    """Your in-app notifications, newest first, unread marked."""
+    rows = service.list_for(session, principal, limit=100)
+    return render(
+        request,
+        "notifications/list.html",
+        {
+            "active": "notifications",
+            "items": [(n, URLS.get(n.kind, "/dashboard")) for n in rows],
+            "unread": sum(1 for n in rows if n.read_at is None),
+        },
+    )
+
+
+@page_router.get("/unread-count")
+def unread_count(principal: WebPrincipal, session: SessionDep) -> Response:
+    """The topbar badge (an htmx fragment): how many notifications you have not read."""
+    count = len(service.list_for(session, principal, unread_only=True, limit=100))
+    if not count:
+        return HTMLResponse("")
+    shown = "99+" if count > 99 else str(count)
+    return HTMLResponse(f'<span class="badge">{shown}<span class="sr-only"> unread</span></span>')
+
+
+@page_router.post("/read")
+async def read_all(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
+    await _form(request)
+    marked = service.mark_all_read(session, principal)
+    flash(request, f"{marked} notification(s) marked read.")
+    return RedirectResponse("/notifications", status_code=303)
+
+
+@page_router.post("/{notification_id}/read")
+async def read_one(
+    notification_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+) -> Response:
+    await _form(request)
+    try:
+        service.mark_read(session, principal, notification_id)
+    except DigipersonaError as exc:
+        flash(request, exc.message, "error")
+    return RedirectResponse("/notifications", status_code=303)

@@ -1,0 +1,117 @@
+"""The workspace's outgoing notification webhook: signed JSON, the webhook target's scheme.
+
+Request (``Content-Type: application/json``)::
+
+    POST <the workspace's webhook URL>
+    X-Digipersona-Event: <kind>                    e.g. approval.requested, or notification.test
+    X-Digipersona-Timestamp: <unix seconds>
+    X-Digipersona-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">
+    X-Digipersona-Idempotency-Key: <the event id>
+
+Body: ``{"event": "notification", "id", "kind", "title", "body", "url", "data",
+"workspace": {"id", "name"}, "created_at"}``. The key is the secret shown once when the webhook
+was set; receivers check it with ``platforms.webhook.provider.verify_signature``. Any 2xx counts
+as delivered; there is no retry (a notification is not worth a backlog).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from digipersona.kit.crypto import TokenCipher
+from digipersona.kit.time import isoformat_z
+from digipersona.notifications import repository
+from digipersona.notifications.delivery import Event
+from digipersona.platforms.webhook.provider import (
+    EVENT_HEADER,
+    IDEMPOTENCY_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    USER_AGENT,
+    sign,
+)
+
+logger = logging.getLogger("digipersona.notifications")
+TIMEOUT_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivered: bool
+    status: int | None
+    message: str
+
+
+def payload(event: Event, base_url: str) -> bytes:
+    document = {
+        "event": "notification",
+        "id": str(event.id),
+        "kind": event.kind,
+        "title": event.title,
+        "body": event.body,
+        "url": base_url.rstrip("/") + event.path,
+        "data": event.data,
+        "workspace": {"id": str(event.workspace_id), "name": event.workspace_name},
+        "created_at": isoformat_z(event.created_at),
+    }
+    return json.dumps(document, separators=(",", ":"), default=str).encode()
+
+
+def post(url: str, secret: str, event: Event, base_url: str) -> Outcome:
+    """Sign and send one event; the outcome never carries the URL or the secret."""
+    body = payload(event, base_url)
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        EVENT_HEADER: event.kind,
+        TIMESTAMP_HEADER: str(timestamp),
+        SIGNATURE_HEADER: sign(secret, timestamp, body),
+        IDEMPOTENCY_HEADER: str(event.id),
+    }
+    try:
+        with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
+            response = client.post(url, content=body, headers=headers)
+    except httpx.TimeoutException:
+        return Outcome(False, None, "The receiver did not answer in time.")
+    except httpx.HTTPError as exc:
+        return Outcome(False, None, f"The receiver could not be reached ({type(exc).__name__}).")
+    if response.is_success:
+        return Outcome(True, response.status_code, "Delivered.")
+    return Outcome(False, response.status_code, f"The receiver answered {response.status_code}.")
+
+
+def deliver(
+    factory: sessionmaker[Session], cipher: TokenCipher, event: Event, base_url: str
+) -> Outcome | None:
+    """Send an event to the workspace's webhook, if it has one (None when it has not)."""
+    with factory() as session:
+        row = repository.webhook(session, event.workspace_id)
+        if row is None:
+            return None
+        url, secret = row.url, cipher.decrypt(row.secret_enc)
+    outcome = post(url, secret, event, base_url)
+    if not outcome.delivered:
+        logger.warning("notification webhook %s not delivered: %s", event.kind, outcome.message)
+    return outcome
+
+
+def sample_event(workspace_id: uuid.UUID, workspace_name: str) -> Event:
+    from digipersona.kit.time import utcnow
+
+    return Event(
+        id=uuid.uuid4(),
+        workspace_id=workspace_id,
+        workspace_name=workspace_name,
+        kind="notification.test",
+        title="Test notification from digipersona",
+        body="If you can read this, the webhook works.",
+        created_at=utcnow(),
+    )
