@@ -2,6 +2,10 @@
 
 from digipersona.models.api_token import ApiToken
 from digipersona.models.audit_event import AuditEvent
+from digipersona.models.autopilot_feed_item import SeenFeedItem
+from digipersona.models.autopilot_rule import Destination, GenerationRule, RuleMode
+from digipersona.models.autopilot_run import AutopilotRun, RunStatus
+from digipersona.models.autopilot_trigger import Trigger, TriggerKind
 from digipersona.models.base import Base
 from digipersona.models.connection import Connection, ConnectionState
 from digipersona.models.heartbeat import Heartbeat
@@ -24,9 +28,12 @@ __all__ = [
     "ACTIVE_STATES",
     "ApiToken",
     "AuditEvent",
+    "AutopilotRun",
     "Base",
     "Connection",
     "ConnectionState",
+    "Destination",
+    "GenerationRule",
     "Heartbeat",
     "Invitation",
     "Media",
@@ -42,6 +49,11 @@ __all__ = [
     "QuotaCounter",
     "RefreshToken",
     "Role",
+    "RuleMode",
+    "RunStatus",
+    "SeenFeedItem",
+    "Trigger",
+    "TriggerKind",
     "User",
     "Variant",
     "Workspace",

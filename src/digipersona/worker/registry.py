@@ -55,6 +55,7 @@ def periodic(name: str, *, every_seconds: float) -> Callable[[F], F]:
 
 def load_all() -> None:
     """Import every domain's tasks module so their jobs are registered."""
+    import digipersona.autopilot.tasks
     import digipersona.publishing.tasks  # noqa: F401
 
 

@@ -1,0 +1,60 @@
+"""Jobs of the autopilot: run due rules, poll due feeds (both safe with several schedulers).
+
+Each job claims its rows one by one with a conditional UPDATE that moves ``next_run_at`` /
+``next_poll_at`` a lease into the future, commits the claim, then works in its own transaction.
+A second scheduler's UPDATE matches nothing; a crash mid-run leaves the lease to expire, and the
+rule or feed is picked up again then.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from digipersona import db
+from digipersona.autopilot import service
+from digipersona.autopilot.repository import RuleRepository
+from digipersona.config import Settings
+from digipersona.generation import GenerationProvider
+from digipersona.kit.time import utcnow
+from digipersona.models import GenerationRule
+from digipersona.worker import runtime
+from digipersona.worker.registry import periodic
+
+logger = logging.getLogger(__name__)
+LEASE = timedelta(minutes=10)
+BATCH = 50
+
+
+def run_due_rules(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    provider: GenerationProvider | None = None,
+) -> int:
+    """Run every rule whose time has come; returns how many this call ran."""
+    now = now or utcnow()
+    with db.session_scope(factory) as session:
+        due = RuleRepository(session).due_ids(now, limit=BATCH)
+    ran = 0
+    for rule_id in due:
+        with db.session_scope(factory) as session:
+            if not RuleRepository(session).claim(rule_id, now, now + LEASE):
+                continue  # another scheduler took it
+        with db.session_scope(factory) as session:
+            rule = session.get(GenerationRule, rule_id)
+            if rule is None or not rule.enabled:
+                continue
+            run = service.run_rule(session, settings, rule, now=now, provider=provider)
+            logger.info("autopilot rule %s ran: %s", rule_id, run.status)
+        ran += 1
+    return ran
+
+
+@periodic("autopilot.run_due_rules", every_seconds=60)
+def run_due_rules_job() -> int:
+    rt = runtime.current()
+    return run_due_rules(rt.factory, rt.settings)

@@ -1,0 +1,250 @@
+"""Generation rules: time travel across DST, rotation, keep-the-queue-full, failures, claims."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from digipersona.autopilot import planning
+from digipersona.autopilot.repository import RuleRepository
+from digipersona.autopilot.tasks import run_due_rules
+from digipersona.models import AutopilotRun, GenerationRule, Post, Publication
+from tests.autopilot.conftest import TOPICS, Ctx, FailingProvider, make_persona
+
+# Monday 19 Oct 2026, 07:00 Berlin summer time (05:00 UTC); clocks go back on Sun 25 Oct.
+START = datetime(2026, 10, 19, 5, 0, tzinfo=UTC)
+WEEKLY = "FREQ=WEEKLY;BYDAY=MO;BYHOUR=8;BYMINUTE=0"
+
+
+def _runs(ctx: Ctx) -> list[AutopilotRun]:
+    with ctx.factory() as s:
+        return list(
+            s.scalars(
+                select(AutopilotRun)
+                .where(AutopilotRun.persona_id == ctx.persona_id)
+                .order_by(AutopilotRun.started_at, AutopilotRun.created_at)
+            )
+        )
+
+
+def _rule(ctx: Ctx, rule_id: object) -> GenerationRule:
+    with ctx.factory() as s:
+        rule = s.get(GenerationRule, rule_id)
+        assert rule is not None
+        return rule
+
+
+def test_next_run_keeps_local_time_across_dst() -> None:
+    # 08:00 Berlin is 06:00 UTC in summer and 07:00 UTC in winter.
+    first = planning.next_run_after(WEEKLY, "Europe/Berlin", START)
+    assert first == datetime(2026, 10, 19, 6, 0, tzinfo=UTC)
+    second = planning.next_run_after(WEEKLY, "Europe/Berlin", first)  # type: ignore[arg-type]
+    assert second == datetime(2026, 10, 26, 7, 0, tzinfo=UTC)
+    # A rule at 02:30 on the spring-forward Sunday moves forward by the gap (03:30 local).
+    spring = planning.next_run_after(
+        "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2;BYMINUTE=30",
+        "Europe/Berlin",
+        datetime(2026, 3, 23, tzinfo=UTC),
+    )
+    assert spring == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    # ... and at 02:30 on the fall-back Sunday it takes the first of the two 02:30s (CEST).
+    fall = planning.next_run_after(
+        "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2;BYMINUTE=30",
+        "Europe/Berlin",
+        datetime(2026, 10, 19, tzinfo=UTC),
+    )
+    assert fall == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+
+
+def test_weekly_rule_drafts_on_time_across_dst(ctx: Ctx) -> None:
+    rule_id = ctx.create_rule(START, rrule=WEEKLY, count=2, platforms=["linkedin"])
+    assert _rule(ctx, rule_id).next_run_at == datetime(2026, 10, 19, 6, 0, tzinfo=UTC)
+
+    # Just before 08:00 local nothing happens.
+    assert (
+        run_due_rules(ctx.factory, ctx.settings, now=datetime(2026, 10, 19, 5, 59, tzinfo=UTC)) == 0
+    )
+    assert ctx.count_posts() == 0
+
+    ran = run_due_rules(ctx.factory, ctx.settings, now=datetime(2026, 10, 19, 6, 0, 30, tzinfo=UTC))
+    assert ran == 1
+    posts = ctx.posts()
+    assert len(posts) == 2
+    assert {p.status for p in posts} == {"in_review"}
+    assert all(p.platforms == ["linkedin"] for p in posts)
+    # The next run is next Monday 08:00 local, which is winter time by then.
+    assert _rule(ctx, rule_id).next_run_at == datetime(2026, 10, 26, 7, 0, tzinfo=UTC)
+    # Running again the same day does nothing: it is not due.
+    assert (
+        run_due_rules(ctx.factory, ctx.settings, now=datetime(2026, 10, 19, 9, 0, tzinfo=UTC)) == 0
+    )
+    # A week later, at 07:00 UTC (08:00 CET), the second run.
+    assert (
+        run_due_rules(ctx.factory, ctx.settings, now=datetime(2026, 10, 26, 6, 59, tzinfo=UTC)) == 0
+    )
+    assert (
+        run_due_rules(ctx.factory, ctx.settings, now=datetime(2026, 10, 26, 7, 0, tzinfo=UTC)) == 1
+    )
+    assert ctx.count_posts() == 4
+    runs = _runs(ctx)
+    assert [r.status for r in runs] == ["generated", "generated"]
+    assert all(len(r.post_ids) == 2 for r in runs)
+    assert runs[0].details["drafts"][0]["status"] == "in_review"
+
+
+def test_a_due_rule_is_claimed_once(ctx: Ctx) -> None:
+    rule_id = ctx.create_rule(START, rrule=WEEKLY)
+    now = datetime(2026, 10, 19, 6, 1, tzinfo=UTC)
+    with ctx.factory.begin() as s:
+        assert RuleRepository(s).claim(rule_id, now, now + timedelta(minutes=10))
+    with ctx.factory.begin() as s:
+        assert not RuleRepository(s).claim(rule_id, now, now + timedelta(minutes=10))
+    # The holder's lease makes the rule invisible to the next scheduler pass.
+    assert run_due_rules(ctx.factory, ctx.settings, now=now) == 0
+    assert ctx.count_posts() == 0
+
+
+def test_topics_and_structures_never_repeat_back_to_back(ctx: Ctx) -> None:
+    ctx.create_rule(START, rrule="FREQ=DAILY;BYHOUR=8;BYMINUTE=0", count=2)
+    now = datetime(2026, 10, 19, 6, 0, tzinfo=UTC)
+    for _day in range(6):
+        assert run_due_rules(ctx.factory, ctx.settings, now=now) == 1
+        now += timedelta(days=1)
+    posts = ctx.posts()
+    assert len(posts) == 12
+    topics = [p.topic for p in posts]
+    structures = [p.structure for p in posts]
+    for before, after in itertools.pairwise(posts):
+        assert before.topic != after.topic, topics
+        assert before.structure != after.structure, structures
+    # Every topic comes round equally often.
+    assert sorted(topics) == sorted(TOPICS * 4)
+
+
+def test_rule_topics_override_the_persona(ctx: Ctx) -> None:
+    ctx.create_rule(START, rrule=WEEKLY, count=3, topics=["kubernetes", "on-call"])
+    run_due_rules(ctx.factory, ctx.settings, now=datetime(2026, 10, 19, 6, 0, tzinfo=UTC))
+    assert [p.topic for p in ctx.posts()] == ["kubernetes", "on-call", "kubernetes"]
+
+
+def test_keep_the_queue_full_drafts_only_what_is_missing(ctx: Ctx) -> None:
+    # One post already waits in review.
+    r = ctx.owner.post(
+        "/api/v1/content",
+        json={
+            "persona_id": str(ctx.persona_id),
+            "body": "Already here.",
+            "platforms": ["linkedin"],
+        },
+    )
+    assert ctx.owner.post(f"/api/v1/content/{r.json()['id']}/submit").status_code == 200
+    ctx.create_rule(START, rrule="FREQ=DAILY;BYHOUR=8;BYMINUTE=0", mode="keep_full", count=3)
+    run_due_rules(ctx.factory, ctx.settings, now=datetime(2026, 10, 19, 6, 0, tzinfo=UTC))
+    assert ctx.count_posts() == 3  # 1 existing + 2 drafted
+    run = _runs(ctx)[-1]
+    assert run.status == "generated"
+    assert run.details["queued"] == 1 and run.details["target"] == 3
+    assert len(run.post_ids) == 2
+
+    # Next day the queue is still full: nothing is drafted, and the run says why.
+    run_due_rules(ctx.factory, ctx.settings, now=datetime(2026, 10, 20, 6, 0, tzinfo=UTC))
+    assert ctx.count_posts() == 3
+    run = _runs(ctx)[-1]
+    assert run.status == "nothing"
+    assert "queue is full" in (run.reason or "")
+
+    # A rejected post leaves a gap that the next run fills.
+    rejected = ctx.posts()[0]
+    assert (
+        ctx.owner.post(
+            f"/api/v1/content/{rejected.id}/reject", json={"reason": "off-topic"}
+        ).status_code
+        == 200
+    )
+    run_due_rules(ctx.factory, ctx.settings, now=datetime(2026, 10, 21, 6, 0, tzinfo=UTC))
+    assert ctx.count_posts() == 4
+    assert len(_runs(ctx)[-1].post_ids) == 1
+
+
+def test_keep_full_counts_only_posts_scheduled_within_the_window(ctx: Ctx) -> None:
+    # Far-future scheduled posts do not fill the next slots.
+    persona_id = make_persona(ctx.owner, approval_policy="auto_approve", name="Auto")
+    ctx.persona_id = persona_id
+    ctx.add_connection("webhook")
+    ctx.create_rule(
+        START,
+        rrule="FREQ=DAILY;BYHOUR=8;BYMINUTE=0",
+        mode="keep_full",
+        count=2,
+        platforms=["webhook"],
+        destination="slots",
+    )
+    run_due_rules(ctx.factory, ctx.settings, now=datetime(2026, 10, 19, 6, 0, tzinfo=UTC))
+    posts = ctx.posts()
+    assert len(posts) == 2
+    assert {p.status for p in posts} == {"scheduled"}
+    with ctx.factory() as s:
+        pubs = list(
+            s.scalars(select(Publication).where(Publication.post_id.in_([p.id for p in posts])))
+        )
+    # Scheduled into the persona's next free slots (Tue and Thu 06:30 Berlin by default).
+    assert sorted(p.slot_at for p in pubs) == [
+        datetime(2026, 10, 20, 4, 30, tzinfo=UTC),
+        datetime(2026, 10, 22, 4, 30, tzinfo=UTC),
+    ]
+    # The next day both still wait in the next 2 slots: nothing to draft.
+    run_due_rules(ctx.factory, ctx.settings, now=datetime(2026, 10, 20, 3, 0, tzinfo=UTC))
+    assert ctx.count_posts() == 2
+
+
+def test_provider_failure_keeps_nothing_and_retries(ctx: Ctx) -> None:
+    rule_id = ctx.create_rule(START, rrule=WEEKLY, count=3)
+    due = datetime(2026, 10, 19, 6, 0, tzinfo=UTC)
+    failing = FailingProvider(fail_on=2)
+    assert run_due_rules(ctx.factory, ctx.settings, now=due, provider=failing) == 1
+    assert failing.calls == 2
+    # The first draft was made before the failure; it was rolled back with the run.
+    assert ctx.count_posts() == 0
+    run = _runs(ctx)[-1]
+    assert run.status == "failed"
+    assert "503" in (run.error or "")
+    assert run.post_ids == []
+    rule = _rule(ctx, rule_id)
+    assert rule.failures == 1
+    assert rule.next_run_at == due + timedelta(minutes=15)
+    # No audit trail or notification of posts that do not exist.
+    with ctx.factory() as s:
+        assert s.scalars(select(Post)).first() is None
+
+    # The retry, 15 minutes later, succeeds with the same plan.
+    assert (
+        run_due_rules(
+            ctx.factory,
+            ctx.settings,
+            now=due + timedelta(minutes=15),
+            provider=FailingProvider(None),
+        )
+        == 1
+    )
+    assert ctx.count_posts() == 3
+    assert _runs(ctx)[-1].status == "generated"
+    rule = _rule(ctx, rule_id)
+    assert rule.failures == 0
+    assert rule.next_run_at == datetime(2026, 10, 26, 7, 0, tzinfo=UTC)
+
+
+def test_repeated_failures_back_off_but_not_past_the_next_occurrence(ctx: Ctx) -> None:
+    rule_id = ctx.create_rule(START, rrule="FREQ=HOURLY;BYMINUTE=0")
+    now = datetime(2026, 10, 19, 6, 0, tzinfo=UTC)
+    run_due_rules(ctx.factory, ctx.settings, now=now, provider=FailingProvider(1))
+    assert _rule(ctx, rule_id).next_run_at == now + timedelta(minutes=15)
+    now += timedelta(minutes=15)
+    run_due_rules(ctx.factory, ctx.settings, now=now, provider=FailingProvider(1))
+    assert _rule(ctx, rule_id).next_run_at == now + timedelta(minutes=30)
+    now += timedelta(minutes=30)
+    run_due_rules(ctx.factory, ctx.settings, now=now, provider=FailingProvider(1))
+    # 60 minutes would pass the next hourly occurrence at 08:00 UTC.
+    assert _rule(ctx, rule_id).next_run_at == datetime(2026, 10, 19, 7, 0, tzinfo=UTC)
+    assert [r.status for r in _runs(ctx)] == ["failed", "failed", "failed"]
