@@ -100,6 +100,7 @@ def _start_embedded_worker(app: FastAPI) -> Any:
 def _include_routers(app: FastAPI) -> None:
     from digipersona.auth import endpoints as auth_api
     from digipersona.auth import views as auth_views
+    from digipersona.autopilot import endpoints as autopilot_api
     from digipersona.connections import endpoints as connections_api
     from digipersona.connections import views as connections_views
     from digipersona.interactions import endpoints as interactions_api
@@ -119,6 +120,7 @@ def _include_routers(app: FastAPI) -> None:
         auth_api.router,
         workspaces_api.router,
         personas_api.router,
+        autopilot_api.router,
         posts_api.router,
         publishing_api.router,
         connections_api.router,

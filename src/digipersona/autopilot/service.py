@@ -576,6 +576,7 @@ def run_rule(
     plan = plan_rule(session, rule, persona, now)
     if dry_run:
         return AutopilotRun(
+            id=uuid.uuid4(),
             workspace_id=persona.workspace_id,
             persona_id=persona.id,
             rule_id=rule.id,
@@ -651,13 +652,11 @@ def run_persona_now(
     now: datetime | None = None,
     provider: GenerationProvider | None = None,
 ) -> list[AutopilotRun]:
-    """Run every enabled rule of a persona now (``digipersona autopilot run``)."""
+    """Run every enabled rule of a persona now (``digipersona autopilot run``); [] if none."""
     principal.require(Permission.drafts)
     persona = personas.get(session, principal, persona_id)
     rules = RuleRepository(session).for_persona(persona.workspace_id, persona.id)
     rules = [r for r in rules if r.enabled]
-    if not rules:
-        raise NotFound(f"{persona.name} has no enabled autopilot rule: add one first.")
     return [
         run_rule(session, settings, r, now=now, provider=provider, source="manual", dry_run=dry_run)
         for r in rules
@@ -854,3 +853,46 @@ def describe_schedule(rule: GenerationRule, persona: Persona) -> str:
         return describe_rule(rule.rrule, persona.timezone)
     except DigipersonaError:
         return rule.rrule
+
+
+@dataclass
+class PersonaStatus:
+    """One persona's autopilot at a glance: rules with their next step, triggers, recent runs."""
+
+    persona: Persona
+    rules: list[tuple[GenerationRule, str, str]]  # rule, schedule sentence, next step
+    triggers: list[Trigger]
+    runs: list[AutopilotRun]
+
+
+def status(
+    session: Session,
+    principal: Principal,
+    *,
+    persona_id: uuid.UUID | None = None,
+    now: datetime | None = None,
+    runs: int = 5,
+) -> list[PersonaStatus]:
+    """What the autopilot will do next and did last, per persona of the workspace."""
+    now = now or utcnow()
+    if persona_id is not None:
+        targets = [personas.get(session, principal, persona_id)]
+    else:
+        targets, _total = personas.list_personas(session, principal, limit=200)
+    out = []
+    for persona in targets:
+        rules = RuleRepository(session).for_persona(principal.workspace_id, persona.id)
+        out.append(
+            PersonaStatus(
+                persona=persona,
+                rules=[
+                    (r, describe_schedule(r, persona), describe_next(session, r, persona, now))
+                    for r in rules
+                ],
+                triggers=TriggerRepository(session).for_persona(principal.workspace_id, persona.id),
+                runs=RunRepository(session).recent(
+                    principal.workspace_id, persona_id=persona.id, limit=runs
+                )[0],
+            )
+        )
+    return out
