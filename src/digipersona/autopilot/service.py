@@ -30,13 +30,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy.orm import Session
 
 from digipersona.auth.permissions import Permission
 from digipersona.auth.principal import Principal
-from digipersona.autopilot import planning
+from digipersona.autopilot import feeds, planning
 from digipersona.autopilot.planning import PlannedDraft, Rotation
 from digipersona.autopilot.repository import (
+    FeedItemRepository,
     QueueRepository,
     RuleRepository,
     RunRepository,
@@ -58,6 +60,7 @@ from digipersona.models import (
     Role,
     RuleMode,
     RunStatus,
+    SeenFeedItem,
     Trigger,
     TriggerKind,
 )
@@ -896,3 +899,135 @@ def status(
             )
         )
     return out
+
+
+# -- feeds -------------------------------------------------------------------------------------
+def poll_feed(
+    session: Session,
+    settings: Settings,
+    http: httpx.Client,
+    trigger: Trigger,
+    *,
+    now: datetime | None = None,
+    provider: GenerationProvider | None = None,
+) -> list[AutopilotRun]:
+    """Fetch one feed and draft a comment on each new item (each item is used once).
+
+    The first successful poll only marks the items already there as seen (a new feed is not
+    news). Errors (unreachable, too slow, too big, malformed) are recorded as a failed run and
+    create nothing. When a draft fails, the item stays unseen and the feed's validators are
+    dropped, so the next poll fetches it again and retries.
+    """
+    now = now or utcnow()
+    persona = session.get(Persona, trigger.persona_id)
+    if persona is None:  # pragma: no cover - the trigger cascades with its persona
+        raise NotFound("The trigger's persona no longer exists.")
+    trigger.last_polled_at = now
+    trigger.next_poll_at = now + timedelta(minutes=trigger.poll_minutes)
+    try:
+        result = feeds.fetch(
+            http,
+            trigger.feed_url or "",
+            etag=trigger.etag,
+            last_modified=trigger.last_modified,
+            timeout=settings.autopilot_feed_timeout_seconds,
+            max_bytes=settings.autopilot_feed_max_bytes,
+            max_items=settings.autopilot_feed_max_items,
+        )
+    except feeds.FeedError as exc:
+        trigger.failures += 1
+        trigger.last_status = f"Error: {exc}"
+        run = _record(
+            session,
+            persona,
+            source="feed",
+            status=RunStatus.failed,
+            now=now,
+            trigger=trigger,
+            error=str(exc),
+            reason="Nothing was drafted from this feed; it is polled again at the next interval.",
+            details={"feed_url": trigger.feed_url},
+        )
+        return [run]
+    trigger.failures = 0
+    if result.not_modified:
+        trigger.last_status = "Not modified since the last poll (HTTP 304)."
+        return []
+    items = FeedItemRepository(session)
+    seen = items.seen_keys(trigger.id, [e.key for e in result.entries])
+    new: list[feeds.FeedEntry] = []
+    for entry in result.entries:
+        if entry.key not in seen:
+            seen.add(entry.key)  # an item listed twice is still one item
+            new.append(entry)
+    trigger.etag, trigger.last_modified = result.etag, result.last_modified
+    if not trigger.baseline_done:
+        trigger.baseline_done = True
+        for entry in new:
+            _mark_seen(session, trigger, entry, now)
+        trigger.last_status = f"First poll: {len(new)} existing item(s) marked as seen."
+        return [
+            _record(
+                session,
+                persona,
+                source="feed",
+                status=RunStatus.nothing,
+                now=now,
+                trigger=trigger,
+                reason=f"First poll: the {len(new)} item(s) already in the feed are not news; "
+                "items published from now on get drafts.",
+                details={"feed_url": trigger.feed_url},
+            )
+        ]
+    if not new:
+        trigger.last_status = "No new items."
+        return []
+    limit = settings.autopilot_feed_drafts_per_poll
+    runs = []
+    for entry in new[:limit]:
+        run = draft_for_event(
+            session,
+            settings,
+            trigger,
+            source="feed",
+            title=entry.title,
+            text=entry.summary,
+            url=entry.link,
+            now=now,
+            provider=provider,
+            extra={"feed_url": trigger.feed_url},
+        )
+        runs.append(run)
+        if run.status == RunStatus.failed.value:
+            # Retry these items next poll: forget the validators so a 304 cannot hide them.
+            trigger.etag = trigger.last_modified = None
+            trigger.last_status = f"Drafting failed: {run.error}"
+            return runs
+        _mark_seen(session, trigger, entry, now, uuid.UUID(run.post_ids[0]))
+    for entry in new[limit:]:
+        _mark_seen(session, trigger, entry, now)
+    skipped = len(new) - min(len(new), limit)
+    trigger.last_status = f"{min(len(new), limit)} new item(s) drafted" + (
+        f"; {skipped} older new item(s) skipped (at most {limit} per poll)." if skipped else "."
+    )
+    return runs
+
+
+def _mark_seen(
+    session: Session,
+    trigger: Trigger,
+    entry: feeds.FeedEntry,
+    now: datetime,
+    post_id: uuid.UUID | None = None,
+) -> None:
+    FeedItemRepository(session).add(
+        SeenFeedItem(
+            workspace_id=trigger.workspace_id,
+            trigger_id=trigger.id,
+            item_key=entry.key,
+            title=entry.title,
+            link=entry.link[:2048] if entry.link else None,
+            post_id=post_id,
+            seen_at=now,
+        )
+    )

@@ -11,15 +11,16 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from digipersona import db
 from digipersona.autopilot import service
-from digipersona.autopilot.repository import RuleRepository
+from digipersona.autopilot.repository import RuleRepository, TriggerRepository
 from digipersona.config import Settings
 from digipersona.generation import GenerationProvider
 from digipersona.kit.time import utcnow
-from digipersona.models import GenerationRule
+from digipersona.models import GenerationRule, Trigger
 from digipersona.worker import runtime
 from digipersona.worker.registry import periodic
 
@@ -58,3 +59,35 @@ def run_due_rules(
 def run_due_rules_job() -> int:
     rt = runtime.current()
     return run_due_rules(rt.factory, rt.settings)
+
+
+def poll_due_feeds(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    http: httpx.Client,
+    *,
+    now: datetime | None = None,
+    provider: GenerationProvider | None = None,
+) -> int:
+    """Poll every feed whose interval has passed; returns how many this call polled."""
+    now = now or utcnow()
+    with db.session_scope(factory) as session:
+        due = TriggerRepository(session).due_feed_ids(now, limit=BATCH)
+    polled = 0
+    for trigger_id in due:
+        with db.session_scope(factory) as session:
+            if not TriggerRepository(session).claim_feed(trigger_id, now, now + LEASE):
+                continue
+        with db.session_scope(factory) as session:
+            trigger = session.get(Trigger, trigger_id)
+            if trigger is None or not trigger.enabled:
+                continue
+            service.poll_feed(session, settings, http, trigger, now=now, provider=provider)
+        polled += 1
+    return polled
+
+
+@periodic("autopilot.poll_feeds", every_seconds=60)
+def poll_feeds_job() -> int:
+    rt = runtime.current()
+    return poll_due_feeds(rt.factory, rt.settings, rt.http)
