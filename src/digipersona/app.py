@@ -101,6 +101,7 @@ def _include_routers(app: FastAPI) -> None:
     from digipersona.auth import endpoints as auth_api
     from digipersona.auth import views as auth_views
     from digipersona.autopilot import endpoints as autopilot_api
+    from digipersona.autopilot import views as autopilot_views
     from digipersona.connections import endpoints as connections_api
     from digipersona.connections import views as connections_views
     from digipersona.interactions import endpoints as interactions_api
@@ -132,6 +133,7 @@ def _include_routers(app: FastAPI) -> None:
     for router in (
         auth_views.router,
         personas_views.router,
+        autopilot_views.router,
         connections_views.router,
         posts_views.router,
         publishing_views.router,
