@@ -248,3 +248,68 @@ def test_repeated_failures_back_off_but_not_past_the_next_occurrence(ctx: Ctx) -
     # 60 minutes would pass the next hourly occurrence at 08:00 UTC.
     assert _rule(ctx, rule_id).next_run_at == datetime(2026, 10, 19, 7, 0, tzinfo=UTC)
     assert [r.status for r in _runs(ctx)] == ["failed", "failed", "failed"]
+
+
+def test_two_schedulers_at_once_run_a_rule_once(ctx: Ctx) -> None:
+    import threading
+
+    ctx.create_rule(START, rrule=WEEKLY, count=1)
+    due = datetime(2026, 10, 19, 6, 0, tzinfo=UTC)
+    barrier = threading.Barrier(2)
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def scheduler() -> None:
+        try:
+            barrier.wait()
+            results.append(run_due_rules(ctx.factory, ctx.settings, now=due))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=scheduler) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not errors, errors
+    assert sorted(results) == [0, 1]
+    assert ctx.count_posts() == 1
+    assert len(_runs(ctx)) == 1
+
+
+def test_an_http_llm_failing_mid_run_keeps_nothing(ctx: Ctx) -> None:
+    from pydantic import SecretStr
+
+    from digipersona.models import Notification
+    from tests.fakes.llm_openai import FakeOpenAI
+    from tests.fakes.server import serve
+
+    fake = FakeOpenAI()
+    with serve(fake) as server:
+        settings = ctx.settings.model_copy(
+            update={
+                "llm_provider": "openai",
+                "llm_base_url": server.url + "/v1",
+                "llm_api_key": SecretStr("test-key"),
+                "llm_model": "test-model",
+                "llm_timeout_seconds": 5.0,
+            }
+        )
+        rule_id = ctx.create_rule(START, rrule=WEEKLY, count=2)
+        due = datetime(2026, 10, 19, 6, 0, tzinfo=UTC)
+        fake.delay_next(0)  # the first draft is answered ...
+        fake.fail_next(500, times=3)  # ... the second fails, retries included
+        run_due_rules(ctx.factory, settings, now=due)
+        assert len(fake.generation_requests()) == 4
+        assert ctx.count_posts() == 0
+        [run] = _runs(ctx)
+        assert run.status == "failed" and "AIProviderError" in (run.error or "")
+        with ctx.factory() as s:
+            [note] = list(
+                s.scalars(select(Notification).where(Notification.kind == "autopilot.failed"))
+            )
+            assert "could not draft" in note.title
+        # The retry, with the model answering again.
+        run_due_rules(ctx.factory, settings, now=_rule(ctx, rule_id).next_run_at)  # type: ignore[arg-type]
+        assert ctx.count_posts() == 2
+        assert _runs(ctx)[-1].status == "generated"

@@ -64,6 +64,7 @@ from digipersona.models import (
     Trigger,
     TriggerKind,
 )
+from digipersona.notifications.service import notify
 from digipersona.personas import service as personas
 from digipersona.posts import service as posts
 from digipersona.publishing import service as publishing
@@ -473,6 +474,17 @@ def _execute(
     return outcome, None
 
 
+def _notify_failure(session: Session, persona: Persona, what: str, error: str | None) -> None:
+    notify(
+        session,
+        workspace_id=persona.workspace_id,
+        kind="autopilot.failed",
+        title=f"{persona.name}: the autopilot could not draft ({what})",
+        body=(error or "")[:500],
+        data={"persona_id": str(persona.id)},
+    )
+
+
 # -- rules: running ----------------------------------------------------------------------------
 @dataclass
 class RulePlan:
@@ -615,6 +627,8 @@ def run_rule(
     if outcome is None:
         rule.failures += 1
         rule.next_run_at = _retry_at(settings, rule, persona, now)
+        if rule.failures == 1:  # once per failure streak, not at every retry
+            _notify_failure(session, persona, f"rule {rule.name or rule.rrule}", error)
         details = dict(plan.details)
         details["retry_at"] = rule.next_run_at.isoformat()
         return _record(
@@ -705,6 +719,7 @@ def draft_for_event(
     details: dict[str, Any] = {"title": title[:500], "url": url, **(extra or {})}
     outcome, error = _execute(session, settings, persona, job, now=now, provider=provider)
     if outcome is None:
+        _notify_failure(session, persona, source, error)
         return _record(
             session,
             persona,
@@ -937,6 +952,8 @@ def poll_feed(
     except feeds.FeedError as exc:
         trigger.failures += 1
         trigger.last_status = f"Error: {exc}"
+        if trigger.failures == 1:
+            _notify_failure(session, persona, f"feed {trigger.feed_url}", str(exc))
         run = _record(
             session,
             persona,
