@@ -131,6 +131,9 @@ CASES: dict[tuple[str, str], Case] = {
         "write", ok=204, scoped=True, fresh_object="trigger"
     ),
     ("GET", "/api/v1/personas/{persona_id}/autopilot/runs"): Case("read", scoped=True),
+    ("POST", "/api/v1/personas/{persona_id}/autopilot/triggers/{trigger_id}/token"): Case(
+        "write", scoped=True, fresh_object="webhook_trigger"
+    ),
     ("GET", "/api/v1/content"): Case("read"),
     ("GET", "/api/v1/content/{post_id}"): Case("read", scoped=True, fresh_object="draft"),
     ("PATCH", "/api/v1/content/{post_id}"): Case(
@@ -282,6 +285,11 @@ def make_object(world: World, kind: str) -> str:
         r = owner.post(
             f"/api/v1/personas/{world.ids['persona_id']}/autopilot/triggers",
             json={"kind": "feed", "feed_url": "https://blog.example/feed.xml"},
+        )
+    elif kind == "webhook_trigger":
+        r = owner.post(
+            f"/api/v1/personas/{world.ids['persona_id']}/autopilot/triggers",
+            json={"kind": "webhook"},
         )
     elif kind == "invitation":
         r = owner.post(
@@ -442,6 +450,7 @@ def test_access(world: World, client: Any, endpoint: tuple[str, str], actor: str
             "scheduled_post": "post_id",
             "draft": "post_id",
             "in_review": "post_id",
+            "webhook_trigger": "trigger_id",
         }.get(case.fresh_object, f"{case.fresh_object}_id")
         ids[key] = made
         if case.fresh_object == "failed_publication":

@@ -313,3 +313,25 @@ def test_an_http_llm_failing_mid_run_keeps_nothing(ctx: Ctx) -> None:
         run_due_rules(ctx.factory, settings, now=_rule(ctx, rule_id).next_run_at)  # type: ignore[arg-type]
         assert ctx.count_posts() == 2
         assert _runs(ctx)[-1].status == "generated"
+
+
+def test_the_periodic_jobs_are_registered_and_use_the_runtime(ctx: Ctx) -> None:
+    from digipersona.autopilot import tasks
+    from digipersona.worker import registry, runtime
+
+    registry.load_all()
+    assert registry.PERIODIC["autopilot.run_due_rules"].every_seconds == 60
+    assert registry.PERIODIC["autopilot.poll_feeds"].every_seconds == 60
+    ctx.create_rule(datetime.now(UTC) - timedelta(days=8), rrule="FREQ=DAILY;BYHOUR=8")
+    with ctx.factory.begin() as s:
+        for rule in s.scalars(select(GenerationRule)):
+            rule.next_run_at = datetime.now(UTC) - timedelta(minutes=1)
+    rt = runtime.build_runtime(ctx.settings, factory=ctx.factory)
+    runtime.set_runtime(rt)
+    try:
+        assert registry.TASKS["autopilot.run_due_rules"]() == 1
+        assert tasks.poll_feeds_job() == 0
+    finally:
+        runtime.set_runtime(None)
+        rt.http.close()
+    assert ctx.count_posts() == 1

@@ -151,3 +151,19 @@ def test_provider_failure_is_recorded_and_creates_nothing(
     assert r.json()["status"] == "failed" and "503" in r.json()["error"]
     assert ctx.count_posts() == 0
     assert _runs(ctx) == 1
+
+
+def test_rotating_the_token_retires_the_old_one(ctx: Ctx, hook: dict[str, Any]) -> None:
+    base = f"/api/v1/personas/{ctx.persona_id}/autopilot/triggers/{hook['id']}"
+    r = ctx.owner.post(f"{base}/token")
+    assert r.status_code == 200, r.text
+    new = r.json()["token"]
+    assert new and new != hook["token"] and r.json()["token_hint"] == new[-4:]
+    assert _post(ctx, hook["webhook_path"], hook["token"]).status_code == 401
+    assert _post(ctx, hook["webhook_path"], new).status_code == 202
+    feed = ctx.owner.post(
+        f"/api/v1/personas/{ctx.persona_id}/autopilot/triggers",
+        json={"kind": "feed", "feed_url": "https://blog.example/rss"},
+    ).json()
+    r = ctx.owner.post(f"/api/v1/personas/{ctx.persona_id}/autopilot/triggers/{feed['id']}/token")
+    assert r.status_code == 409 and "Only webhook triggers" in r.json()["detail"]

@@ -133,6 +133,18 @@ def get_trigger(
     return trigger_out(service.get_trigger(session, principal, persona_id, trigger_id))
 
 
+@router.post("/autopilot/triggers/{trigger_id}/token", response_model=schemas.TriggerCreated)
+def rotate_token(
+    persona_id: uuid.UUID, trigger_id: uuid.UUID, principal: Writer, session: SessionDep
+) -> schemas.TriggerCreated:
+    """A new secret token for a webhook trigger (shown this once); the old one stops working."""
+    created = service.rotate_token(session, principal, persona_id, trigger_id)
+    out = schemas.TriggerCreated.model_validate(created.trigger)
+    out.webhook_path = webhook_path(created.trigger)
+    out.token = created.token
+    return out
+
+
 @router.patch("/autopilot/triggers/{trigger_id}", response_model=schemas.TriggerOut)
 def update_trigger(
     persona_id: uuid.UUID,

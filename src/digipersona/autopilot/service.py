@@ -276,6 +276,21 @@ def create_trigger(
     return CreatedTrigger(trigger, token)
 
 
+def rotate_token(
+    session: Session, principal: Principal, persona_id: uuid.UUID, trigger_id: uuid.UUID
+) -> CreatedTrigger:
+    """A new secret token for a webhook trigger; the old one stops working at once."""
+    principal.require(Permission.write)
+    trigger = get_trigger(session, principal, persona_id, trigger_id)
+    if trigger.kind != TriggerKind.webhook.value:
+        raise Conflict(f"Only webhook triggers have a token; this one is a {trigger.kind} trigger.")
+    token = new_token("dp_hook_")
+    trigger.token_hash = token_hash(token)
+    trigger.token_hint = token[-4:]
+    session.flush()
+    return CreatedTrigger(trigger, token)
+
+
 def update_trigger(
     session: Session,
     principal: Principal,
