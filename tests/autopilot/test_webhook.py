@@ -51,7 +51,13 @@ def test_a_valid_call_creates_a_draft_in_review(ctx: Ctx, hook: dict[str, Any]) 
     assert post.platforms == ["linkedin", "x"]
     assert post.link_url == PAYLOAD["url"] and PAYLOAD["url"] in post.body
     # The X-Trigger-Token header works too.
-    r = _post(ctx, hook["webhook_path"], None, headers={"X-Trigger-Token": hook["token"]})
+    r = _post(
+        ctx,
+        hook["webhook_path"],
+        None,
+        body={**PAYLOAD, "url": "https://example.com/releases/2.5"},
+        headers={"X-Trigger-Token": hook["token"]},
+    )
     assert r.status_code == 202
     assert ctx.count_posts() == 2
 
@@ -167,3 +173,41 @@ def test_rotating_the_token_retires_the_old_one(ctx: Ctx, hook: dict[str, Any]) 
     ).json()
     r = ctx.owner.post(f"/api/v1/personas/{ctx.persona_id}/autopilot/triggers/{feed['id']}/token")
     assert r.status_code == 409 and "Only webhook triggers" in r.json()["detail"]
+
+
+def test_each_event_drafts_once(ctx: Ctx, hook: dict[str, Any]) -> None:
+    path, token = hook["webhook_path"], hook["token"]
+    assert _post(ctx, path, token).json()["status"] == "generated"
+    # The sender retries the same release (same URL): nothing new.
+    again = _post(ctx, path, token).json()
+    assert again["status"] == "nothing" and "already drafted" in again["reason"]
+    assert ctx.count_posts() == 1
+    # Events without a URL are told apart by their Idempotency-Key.
+    body = {"title": "Team offsite", "text": "What we learned."}
+    keyed = {"Idempotency-Key": "evt-1"}
+    assert _post(ctx, path, token, body=body, headers=keyed).json()["status"] == "generated"
+    assert _post(ctx, path, token, body=body, headers=keyed).json()["status"] == "nothing"
+    assert (
+        _post(ctx, path, token, body=body, headers={"Idempotency-Key": "evt-2"}).json()["status"]
+        == "generated"
+    )
+    assert ctx.count_posts() == 3
+
+
+def test_a_failed_event_can_be_sent_again(
+    ctx: Ctx, hook: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digipersona.autopilot import service
+    from tests.autopilot.conftest import FailingProvider
+
+    real = service.draft_for_event
+    providers = [FailingProvider(1), FailingProvider(None)]
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        kwargs["provider"] = providers.pop(0)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "draft_for_event", flaky)
+    assert _post(ctx, hook["webhook_path"], hook["token"]).json()["status"] == "failed"
+    assert _post(ctx, hook["webhook_path"], hook["token"]).json()["status"] == "generated"
+    assert ctx.count_posts() == 1

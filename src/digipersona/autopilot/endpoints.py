@@ -206,6 +206,7 @@ def authenticated_trigger(
     response_model=schemas.RunOut,
 )
 def inbound_webhook(
+    request: Request,
     body: schemas.WebhookIn,
     trigger: Annotated[Trigger, Depends(authenticated_trigger)],
     session: SessionDep,
@@ -214,7 +215,8 @@ def inbound_webhook(
     """Draft a post from an event (a release, a CMS publish), authenticated by the trigger token.
 
     Send ``Authorization: Bearer <token>`` (or ``X-Trigger-Token``) and a JSON body
-    ``{"title": ..., "text": ..., "url": ...}``; the answer is the recorded run.
+    ``{"title": ..., "text": ..., "url": ...}``; the answer is the recorded run. Each event
+    drafts once: a repeat (same ``Idempotency-Key`` header, or else same ``url``) makes nothing.
     """
     run = service.fire_webhook(
         session,
@@ -223,5 +225,6 @@ def inbound_webhook(
         title=body.title,
         text=body.text,
         url=str(body.url) if body.url else None,
+        event_id=(request.headers.get("idempotency-key") or "").strip()[:200] or None,
     )
     return schemas.RunOut.model_validate(run)

@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from digipersona.auth.permissions import Permission
@@ -790,10 +791,54 @@ def fire_webhook(
     title: str,
     text: str,
     url: str | None,
+    event_id: str | None = None,
     now: datetime | None = None,
     provider: GenerationProvider | None = None,
 ) -> AutopilotRun:
-    return draft_for_event(
+    """Draft from a webhook event, once per event: senders retry, the persona should not repeat.
+
+    An event is known by ``event_id`` (the ``Idempotency-Key`` header) or else by its URL; one
+    already drafted from is recorded as a run that made nothing. A failed draft forgets the event,
+    so the sender's retry drafts it.
+    """
+    now = now or utcnow()
+    identity = event_id or url
+    seen: SeenFeedItem | None = None
+    if identity:
+        key = feeds.item_key(f"webhook:{identity}")
+        persona = session.get(Persona, trigger.persona_id)
+        assert persona is not None
+        seen = SeenFeedItem(
+            workspace_id=trigger.workspace_id,
+            trigger_id=trigger.id,
+            item_key=key,
+            title=(title or text)[:500],
+            link=url,
+            seen_at=now,
+        )
+        duplicate = bool(FeedItemRepository(session).seen_keys(trigger.id, [key]))
+        if not duplicate:
+            savepoint = session.begin_nested()
+            try:
+                session.add(seen)
+                session.flush()
+            except IntegrityError:  # the same event, arriving twice at once
+                savepoint.rollback()
+                duplicate = True
+            else:
+                savepoint.commit()
+        if duplicate:
+            return _record(
+                session,
+                persona,
+                source="webhook",
+                status=RunStatus.nothing,
+                now=now,
+                trigger=trigger,
+                reason="This event was already drafted from (same Idempotency-Key or URL).",
+                details={"title": title[:500], "url": url},
+            )
+    run = draft_for_event(
         session,
         settings,
         trigger,
@@ -804,6 +849,13 @@ def fire_webhook(
         now=now,
         provider=provider,
     )
+    if seen is not None:
+        if run.status == RunStatus.failed.value:
+            FeedItemRepository(session).delete(seen)
+        else:
+            seen.post_id = uuid.UUID(run.post_ids[0])
+            session.flush()
+    return run
 
 
 def fire_engagement(

@@ -10,7 +10,7 @@ from digipersona.models.base import Base, IdMixin
 
 
 class SeenFeedItem(IdMixin, Base):
-    """A feed item the autopilot has seen; each item is used at most once per trigger."""
+    """A feed item (or webhook event) the autopilot has used; each at most once per trigger."""
 
     __tablename__ = "autopilot_feed_items"
     __table_args__ = (UniqueConstraint("trigger_id", "item_key"),)
@@ -21,7 +21,7 @@ class SeenFeedItem(IdMixin, Base):
     trigger_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("autopilot_triggers.id", ondelete="CASCADE")
     )
-    # SHA-256 of the item's guid (or its link when it has none).
+    # SHA-256 of the item's guid (or its link when it has none); webhooks: of the event id/URL.
     item_key: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(500), default="")
     link: Mapped[str | None] = mapped_column(String(2048), default=None)
