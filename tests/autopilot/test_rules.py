@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from digipersona.autopilot import planning
@@ -335,3 +337,30 @@ def test_the_periodic_jobs_are_registered_and_use_the_runtime(ctx: Ctx) -> None:
         runtime.set_runtime(None)
         rt.http.close()
     assert ctx.count_posts() == 1
+
+
+def test_a_crashing_rule_does_not_stop_the_others(
+    ctx: Ctx, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from digipersona.autopilot import service
+
+    first = ctx.create_rule(START, rrule=WEEKLY, count=1)
+    second = ctx.create_rule(START, rrule=WEEKLY, count=1)
+    real = service.run_rule
+
+    def crash_first(session: Any, settings: Any, rule: GenerationRule, **kw: Any) -> Any:
+        if rule.id == first:
+            raise RuntimeError("database went away")
+        return real(session, settings, rule, **kw)
+
+    monkeypatch.setattr(service, "run_rule", crash_first)
+    due = datetime(2026, 10, 19, 6, 0, tzinfo=UTC)
+    assert run_due_rules(ctx.factory, ctx.settings, now=due) == 1
+    assert ctx.count_posts() == 1
+    assert "crashed" in caplog.text
+    # The crashed rule keeps its lease and is picked up again when it ends.
+    assert _rule(ctx, first).next_run_at == due + timedelta(minutes=10)
+    assert _rule(ctx, second).next_run_at == datetime(2026, 10, 26, 7, 0, tzinfo=UTC)
+    monkeypatch.setattr(service, "run_rule", real)
+    assert run_due_rules(ctx.factory, ctx.settings, now=due + timedelta(minutes=10)) == 1
+    assert ctx.count_posts() == 2

@@ -45,12 +45,17 @@ def run_due_rules(
         with db.session_scope(factory) as session:
             if not RuleRepository(session).claim(rule_id, now, now + LEASE):
                 continue  # another scheduler took it
-        with db.session_scope(factory) as session:
-            rule = session.get(GenerationRule, rule_id)
-            if rule is None or not rule.enabled:
-                continue
-            run = service.run_rule(session, settings, rule, now=now, provider=provider)
-            logger.info("autopilot rule %s ran: %s", rule_id, run.status)
+        try:
+            with db.session_scope(factory) as session:
+                rule = session.get(GenerationRule, rule_id)
+                if rule is None or not rule.enabled:
+                    continue
+                run = service.run_rule(session, settings, rule, now=now, provider=provider)
+                logger.info("autopilot rule %s ran: %s", rule_id, run.status)
+        except Exception:
+            # One broken rule must not stop the others; its lease expires and it runs again.
+            logger.exception("autopilot rule %s crashed; retried when its lease ends", rule_id)
+            continue
         ran += 1
     return ran
 
@@ -78,11 +83,15 @@ def poll_due_feeds(
         with db.session_scope(factory) as session:
             if not TriggerRepository(session).claim_feed(trigger_id, now, now + LEASE):
                 continue
-        with db.session_scope(factory) as session:
-            trigger = session.get(Trigger, trigger_id)
-            if trigger is None or not trigger.enabled:
-                continue
-            service.poll_feed(session, settings, http, trigger, now=now, provider=provider)
+        try:
+            with db.session_scope(factory) as session:
+                trigger = session.get(Trigger, trigger_id)
+                if trigger is None or not trigger.enabled:
+                    continue
+                service.poll_feed(session, settings, http, trigger, now=now, provider=provider)
+        except Exception:
+            logger.exception("autopilot feed %s crashed; retried when its lease ends", trigger_id)
+            continue
         polled += 1
     return polled
 
