@@ -364,3 +364,18 @@ def test_a_crashing_rule_does_not_stop_the_others(
     monkeypatch.setattr(service, "run_rule", real)
     assert run_due_rules(ctx.factory, ctx.settings, now=due + timedelta(minutes=10)) == 1
     assert ctx.count_posts() == 2
+
+
+def test_a_new_persona_time_zone_re_anchors_the_rule(ctx: Ctx) -> None:
+    rule_id = ctx.create_rule(START, rrule=WEEKLY)
+    assert _rule(ctx, rule_id).next_run_at == datetime(2026, 10, 19, 6, 0, tzinfo=UTC)
+    r = ctx.owner.patch(f"/api/v1/personas/{ctx.persona_id}", json={"timezone": "America/New_York"})
+    assert r.status_code == 200, r.text
+    # At the old time (08:00 Berlin) the rule does not run; it moves to 08:00 New York.
+    run_due_rules(ctx.factory, ctx.settings, now=datetime(2026, 10, 19, 6, 0, tzinfo=UTC))
+    assert ctx.count_posts() == 0
+    rule = _rule(ctx, rule_id)
+    assert rule.timezone == "America/New_York"
+    assert rule.next_run_at == datetime(2026, 10, 19, 12, 0, tzinfo=UTC)
+    run_due_rules(ctx.factory, ctx.settings, now=datetime(2026, 10, 19, 12, 0, tzinfo=UTC))
+    assert ctx.count_posts() == 1

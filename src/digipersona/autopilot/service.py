@@ -164,6 +164,7 @@ def create_rule(
         brief=data.brief,
         destination=data.destination,
         next_run_at=_check_rule_runs(data.rrule, persona.timezone, now),
+        timezone=persona.timezone,
         created_by_id=principal.user_id,
     )
     RuleRepository(session).add(rule)
@@ -188,6 +189,7 @@ def update_rule(
     _check_count(changes.get("mode", rule.mode), changes.get("count", rule.count))
     if "rrule" in changes or changes.get("enabled") is True:
         rule.next_run_at = _check_rule_runs(changes.get("rrule", rule.rrule), persona.timezone, now)
+        rule.timezone = persona.timezone
         rule.failures = 0
     for key, value in changes.items():
         setattr(rule, key, value)
@@ -585,6 +587,18 @@ def _retry_at(
     return min(retry, regular) if regular is not None else retry
 
 
+def reanchor_if_moved(session: Session, rule: GenerationRule, now: datetime) -> bool:
+    """If the persona changed its time zone since the rule was scheduled, reschedule the rule in
+    the new zone (without running it) and return True."""
+    persona = session.get(Persona, rule.persona_id)
+    if persona is None or persona.timezone == rule.timezone:
+        return False
+    rule.next_run_at = planning.next_run_after(rule.rrule, persona.timezone, now)
+    rule.timezone = persona.timezone
+    session.flush()
+    return True
+
+
 def run_rule(
     session: Session,
     settings: Settings,
@@ -623,6 +637,7 @@ def run_rule(
     if not plan.plans:
         rule.failures = 0
         rule.next_run_at = planning.next_run_after(rule.rrule, persona.timezone, now)
+        rule.timezone = persona.timezone
         return _record(
             session,
             persona,
@@ -661,6 +676,7 @@ def run_rule(
     rule.failures = 0
     rule.topic_cursor, rule.structure_cursor = plan.details["cursors"]
     rule.next_run_at = planning.next_run_after(rule.rrule, persona.timezone, now)
+    rule.timezone = persona.timezone
     details = dict(plan.details)
     details["drafts"] = outcome.notes
     return _record(

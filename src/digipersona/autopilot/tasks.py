@@ -50,6 +50,9 @@ def run_due_rules(
                 rule = session.get(GenerationRule, rule_id)
                 if rule is None or not rule.enabled:
                     continue
+                if service.reanchor_if_moved(session, rule, now):
+                    logger.info("autopilot rule %s re-anchored to a new time zone", rule_id)
+                    continue
                 run = service.run_rule(session, settings, rule, now=now, provider=provider)
                 logger.info("autopilot rule %s ran: %s", rule_id, run.status)
         except Exception:

@@ -46,6 +46,8 @@ class GenerationRule(IdMixin, TimestampMixin, Base):
     topic_cursor: Mapped[int] = mapped_column(default=0)
     structure_cursor: Mapped[int] = mapped_column(default=0)
     next_run_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The persona's zone when next_run_at was computed: a changed zone re-anchors the rule.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     last_run_at: Mapped[datetime | None] = mapped_column(default=None)
     failures: Mapped[int] = mapped_column(default=0)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(

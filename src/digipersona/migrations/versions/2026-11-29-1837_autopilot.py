@@ -2,7 +2,7 @@
 
 Revision ID: c3a7e0a10008
 Revises: 214c5ae95c89
-Create Date: 2026-11-29 18:13:33.349242
+Create Date: 2026-11-29 18:37:00.380035
 """
 
 from collections.abc import Sequence
@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("topic_cursor", sa.Integer(), nullable=False),
         sa.Column("structure_cursor", sa.Integer(), nullable=False),
         sa.Column("next_run_at", digipersona.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.Column("last_run_at", digipersona.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("failures", sa.Integer(), nullable=False),
         sa.Column("created_by_id", sa.Uuid(), nullable=True),
