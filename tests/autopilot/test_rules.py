@@ -379,3 +379,30 @@ def test_a_new_persona_time_zone_re_anchors_the_rule(ctx: Ctx) -> None:
     assert rule.next_run_at == datetime(2026, 10, 19, 12, 0, tzinfo=UTC)
     run_due_rules(ctx.factory, ctx.settings, now=datetime(2026, 10, 19, 12, 0, tzinfo=UTC))
     assert ctx.count_posts() == 1
+
+
+def test_drafts_that_cannot_go_further_stay_put_and_the_run_says_why(ctx: Ctx) -> None:
+    # Auto-approve persona without any connection: approved, not scheduled.
+    ctx.persona_id = make_persona(ctx.owner, approval_policy="auto_approve", name="Solo")
+    ctx.create_rule(START, rrule=WEEKLY, platforms=["linkedin"], destination="slots")
+    run_due_rules(ctx.factory, ctx.settings, now=datetime(2026, 10, 19, 6, 0, tzinfo=UTC))
+    [post] = ctx.posts()
+    assert post.status == "approved"
+    with ctx.factory() as s:
+        assert s.scalars(select(Publication)).first() is None
+    [note] = _runs(ctx)[-1].details["drafts"]
+    assert "Approved but not scheduled" in note["note"] and "connect" in note["note"]
+
+
+def test_a_guardrail_refusal_leaves_a_draft_with_the_reason(ctx: Ctx) -> None:
+    ctx.persona_id = make_persona(ctx.owner, name="Careful", blocked_domains=["blocked.example"])
+    created = ctx.create_trigger(START, kind="webhook")
+    r = ctx.owner.client.post(
+        f"/api/v1/personas/{ctx.persona_id}/triggers/{created.trigger.id}",
+        json={"title": "Leak", "url": "https://blocked.example/post"},
+        headers={"Authorization": f"Bearer {created.token}"},
+    )
+    assert r.status_code == 202 and r.json()["status"] == "generated"
+    [post] = ctx.posts()
+    assert post.status == "draft"
+    assert "blocked.example" in r.json()["details"]["drafts"][0]["note"]

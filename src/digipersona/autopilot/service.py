@@ -382,8 +382,10 @@ def _route(
     now: datetime,
 ) -> dict[str, Any]:
     """Send a fresh draft where the rule says; returns a note of where it went and why."""
+    # Each step in its own savepoint: a refusal leaves the draft exactly as it was.
     try:
-        posts.submit(session, principal, post.id)
+        with session.begin_nested():
+            posts.submit(session, principal, post.id)
     except ValidationFailed as exc:
         return {"post_id": str(post.id), "status": post.status, "note": exc.message}
     note: dict[str, Any] = {"post_id": str(post.id), "status": post.status}
@@ -395,7 +397,8 @@ def _route(
             )
             return note
         try:
-            pubs = publishing.schedule(session, principal, settings, post.id, now=now)
+            with session.begin_nested():
+                pubs = publishing.schedule(session, principal, settings, post.id, now=now)
         except DigipersonaError as exc:
             note["note"] = f"Approved but not scheduled: {exc.message}"
             return note
