@@ -137,6 +137,7 @@ class Settings(BaseSettings):
     autopilot_feed_max_bytes: int = Field(default=2_000_000, ge=1024)
     autopilot_feed_max_items: int = Field(default=500, ge=1)
     autopilot_feed_drafts_per_poll: int = Field(default=3, ge=1, le=20)
+    autopilot_webhook_events_per_hour: int = Field(default=30, ge=0)
 
     # Notifications
     smtp_host: str | None = None

@@ -211,3 +211,20 @@ def test_a_failed_event_can_be_sent_again(
     assert _post(ctx, hook["webhook_path"], hook["token"]).json()["status"] == "failed"
     assert _post(ctx, hook["webhook_path"], hook["token"]).json()["status"] == "generated"
     assert ctx.count_posts() == 1
+
+
+def test_a_flood_of_events_is_capped_per_hour(ctx: Ctx, hook: dict[str, Any]) -> None:
+    from digipersona.autopilot import service
+
+    with ctx.factory.begin() as s:
+        trigger = s.get(Trigger, uuid.UUID(hook["id"]))
+        assert trigger is not None
+        settings = ctx.settings.model_copy(update={"autopilot_webhook_events_per_hour": 2})
+        for i in range(2):
+            service.fire_webhook(s, settings, trigger, title=f"t{i}", text="", url=None)
+        from digipersona.exceptions import TooManyRequests
+
+        with pytest.raises(TooManyRequests) as caught:
+            service.fire_webhook(s, settings, trigger, title="t3", text="", url=None)
+        assert "in the last hour" in caught.value.message
+    assert ctx.count_posts() == 2

@@ -138,6 +138,12 @@ class RunRepository(Repository[AutopilotRun]):
         stmt = stmt.order_by(AutopilotRun.started_at.desc(), AutopilotRun.id)
         return self.paginate(stmt, limit=limit, offset=offset)
 
+    def count_since(self, trigger_id: uuid.UUID, since: datetime) -> int:
+        stmt = select(AutopilotRun.id).where(
+            AutopilotRun.trigger_id == trigger_id, AutopilotRun.started_at >= since
+        )
+        return self.count(stmt)
+
 
 class FeedItemRepository(Repository[SeenFeedItem]):
     model = SeenFeedItem

@@ -47,7 +47,13 @@ from digipersona.autopilot.repository import (
 )
 from digipersona.autopilot.schemas import RuleCreate, RuleUpdate, TriggerCreate, TriggerUpdate
 from digipersona.config import Settings
-from digipersona.exceptions import Conflict, DigipersonaError, NotFound, ValidationFailed
+from digipersona.exceptions import (
+    Conflict,
+    DigipersonaError,
+    NotFound,
+    TooManyRequests,
+    ValidationFailed,
+)
 from digipersona.generation import GenerationProvider
 from digipersona.kit.security import constant_time_equals, new_token, token_hash
 from digipersona.kit.time import ensure_utc, utcnow
@@ -821,6 +827,13 @@ def fire_webhook(
     so the sender's retry drafts it.
     """
     now = now or utcnow()
+    limit = settings.autopilot_webhook_events_per_hour
+    if limit and RunRepository(session).count_since(trigger.id, now - timedelta(hours=1)) >= limit:
+        raise TooManyRequests(
+            f"This webhook trigger took {limit} events in the last hour "
+            "(DIGIPERSONA_AUTOPILOT_WEBHOOK_EVENTS_PER_HOUR); send the next one later.",
+            retry_after=3600,
+        )
     identity = event_id or url
     seen: SeenFeedItem | None = None
     if identity:
