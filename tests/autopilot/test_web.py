@@ -75,10 +75,18 @@ def test_autopilot_section_add_run_remove(ctx: Ctx) -> None:
     )
     assert "The feed was not added" in r.text
 
-    # A run shows up under "Recent runs".
-    assert ctx.owner.post(f"/api/v1/personas/{ctx.persona_id}/autopilot/run").status_code == 200
-    text = _text(_page(ctx))
+    # "Run the rules now"; the run shows up under "Recent runs" with links to its drafts.
+    page = _page(ctx)
+    r = client.post(
+        f"/personas/{ctx.persona_id}/autopilot/run",
+        data={"csrf_token": csrf_from(page)},
+        follow_redirects=True,
+    )
+    assert "ran 1 rule(s) and made 2 draft(s)" in r.text
+    text = _text(r.text)
     assert "manual: 2 drafts made" in text
+    for post in ctx.posts():
+        assert f'href="/content/{post.id}"' in r.text
 
     # Remove the rule and the feed.
     page = _page(ctx)

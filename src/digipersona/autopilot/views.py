@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from digipersona.auth.dependencies import WebPrincipal, check_csrf
+from digipersona.auth.dependencies import SettingsDep, WebPrincipal, check_csrf
 from digipersona.auth.permissions import Permission
 from digipersona.auth.principal import Principal
 from digipersona.autopilot import schemas, service
@@ -31,6 +31,7 @@ class RunLine:
     source: str
     status: str
     text: str
+    post_ids: list[str]
 
 
 def run_line(run: AutopilotRun, tz: str) -> RunLine:
@@ -45,7 +46,9 @@ def run_line(run: AutopilotRun, tz: str) -> RunLine:
         text = f"Failed: {run.error}"
     else:
         text = run.reason or "Nothing to do."
-    return RunLine(describe_slot_instant(run.started_at, tz), run.source, run.status, text)
+    return RunLine(
+        describe_slot_instant(run.started_at, tz), run.source, run.status, text, list(run.post_ids)
+    )
 
 
 def section(session: Session, principal: Principal, persona: Persona) -> dict[str, Any]:
@@ -59,6 +62,7 @@ def section(session: Session, principal: Principal, persona: Persona) -> dict[st
         "triggers": item.triggers,
         "runs": [run_line(r, persona.timezone) for r in item.runs],
         "auto_approve": persona.approval_policy == "auto_approve",
+        "can_run": principal.can(Permission.drafts),
     }
 
 
@@ -166,4 +170,25 @@ async def delete_trigger(
     await _form(request)
     service.delete_trigger(session, principal, persona_id, trigger_id)
     flash(request, "Trigger removed.")
+    return _back(persona_id)
+
+
+@router.post("/run")
+async def run_now(
+    persona_id: uuid.UUID,
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    await _form(request)
+    runs = service.run_persona_now(session, principal, settings, persona_id)
+    made = sum(len(r.post_ids) for r in runs)
+    if not runs:
+        flash(request, "There is no enabled rule to run.", "error")
+    elif any(r.status == "failed" for r in runs):
+        failed = next(r for r in runs if r.status == "failed")
+        flash(request, f"The autopilot could not draft: {failed.error}", "error")
+    else:
+        flash(request, f"The autopilot ran {len(runs)} rule(s) and made {made} draft(s).")
     return _back(persona_id)
