@@ -205,3 +205,18 @@ def test_at_most_n_drafts_per_poll_the_rest_marked_seen(
     ]
     poll_due_feeds(ctx.factory, ctx.settings, http, now=T0 + timedelta(minutes=60))
     assert ctx.count_posts() == 3
+
+
+def test_a_due_feed_is_claimed_once(
+    ctx: Ctx, feed: tuple[FakeFeed, str], http: httpx.Client
+) -> None:
+    from digipersona.autopilot.repository import TriggerRepository
+
+    fake, url = feed
+    trigger_id = _add_feed(ctx, url + "/feed.xml")
+    with ctx.factory.begin() as s:
+        assert TriggerRepository(s).claim_feed(trigger_id, T0, T0 + timedelta(minutes=10))
+    with ctx.factory.begin() as s:
+        assert not TriggerRepository(s).claim_feed(trigger_id, T0, T0 + timedelta(minutes=10))
+    assert poll_due_feeds(ctx.factory, ctx.settings, http, now=T0) == 0
+    assert fake.requests == []
