@@ -109,6 +109,39 @@ CASES: dict[tuple[str, str], Case] = {
         ok=201,
         scoped=True,
     ),
+    ("GET", "/api/v1/personas/{persona_id}/autopilot/rules"): Case("read", scoped=True),
+    ("POST", "/api/v1/personas/{persona_id}/autopilot/rules"): Case(
+        "write", body=lambda w: {"rrule": "FREQ=WEEKLY;BYDAY=MO;BYHOUR=8"}, ok=201, scoped=True
+    ),
+    ("GET", "/api/v1/personas/{persona_id}/autopilot/rules/{rule_id}"): Case(
+        "read", scoped=True, fresh_object="rule"
+    ),
+    ("PATCH", "/api/v1/personas/{persona_id}/autopilot/rules/{rule_id}"): Case(
+        "write", body=lambda w: {"count": 2}, scoped=True, fresh_object="rule"
+    ),
+    ("DELETE", "/api/v1/personas/{persona_id}/autopilot/rules/{rule_id}"): Case(
+        "write", ok=204, scoped=True, fresh_object="rule"
+    ),
+    ("POST", "/api/v1/personas/{persona_id}/autopilot/run"): Case(
+        "drafts", params={"dry_run": "true"}, scoped=True
+    ),
+    ("GET", "/api/v1/personas/{persona_id}/autopilot/triggers"): Case("read", scoped=True),
+    ("POST", "/api/v1/personas/{persona_id}/autopilot/triggers"): Case(
+        "write", body=lambda w: {"kind": "webhook", "name": "CMS"}, ok=201, scoped=True
+    ),
+    ("GET", "/api/v1/personas/{persona_id}/autopilot/triggers/{trigger_id}"): Case(
+        "read", scoped=True, fresh_object="trigger"
+    ),
+    ("PATCH", "/api/v1/personas/{persona_id}/autopilot/triggers/{trigger_id}"): Case(
+        "write", body=lambda w: {"poll_minutes": 60}, scoped=True, fresh_object="trigger"
+    ),
+    ("DELETE", "/api/v1/personas/{persona_id}/autopilot/triggers/{trigger_id}"): Case(
+        "write", ok=204, scoped=True, fresh_object="trigger"
+    ),
+    ("GET", "/api/v1/personas/{persona_id}/autopilot/runs"): Case("read", scoped=True),
+    ("POST", "/api/v1/personas/{persona_id}/autopilot/triggers/{trigger_id}/token"): Case(
+        "write", scoped=True, fresh_object="webhook_trigger"
+    ),
     ("GET", "/api/v1/content"): Case("read"),
     ("GET", "/api/v1/content/{post_id}"): Case("read", scoped=True, fresh_object="draft"),
     ("PATCH", "/api/v1/content/{post_id}"): Case(
@@ -273,6 +306,8 @@ PUBLIC = {
     ("POST", "/api/v1/auth/logout"),
     ("POST", "/api/v1/invitations/accept"),  # tested in tests/workspaces: needs an invitation token
     ("GET", "/api/v1/integrations/{platform}/callback"),  # the OAuth state is the credential
+    # The trigger's own secret token is the credential: tested in tests/autopilot/test_webhook.py.
+    ("POST", "/api/v1/personas/{persona_id}/triggers/{trigger_id}"),
 }
 
 
@@ -298,6 +333,21 @@ def make_object(world: World, kind: str) -> str:
     owner = world.owner
     if kind == "persona":
         r = owner.post("/api/v1/personas", json=persona_body(world))
+    elif kind == "rule":
+        r = owner.post(
+            f"/api/v1/personas/{world.ids['persona_id']}/autopilot/rules",
+            json={"rrule": "FREQ=WEEKLY;BYDAY=MO;BYHOUR=8", "topics": ["ops"]},
+        )
+    elif kind == "trigger":
+        r = owner.post(
+            f"/api/v1/personas/{world.ids['persona_id']}/autopilot/triggers",
+            json={"kind": "feed", "feed_url": "https://blog.example/feed.xml"},
+        )
+    elif kind == "webhook_trigger":
+        r = owner.post(
+            f"/api/v1/personas/{world.ids['persona_id']}/autopilot/triggers",
+            json={"kind": "webhook"},
+        )
     elif kind == "invitation":
         r = owner.post(
             "/api/v1/workspace/invitations", json={"email": f"i{uuid.uuid4().hex[:6]}@example.com"}
@@ -515,6 +565,7 @@ def test_access(world: World, client: Any, endpoint: tuple[str, str], actor: str
             "scheduled_post": "post_id",
             "draft": "post_id",
             "in_review": "post_id",
+            "webhook_trigger": "trigger_id",
         }.get(case.fresh_object, f"{case.fresh_object}_id")
         ids[key] = made
         if case.fresh_object == "failed_publication":

@@ -103,6 +103,8 @@ def _include_routers(app: FastAPI) -> None:
     from digipersona.analytics import views as analytics_views
     from digipersona.auth import endpoints as auth_api
     from digipersona.auth import views as auth_views
+    from digipersona.autopilot import endpoints as autopilot_api
+    from digipersona.autopilot import views as autopilot_views
     from digipersona.connections import endpoints as connections_api
     from digipersona.connections import views as connections_views
     from digipersona.interactions import endpoints as interactions_api
@@ -124,6 +126,7 @@ def _include_routers(app: FastAPI) -> None:
         auth_api.router,
         workspaces_api.router,
         personas_api.router,
+        autopilot_api.router,
         posts_api.router,
         publishing_api.router,
         connections_api.router,
@@ -136,6 +139,7 @@ def _include_routers(app: FastAPI) -> None:
     for router in (
         auth_views.router,
         personas_views.router,
+        autopilot_views.router,
         connections_views.router,
         interactions_views.router,
         posts_views.router,

@@ -133,6 +133,14 @@ class Settings(BaseSettings):
     quota_bluesky_account_posts_per_hour: int = Field(default=1600, ge=0)
     quota_webhook_posts_per_minute: int = Field(default=0, ge=0)
 
+    # Autopilot (scheduled and event-triggered drafting)
+    autopilot_retry_minutes: int = Field(default=15, ge=1, le=1440)
+    autopilot_feed_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+    autopilot_feed_max_bytes: int = Field(default=2_000_000, ge=1024)
+    autopilot_feed_max_items: int = Field(default=500, ge=1)
+    autopilot_feed_drafts_per_poll: int = Field(default=3, ge=1, le=20)
+    autopilot_webhook_events_per_hour: int = Field(default=30, ge=0)
+
     # Notifications
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -27,7 +27,7 @@ class Principal:
     workspace_id: uuid.UUID
     role: Role
     permissions: frozenset[Permission]
-    via: Literal["jwt", "api_token", "session", "cli"]
+    via: Literal["jwt", "api_token", "session", "cli", "autopilot"]
     token_id: uuid.UUID | None = None
 
     @property

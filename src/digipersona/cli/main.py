@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from digipersona.cli import analytics, content, db_cmd, engine, keys, leads, personas, server, users
+from digipersona.cli import (
+    analytics,
+    autopilot,
+    content,
+    db_cmd,
+    engine,
+    keys,
+    leads,
+    personas,
+    server,
+    users,
+)
 
 app = typer.Typer(
     name="digipersona",
@@ -26,6 +37,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(content.app, name="content")
 app.add_typer(leads.app, name="leads")
 app.add_typer(analytics.app, name="analytics")
+app.add_typer(autopilot.app, name="autopilot")
 
 
 def main() -> None:

@@ -3,6 +3,10 @@
 from digipersona.models.ab_test import AbTest
 from digipersona.models.api_token import ApiToken
 from digipersona.models.audit_event import AuditEvent
+from digipersona.models.autopilot_feed_item import SeenFeedItem
+from digipersona.models.autopilot_rule import Destination, GenerationRule, RuleMode
+from digipersona.models.autopilot_run import AutopilotRun, RunStatus
+from digipersona.models.autopilot_trigger import Trigger, TriggerKind
 from digipersona.models.base import Base
 from digipersona.models.connection import Connection, ConnectionState
 from digipersona.models.heartbeat import Heartbeat
@@ -32,9 +36,12 @@ __all__ = [
     "AbTest",
     "ApiToken",
     "AuditEvent",
+    "AutopilotRun",
     "Base",
     "Connection",
     "ConnectionState",
+    "Destination",
+    "GenerationRule",
     "Heartbeat",
     "Interaction",
     "InteractionKind",
@@ -59,6 +66,11 @@ __all__ = [
     "QuotaCounter",
     "RefreshToken",
     "Role",
+    "RuleMode",
+    "RunStatus",
+    "SeenFeedItem",
+    "Trigger",
+    "TriggerKind",
     "User",
     "Variant",
     "Workspace",

@@ -151,6 +151,8 @@ async def create_submit(request: Request, principal: WebPrincipal, session: Sess
 def detail_page(
     persona_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
 ) -> Response:
+    from digipersona.autopilot import views as autopilot_views
+
     persona = service.get(session, principal, persona_id)
     return render(
         request,
@@ -160,6 +162,7 @@ def detail_page(
             "persona": persona,
             "slot_sentences": _slot_sentences(persona),
             "can_write": principal.can(Permission.write),
+            "autopilot": autopilot_views.section(session, principal, persona),
         },
     )
 

@@ -19,7 +19,12 @@ from digipersona.auth.permissions import Permission
 from digipersona.auth.principal import Principal
 from digipersona.config import Settings
 from digipersona.exceptions import Conflict, NotFound, ValidationFailed
-from digipersona.generation import DraftRequest, config_from_settings, get_provider
+from digipersona.generation import (
+    DraftRequest,
+    GenerationProvider,
+    config_from_settings,
+    get_provider,
+)
 from digipersona.kit.time import utcnow
 from digipersona.models import Media, Persona, Post, PostStatus, Variant
 from digipersona.notifications.service import notify
@@ -256,27 +261,38 @@ def generate(
     count: int,
     seed: int | None = None,
     link_url: str | None = None,
+    structure: str | None = None,
+    topic: str | None = None,
+    source_title: str | None = None,
+    provider: GenerationProvider | None = None,
 ) -> list[PostView]:
     """Draft ``count`` posts in the persona's voice with the configured AI provider.
 
     The provider runs before anything is written, so a provider failure creates nothing.
+    ``structure``/``topic`` pin the drafts (the autopilot rotates them itself); a ``provider``
+    given by the caller is used as is and left open.
     """
     principal.require(Permission.drafts)
     persona = personas.get(session, principal, persona_id)
-    provider = get_provider(config_from_settings(settings))
+    own = provider is None
+    active = get_provider(config_from_settings(settings)) if provider is None else provider
     try:
-        drafts = provider.draft(
+        drafts = active.draft(
             DraftRequest(
                 persona=personas.profile_of(persona),
                 brief=brief,
                 platforms=tuple(platforms),
                 count=count,
                 seed=seed,
+                structure=structure,
+                topic=topic,
                 link=link_url,
+                source_title=source_title,
             )
         )
     finally:
-        provider.close()
+        if own:
+            active.close()
     posts = [
         _new_post(
             session,

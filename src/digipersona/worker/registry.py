@@ -56,6 +56,7 @@ def periodic(name: str, *, every_seconds: float) -> Callable[[F], F]:
 def load_all() -> None:
     """Import every domain's tasks module so their jobs are registered."""
     import digipersona.analytics.tasks
+    import digipersona.autopilot.tasks
     import digipersona.interactions.tasks
     import digipersona.publishing.tasks  # noqa: F401
 

@@ -1,0 +1,194 @@
+"""The "Autopilot" section of a persona page: what happens next, recent runs, rule/feed forms."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from digipersona.auth.dependencies import SettingsDep, WebPrincipal, check_csrf
+from digipersona.auth.permissions import Permission
+from digipersona.auth.principal import Principal
+from digipersona.autopilot import schemas, service
+from digipersona.db import SessionDep
+from digipersona.exceptions import DigipersonaError
+from digipersona.kit.time import utcnow
+from digipersona.models import AutopilotRun, Persona
+from digipersona.scheduling.describe import describe_slot_instant
+from digipersona.web.templating import flash
+
+router = APIRouter(prefix="/personas/{persona_id}/autopilot")
+
+
+@dataclass
+class RunLine:
+    when: str
+    source: str
+    status: str
+    text: str
+    post_ids: list[str]
+
+
+def run_line(run: AutopilotRun, tz: str) -> RunLine:
+    """A run as one sentence for people."""
+    if run.status == "generated":
+        n = len(run.post_ids)
+        text = f"{n} draft{'s' if n != 1 else ''} made"
+        title = run.details.get("title")
+        if title:
+            text += f" on \u201c{title}\u201d"
+    elif run.status == "failed":
+        text = f"Failed: {run.error}"
+    else:
+        text = run.reason or "Nothing to do."
+    return RunLine(
+        describe_slot_instant(run.started_at, tz), run.source, run.status, text, list(run.post_ids)
+    )
+
+
+def section(session: Session, principal: Principal, persona: Persona) -> dict[str, Any]:
+    """Everything the persona page shows about the autopilot."""
+    [item] = service.status(session, principal, persona_id=persona.id, now=utcnow(), runs=10)
+    return {
+        "rules": [
+            {"rule": rule, "schedule": schedule, "next": next_step}
+            for rule, schedule, next_step in item.rules
+        ],
+        "triggers": item.triggers,
+        "runs": [run_line(r, persona.timezone) for r in item.runs],
+        "auto_approve": persona.approval_policy == "auto_approve",
+        "can_run": principal.can(Permission.drafts),
+    }
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+def _back(persona_id: uuid.UUID) -> RedirectResponse:
+    return RedirectResponse(f"/personas/{persona_id}#autopilot", status_code=303)
+
+
+async def _form(request: Request) -> dict[str, Any]:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token", "")))
+    return {
+        "_lists": {k: [str(v) for v in form.getlist(k)] for k in ("platforms",)},
+        **{k: str(v) for k, v in form.items()},
+    }
+
+
+@router.post("/rules")
+async def add_rule(
+    persona_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+) -> Response:
+    form = await _form(request)
+    principal.require(Permission.write)
+    topics = [t.strip() for t in form.get("topics", "").split(",") if t.strip()]
+    data: dict[str, Any] = {
+        "rrule": form.get("rrule", ""),
+        "count": form.get("count") or "1",
+        "mode": form.get("mode") or "fixed",
+        "platforms": form["_lists"]["platforms"] or ["linkedin"],
+        "topics": topics,
+        "destination": form.get("destination") or "review",
+    }
+    try:
+        rule = service.create_rule(
+            session, principal, persona_id, schemas.RuleCreate.model_validate(data)
+        )
+    except ValidationError as exc:
+        flash(request, f"The rule was not added. {_first_error(exc)}", "error")
+        return _back(persona_id)
+    except DigipersonaError as exc:
+        flash(request, f"The rule was not added. {exc.message}", "error")
+        return _back(persona_id)
+    persona = session.get(Persona, rule.persona_id)
+    assert persona is not None
+    flash(request, f"Rule added. Next: {service.describe_next(session, rule, persona, utcnow())}")
+    return _back(persona_id)
+
+
+@router.post("/rules/{rule_id}/delete")
+async def delete_rule(
+    persona_id: uuid.UUID,
+    rule_id: uuid.UUID,
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+) -> Response:
+    await _form(request)
+    service.delete_rule(session, principal, persona_id, rule_id)
+    flash(request, "Rule removed.")
+    return _back(persona_id)
+
+
+@router.post("/feeds")
+async def add_feed(
+    persona_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+) -> Response:
+    form = await _form(request)
+    principal.require(Permission.write)
+    data = {
+        "kind": "feed",
+        "feed_url": form.get("feed_url", "").strip() or None,
+        "platforms": form["_lists"]["platforms"] or ["linkedin"],
+        "poll_minutes": form.get("poll_minutes") or "30",
+    }
+    try:
+        service.create_trigger(
+            session, principal, persona_id, schemas.TriggerCreate.model_validate(data)
+        )
+    except ValidationError as exc:
+        flash(request, f"The feed was not added. {_first_error(exc)}", "error")
+        return _back(persona_id)
+    except DigipersonaError as exc:
+        flash(request, f"The feed was not added. {exc.message}", "error")
+        return _back(persona_id)
+    flash(
+        request, "Feed added: the items already in it are the starting point; new ones get drafts."
+    )
+    return _back(persona_id)
+
+
+@router.post("/triggers/{trigger_id}/delete")
+async def delete_trigger(
+    persona_id: uuid.UUID,
+    trigger_id: uuid.UUID,
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+) -> Response:
+    await _form(request)
+    service.delete_trigger(session, principal, persona_id, trigger_id)
+    flash(request, "Trigger removed.")
+    return _back(persona_id)
+
+
+@router.post("/run")
+async def run_now(
+    persona_id: uuid.UUID,
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    await _form(request)
+    runs = service.run_persona_now(session, principal, settings, persona_id)
+    made = sum(len(r.post_ids) for r in runs)
+    if not runs:
+        flash(request, "There is no enabled rule to run.", "error")
+    elif any(r.status == "failed" for r in runs):
+        failed = next(r for r in runs if r.status == "failed")
+        flash(request, f"The autopilot could not draft: {failed.error}", "error")
+    else:
+        flash(request, f"The autopilot ran {len(runs)} rule(s) and made {made} draft(s).")
+    return _back(persona_id)
