@@ -18,4 +18,10 @@ fi
 if [ -f scripts/peers/install-pds.sh ]; then
   bash scripts/peers/install-pds.sh || status=1
 fi
+
+# The full local Bluesky network with the real AppView (@atproto/dev-env on its own Node 22),
+# for the read-back tests (notifications, metrics); cached outside the checkout too.
+if [ -f scripts/peers/install-bsky-network.sh ]; then
+  bash scripts/peers/install-bsky-network.sh || status=1
+fi
 exit $status
