@@ -114,8 +114,8 @@ class PostRef:
         return {"uri": self.uri, "cid": self.cid}
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def _now(value: datetime | None = None) -> str:
+    return (value or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -366,10 +366,16 @@ class BskyNetwork:
         root: PostRef | None = None,
         quote: PostRef | None = None,
         mention: Account | None = None,
+        created_at: datetime | None = None,
     ) -> PostRef:
         """A post by ``account``: optionally a reply (to ``reply_to``, thread ``root``), a quote,
-        and a mention facet of ``mention`` (its ``@handle`` is appended to the text)."""
-        record: dict[str, Any] = {"$type": "app.bsky.feed.post", "text": text, "createdAt": _now()}
+        and a mention facet of ``mention`` (its ``@handle`` is appended to the text).
+        ``created_at`` back-dates the record (an author whose clock runs behind)."""
+        record: dict[str, Any] = {
+            "$type": "app.bsky.feed.post",
+            "text": text,
+            "createdAt": _now(created_at),
+        }
         if mention is not None:
             prefix = f"{text} " if text else ""
             record["text"] = f"{prefix}@{mention.handle}"
@@ -483,9 +489,18 @@ class BskyNetwork:
                 )
             )
             notifications = list(body["notifications"])
-            return notifications if len(notifications) >= count else None
+            return [notifications] if len(notifications) >= count else None
 
-        return self.wait_until(probe, what=f"{count} notifications for {account.handle}")
+        return self.wait_until(probe, what=f"{count} notifications for {account.handle}")[0]
+
+    def wait_notification_gone(self, account: Account, uri: str) -> None:
+        """Wait until ``account``'s notifications no longer list ``uri`` (a deleted author)."""
+
+        def probe() -> bool:
+            uris = [n["uri"] for n in self.wait_notifications(account, 0)]
+            return uri not in uris
+
+        self.wait_until(probe, what=f"{uri} gone from {account.handle}'s notifications")
 
 
 def running_network(install: Path) -> Iterator[BskyNetwork]:
