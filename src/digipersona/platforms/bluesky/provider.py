@@ -696,12 +696,13 @@ class BlueskyProvider(Provider):
         """Replies, mentions and quotes (``listNotifications``) newer than ``cursor``.
 
         The first poll returns the newest page; later polls page back until they reach what the
-        previous poll saw (the cursor rules are in ``readback``). Oldest first.
+        previous poll saw (the cursor rules are in ``readback``), at most
+        ``max_notification_pages`` pages of ``limit`` (1..100). Oldest first.
         """
         did = self._did(credentials)
         previous = readback.NotificationCursor.decode(cursor)
         page_size = str(max(1, min(100, limit)))
-        fresh: list[tuple[str, Any]] = []
+        fresh: list[tuple[str, datetime]] = []
         found: list[InboundInteraction] = []
         api_cursor: str | None = None
         for _ in range(self.max_notification_pages if previous else 1):
