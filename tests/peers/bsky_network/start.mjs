@@ -53,7 +53,6 @@ async function main() {
     ozone: loopback(network.ozone.url),
     appview_did: network.bsky.ctx.cfg.serverDid,
     pds_did: network.pds.ctx.cfg.service.did,
-    admin_password: network.pds.ctx.cfg.service.adminPassword ?? null,
     started_ms: Date.now() - started,
   }
   console.log(`BSKY_NETWORK_READY ${JSON.stringify(urls)}`)
