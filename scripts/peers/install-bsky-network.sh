@@ -30,7 +30,9 @@ case "$(uname -s)-$(uname -m)" in
 esac
 
 wanted() {
-    cat "$SPEC/package.json" "$SPEC/package-lock.json" "$0" | sha256sum | cut -d' ' -f1
+    # What the install is made of: the pinned tree and the Node version (not this script's text).
+    { cat "$SPEC/package.json" "$SPEC/package-lock.json"; echo "node $NODE_VERSION"; } \
+        | sha256sum | cut -d' ' -f1
 }
 
 node22() { PATH="$NODE_DIR/bin:$PATH" "$NODE_DIR/bin/node" "$@"; }
