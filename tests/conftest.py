@@ -314,3 +314,18 @@ def pds() -> Iterator[Any]:
     if install is None:
         pytest.skip(reason)
     yield from running_peer(install)
+
+
+@pytest.fixture(scope="session")
+def bsky_network() -> Iterator[Any]:
+    """The full local Bluesky network (PLC, PDS, the real AppView) on loopback; one per session.
+
+    Skips with the reason when it is not installed (scripts/peers/install-bsky-network.sh) or
+    PostgreSQL/Redis are not reachable; tests using it are marked ``pds``.
+    """
+    from tests.peers.bsky_network import find_install, running_network
+
+    install, reason = find_install()
+    if install is None:
+        pytest.skip(reason)
+    yield from running_network(install)

@@ -22,4 +22,10 @@ fi
 if [ -f scripts/peers/install-axe.sh ]; then
   bash scripts/peers/install-axe.sh || status=1
 fi
+
+# The full local Bluesky network with the real AppView (@atproto/dev-env on its own Node 22),
+# for the read-back tests (notifications, metrics); cached outside the checkout too.
+if [ -f scripts/peers/install-bsky-network.sh ]; then
+  bash scripts/peers/install-bsky-network.sh || status=1
+fi
 exit $status

@@ -21,7 +21,7 @@ Error mapping (platform-apis 2.2, 2.6, 2.7; checklist items 11 and 21-22):
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -35,6 +35,8 @@ from digipersona.platforms.http import send, server_error
 logger = logging.getLogger(__name__)
 
 PLATFORM = "bluesky"
+# Query parameters: a mapping, or (name, value) pairs where a name repeats (array parameters).
+Params = Mapping[str, str] | Sequence[tuple[str, str]]
 # Names the PDS uses for "this session token is no good" (auth-verifier.ts).
 _TOKEN_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthMissing"})
 _ACCOUNT_ERRORS = frozenset({"AccountTakedown", "AccountDeactivated", "AccountNotFound"})
@@ -140,7 +142,7 @@ class XrpcClient:
         nsid: str,
         *,
         token: str | None = None,
-        params: Mapping[str, str] | None = None,
+        params: Params | None = None,
         json: Mapping[str, Any] | None = None,
         content: bytes | None = None,
         content_type: str | None = None,
@@ -171,7 +173,7 @@ class XrpcClient:
         nsid: str,
         *,
         token: str | None = None,
-        params: Mapping[str, str] | None = None,
+        params: Params | None = None,
         json: Mapping[str, Any] | None = None,
         content: bytes | None = None,
         content_type: str | None = None,
@@ -193,7 +195,10 @@ class XrpcClient:
             write=ambiguous,
             timeout_seconds=self.timeout_seconds,
             what=nsid,
-            params=dict(params) if params else None,
+            # Array parameters are repeated keys (?uris=a&uris=b, platform-apis 2.1).
+            params=(list(params.items()) if isinstance(params, Mapping) else list(params))
+            if params
+            else None,
             json=json,
             content=content,
             headers=headers,

@@ -28,7 +28,7 @@ import contextlib
 import dataclasses
 import io
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -40,15 +40,20 @@ from digipersona.kit.time import ensure_utc, utcnow
 from digipersona.platforms import errors
 from digipersona.platforms.base import (
     Credentials,
+    InboundInteraction,
+    InteractionPage,
     MediaItem,
+    MetricsReading,
     Profile,
     Provider,
     PublishedPart,
     PublishRequest,
     PublishResult,
+    ReadBackUnsupported,
     ReplyTarget,
     TokenSet,
 )
+from digipersona.platforms.bluesky import readback
 from digipersona.platforms.bluesky.client import (
     PLATFORM,
     XrpcClient,
@@ -122,6 +127,20 @@ class BlueskyProvider(Provider):
     max_image_bytes: ClassVar[int] = 2_000_000
     supports_threads: ClassVar[bool] = True
     link_handling = "facet"
+    # Reading back (platform-apis 2.5): notifications and postView counts, through the PDS.
+    supports_interactions: ClassVar[bool] = True
+    interactions_note: ClassVar[str] = (
+        "Replies, mentions and quotes from Bluesky notifications (likes, reposts and follows "
+        "are counted in analytics, not listed)."
+    )
+    supports_metrics: ClassVar[bool] = True
+    metrics_fields: ClassVar[tuple[str, ...]] = ("likes", "reposts", "replies", "quotes")
+    metrics_note: ClassVar[str] = (
+        "Bluesky reports likes, reposts, replies and quotes; it has no impressions or views."
+    )
+    metrics_batch_size: ClassVar[int] = 25
+    # Pages of listNotifications read per poll at most (each up to 100 notifications).
+    max_notification_pages: ClassVar[int] = 10
 
     # -- plumbing -------------------------------------------------------------------------
     def _xrpc(self, base_url: str) -> XrpcClient:
@@ -639,6 +658,133 @@ class BlueskyProvider(Provider):
         raise errors.Permanent(
             f"The post being replied to ({uri}) no longer exists on Bluesky.", platform=PLATFORM
         )
+
+    # -- reading back ---------------------------------------------------------------------
+    def _read(
+        self,
+        credentials: Credentials,
+        nsid: str,
+        params: Sequence[tuple[str, str]],
+    ) -> Mapping[str, Any]:
+        """An ``app.bsky.*`` read through the account's PDS (proxied to its AppView)."""
+        try:
+            body = self._pds(credentials).call_raw(
+                "GET", nsid, token=credentials.access_token, params=params
+            )
+        except XrpcError as exc:
+            # A PDS without an AppView (a bare self-hosted one) cannot answer app.bsky reads.
+            if exc.status_code in (400, 501) and exc.message.startswith("No service configured"):
+                raise ReadBackUnsupported(
+                    "This Bluesky server has no AppView configured, so it cannot list "
+                    f"notifications or post counts ({exc.message})."
+                ) from None
+            raise to_platform_error(exc, operation=nsid, ambiguous=False) from None
+        if not isinstance(body, Mapping):
+            raise errors.Transient(
+                f"Bluesky answered {nsid} with an unexpected body; try again.", platform=PLATFORM
+            )
+        return body
+
+    def fetch_interactions(
+        self,
+        credentials: Credentials,
+        *,
+        cursor: str | None,
+        recent_posts: Sequence[str] = (),
+        limit: int = 100,
+    ) -> InteractionPage:
+        """Replies, mentions and quotes (``listNotifications``) newer than ``cursor``.
+
+        The first poll returns the newest page; later polls page back until they reach what the
+        previous poll saw (the cursor rules are in ``readback``), at most
+        ``max_notification_pages`` pages of ``limit`` (1..100). Oldest first.
+        """
+        did = self._did(credentials)
+        previous = readback.NotificationCursor.decode(cursor)
+        page_size = str(max(1, min(100, limit)))
+        fresh: list[tuple[str, datetime]] = []
+        found: list[InboundInteraction] = []
+        api_cursor: str | None = None
+        for _ in range(self.max_notification_pages if previous else 1):
+            params = [("reasons", reason) for reason in readback.REASONS]
+            params.append(("limit", page_size))
+            if api_cursor:
+                params.append(("cursor", api_cursor))
+            body = self._read(credentials, "app.bsky.notification.listNotifications", params)
+            notifications = body.get("notifications")
+            if not isinstance(notifications, list):
+                raise errors.Transient(
+                    "Bluesky answered listNotifications without notifications; try again.",
+                    platform=PLATFORM,
+                )
+            reached = False
+            for notification in notifications:
+                if not isinstance(notification, Mapping):
+                    continue
+                uri = str(notification.get("uri") or "")
+                indexed_at = readback.parse_time(notification.get("indexedAt"))
+                if not uri or indexed_at is None:
+                    continue
+                if previous is not None and indexed_at < previous.horizon():
+                    reached = True
+                    break
+                if previous is not None and previous.is_seen(uri, indexed_at):
+                    continue
+                fresh.append((uri, indexed_at))
+                item = readback.to_interaction(notification, did)
+                if item is not None:
+                    found.append(item)
+            api_cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
+            if reached or not api_cursor or not notifications:
+                break
+        new_cursor = readback.next_cursor(previous, fresh)
+        items = readback.dedupe(list(reversed(found)))
+        return InteractionPage(items=items, cursor=new_cursor.encode() if new_cursor else None)
+
+    def fetch_metrics(
+        self, credentials: Credentials, external_ids: Sequence[str]
+    ) -> Sequence[MetricsReading]:
+        """Counts of up to 25 posts (``getPosts``); a post gone from its repo is ``deleted``.
+
+        The AppView is eventually consistent: a post it does not know *yet* (still in the
+        repo, per ``getRecord``) gets a reading with no figures rather than ``deleted``.
+        """
+        if len(external_ids) > self.metrics_batch_size:
+            raise ValueError(f"at most {self.metrics_batch_size} posts per getPosts call")
+        readings: dict[str, MetricsReading] = {}
+        valid: list[str] = []
+        for external_id in external_ids:
+            try:
+                AtUri.parse(external_id)
+            except ValueError:
+                readings[external_id] = MetricsReading(external_id=external_id, deleted=True)
+            else:
+                valid.append(external_id)
+        views: dict[str, Mapping[str, Any]] = {}
+        if valid:
+            body = self._read(
+                credentials,
+                "app.bsky.feed.getPosts",
+                [("uris", uri) for uri in dict.fromkeys(valid)],
+            )
+            posts = body.get("posts")
+            if not isinstance(posts, list):
+                raise errors.Transient(
+                    "Bluesky answered getPosts without posts; try again.", platform=PLATFORM
+                )
+            for view in posts:
+                if isinstance(view, Mapping) and isinstance(view.get("uri"), str):
+                    views[str(view["uri"])] = view
+        pds = self._pds(credentials)
+        for external_id in valid:
+            view = views.get(external_id)
+            if view is not None:
+                readings[external_id] = readback.to_metrics(external_id, view)
+            elif self._get_post(pds, AtUri.parse(external_id)) is None:
+                readings[external_id] = MetricsReading(external_id=external_id, deleted=True)
+            else:
+                readings[external_id] = MetricsReading(external_id=external_id)
+        return [readings[external_id] for external_id in external_ids]
 
 
 def _strong_ref(value: Any) -> StrongRef | None:
