@@ -17,7 +17,13 @@ from digipersona.analytics.tasks import sync_metrics_job
 from digipersona.models import MetricSnapshot, MetricsSchedule
 from digipersona.worker import registry, runtime
 from tests.analytics.conftest import Clock
-from tests.interactions.bluesky import Sky, bluesky_env, publish_post
+from tests.interactions.bluesky import (
+    Sky,
+    bluesky_env,
+    expire_session,
+    publish_post,
+    stored_access_token,
+)
 from tests.peers.bsky_network import BskyNetwork
 from tests.web.test_shell import web_login
 
@@ -150,3 +156,19 @@ def test_likes_and_reposts_from_the_appview_accumulate_and_a_deleted_post_stops(
     assert 'title="not provided by the platform">n/a</span></span><span>impressions' in (
         page.text.replace("\n", "")
     )
+
+
+def test_an_ended_access_token_is_refreshed_and_the_reading_taken(sky: Sky) -> None:
+    post_id, pub, ours = publish_post(sky, "Measured after the session ended.")
+    sky.net.like(sky.net.create_account("fan"), ours)
+    sky.net.wait_counts(ours, likeCount=1)
+    start = datetime.fromisoformat(pub["published_at"])
+    clock = Clock(start)
+    run_sync_job(sky, clock)
+    version = expire_session(sky)
+    clock.set(start + timedelta(hours=1))
+    report = run_sync_job(sky, clock)
+    assert (report["snapshots"], report["waiting"]) == (1, 0)
+    assert [figures(s) for s in analytics(sky, post_id)["snapshots"]] == [(1, 0, 0, 0, None)]
+    token, new_version = stored_access_token(sky)
+    assert new_version == version + 1 and token != "expired-access-jwt"

@@ -72,3 +72,25 @@ def run_engine(sky: Sky) -> dict[uuid.UUID, str]:
 
 def approve_and_schedule(sky: Sky, post_id: str) -> None:
     _approve_and_schedule(sky.env, post_id)
+
+
+def expire_session(sky: Sky) -> int:
+    """Replace the stored access JWT by one the PDS refuses (as after its 2 h lifetime); the
+    refresh JWT stays valid. Returns the connection's token version before."""
+    from digipersona.models import Connection
+
+    with sky.env.factory.begin() as s:
+        connection = s.get(Connection, sky.connection_id)
+        assert connection is not None
+        connection.access_token_enc = sky.env.cipher.encrypt("expired-access-jwt")
+        return connection.token_version
+
+
+def stored_access_token(sky: Sky) -> tuple[str, int]:
+    """The connection's decrypted access token and its token version."""
+    from digipersona.models import Connection
+
+    with sky.env.factory() as s:
+        connection = s.get(Connection, sky.connection_id)
+        assert connection is not None
+        return sky.env.cipher.decrypt(connection.access_token_enc), connection.token_version

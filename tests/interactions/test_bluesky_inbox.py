@@ -18,8 +18,10 @@ from tests.interactions.bluesky import (
     Sky,
     approve_and_schedule,
     bluesky_env,
+    expire_session,
     publish_post,
     run_engine,
+    stored_access_token,
 )
 from tests.peers.bsky_network import BskyNetwork, PostRef
 
@@ -205,3 +207,22 @@ def test_a_new_reply_after_the_first_poll_is_picked_up_by_the_next(sky: Sky) -> 
     items = inbox(sky)
     assert set(items) == {first.uri, later.uri}
     assert items[later.uri]["is_lead"] is True
+
+
+def test_an_ended_access_token_is_refreshed_once_and_the_poll_goes_on(sky: Sky) -> None:
+    net = sky.net
+    _, _, ours = publish_post(sky, "Third post: platform roadmaps.")
+    reply = net.post(
+        net.create_account("bob"), "Can we talk about your roadmap work?", reply_to=ours
+    )
+    net.wait_notifications(sky.account, 1)
+    version = expire_session(sky)
+
+    report = poll(sky)
+    assert report.outcomes == {str(sky.connection_id): "ok"} and report.stored == 1
+    assert set(inbox(sky)) == {reply.uri}
+    token, new_version = stored_access_token(sky)
+    assert new_version == version + 1 and token.count(".") == 2  # a fresh JWT, stored
+    with sky.env.factory() as s:
+        row = s.get(InteractionPoll, sky.connection_id)
+        assert row is not None and row.last_error is None
