@@ -226,3 +226,46 @@ def test_an_ended_access_token_is_refreshed_once_and_the_poll_goes_on(sky: Sky) 
     with sky.env.factory() as s:
         row = s.get(InteractionPoll, sky.connection_id)
         assert row is not None and row.last_error is None
+
+
+def test_an_opted_in_template_reply_is_sent_with_a_mention_of_the_author(sky: Sky) -> None:
+    net, env = sky.net, sky.env
+    erin = net.create_account("erin", display_name="Erin Buyer")
+    lead = net.post(erin, LEAD_TEXT, mention=sky.account)
+    net.wait_notifications(sky.account, 1)
+    assert poll(sky).leads == 1
+    [item] = inbox(sky).values()
+    templates = {
+        "templates": [{"id": "call", "class": "sales", "text": "{handle} happy to talk: DM me."}],
+        "auto_send_classes": ["sales"],
+    }
+    r = env.owner.patch(f"/api/v1/personas/{env.persona_id}", json={"reply_templates": templates})
+    assert r.status_code == 200, r.text
+    r = env.owner.post(
+        f"/api/v1/interactions/{item['id']}/reply-drafts", json={"template_id": "call"}
+    )
+    assert r.status_code == 201, r.text
+    sent = r.json()
+    assert sent["auto_sent"] is True and len(sent["publication_ids"]) == 1
+    assert sent["text"] == f"@{erin.handle} happy to talk: DM me."
+    assert list(run_engine(sky).values()) == ["published"]
+    [pub] = env.owner.get(f"/api/v1/content/{sent['post_id']}/schedule").json()["publications"]
+    repo, collection, rkey = str(pub["external_id"]).removeprefix("at://").split("/")
+    record = net.xrpc(
+        "GET",
+        "com.atproto.repo.getRecord",
+        params={"repo": repo, "collection": collection, "rkey": rkey},
+    ).json()["value"]
+    # A reply to a top-level mention: the mention is both root and parent.
+    assert record["reply"] == {"root": lead.as_json(), "parent": lead.as_json()}
+    mention_bytes = len(f"@{erin.handle}".encode())
+    assert record["facets"] == [
+        {
+            "index": {"byteStart": 0, "byteEnd": mention_bytes},
+            "features": [{"$type": "app.bsky.richtext.facet#mention", "did": erin.did}],
+        }
+    ]
+    notified = net.wait_notifications(erin, 1)
+    assert pub["external_id"] in {n["uri"] for n in notified}
+    polling.mark_replied(env.factory)
+    assert inbox(sky)[lead.uri]["status"] == "replied"
