@@ -269,3 +269,35 @@ def test_an_opted_in_template_reply_is_sent_with_a_mention_of_the_author(sky: Sk
     assert pub["external_id"] in {n["uri"] for n in notified}
     polling.mark_replied(env.factory)
     assert inbox(sky)[lead.uri]["status"] == "replied"
+
+
+def test_a_reply_to_a_post_deleted_meanwhile_is_not_published(sky: Sky) -> None:
+    net, env = sky.net, sky.env
+    _, _, ours = publish_post(sky, "Fourth post: service ownership.")
+    bob = net.create_account("bob")
+    reply = net.post(bob, "What do you charge for a review?", reply_to=ours)
+    net.wait_notifications(sky.account, 1)
+    poll(sky)
+    [item] = inbox(sky).values()
+    r = env.owner.post(
+        f"/api/v1/interactions/{item['id']}/reply-drafts", json={"text": "It depends, DM me."}
+    )
+    assert r.status_code == 201, r.text
+    draft = r.json()
+    net.delete_post(bob, reply)
+    net.wait_gone(reply)
+
+    approve_and_schedule(sky, draft["post_id"])
+    assert list(run_engine(sky).values()) == ["failed"]
+    [pub] = env.owner.get(f"/api/v1/content/{draft['post_id']}/schedule").json()["publications"]
+    assert pub["state"] == "failed" and pub["error_class"] == "Permanent", pub
+    assert reply.uri in pub["last_error"] and "deleted" in pub["last_error"]
+    # Nothing was written: our repo holds only the original post.
+    records = net.xrpc(
+        "GET",
+        "com.atproto.repo.listRecords",
+        params={"repo": sky.account.did, "collection": "app.bsky.feed.post"},
+    ).json()["records"]
+    assert [r["uri"] for r in records] == [ours.uri]
+    polling.mark_replied(env.factory)
+    assert inbox(sky)[reply.uri]["status"] == "read"
