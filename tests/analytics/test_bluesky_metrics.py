@@ -148,14 +148,23 @@ def test_likes_and_reposts_from_the_appview_accumulate_and_a_deleted_post_stops(
     # Workspace analytics for Bluesky: totals from the latest readings, impressions n/a.
     r = sky.env.owner.get("/api/v1/analytics", params={"platform": "bluesky"})
     assert r.status_code == 200, r.text
-    totals = r.json()["totals"]
+    summary = r.json()
+    totals = summary["totals"]
     assert (totals["likes"], totals["reposts"], totals["impressions"]) == (4, 2, None)
+    # The trend: kept (3 likes + 2 reposts + 1 reply + 1 quote) and the deleted post's last
+    # reading (1 like), on the day they were published; no impressions.
+    [day] = [p for p in summary["trend"] if p["posts"]]
+    assert (day["posts"], day["engagements"], day["impressions"]) == (2, 8, None)
+    [caps] = [p for p in summary["platforms"] if p["platform"] == "bluesky"]
+    assert "impressions" not in caps["fields"] and caps["supports_metrics"]
+    top = [p["publication_id"] for p in summary["top_posts"]]
+    assert top[0] == kept_pub["id"]
     web_login(sky.env.client, sky.env.owner.email)
     page = sky.env.client.get("/analytics", params={"platform": "bluesky"})
     assert page.status_code == 200
-    assert 'title="not provided by the platform">n/a</span></span><span>impressions' in (
-        page.text.replace("\n", "")
-    )
+    html = page.text.replace("\n", "")
+    assert 'title="not provided by the platform">n/a</span></span><span>impressions' in html
+    assert '<svg class="chart"' in html  # the trend chart
 
 
 def test_an_ended_access_token_is_refreshed_and_the_reading_taken(sky: Sky) -> None:

@@ -4,12 +4,17 @@ password, and posts published through the approval workflow and the publishing e
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from digipersona.kit.time import utcnow
+from digipersona.publishing.engine import claim_due, execute
+from digipersona.worker.runtime import build_runtime
 from tests.interactions.conftest import Env, running_env
 from tests.interactions.test_replies import _approve_and_schedule, _run_engine
 from tests.peers.bsky_network import BskyNetwork, PostRef
@@ -55,8 +60,20 @@ def publish_post(sky: Sky, text: str) -> tuple[str, dict[str, Any], PostRef]:
     )
     assert r.status_code == 201, r.text
     post_id = r.json()["id"]
-    _approve_and_schedule(sky.env, post_id)
-    assert list(_run_engine(sky.env).values()) == ["published"]
+    assert owner.post(f"/api/v1/content/{post_id}/submit").status_code == 200
+    assert owner.post(f"/api/v1/content/{post_id}/approve").status_code == 200
+    # Due in a second and run on the real clock, so published_at is a real time (the
+    # analytics page's window ends now).
+    at = (utcnow() + timedelta(seconds=1)).isoformat()
+    r = owner.post(f"/api/v1/content/{post_id}/schedule", json={"at": at})
+    assert r.status_code == 200, r.text
+    time.sleep(1.1)
+    built = build_runtime(sky.env.settings, factory=sky.env.factory)
+    try:
+        claimed = claim_due(built.engine, "e2e", 10)
+        assert [execute(built.engine, pid, "e2e") for pid in claimed] == ["published"]
+    finally:
+        built.http.close()
     [pub] = owner.get(f"/api/v1/content/{post_id}/schedule").json()["publications"]
     assert pub["state"] == "published", (pub["last_error"], pub["errors"])
     uri = str(pub["external_id"])
