@@ -24,6 +24,7 @@ from tests.interactions.bluesky import (
     stored_access_token,
 )
 from tests.peers.bsky_network import BskyNetwork, PostRef
+from tests.web.test_shell import web_login
 
 pytestmark = pytest.mark.pds
 
@@ -122,6 +123,18 @@ def test_replies_mentions_quotes_and_a_lead_reach_the_inbox_and_a_reply_is_threa
     with env.factory() as s:
         row = s.get(InteractionPoll, sky.connection_id)
         assert row is not None and row.cursor and row.last_error is None
+
+    [source] = env.owner.get("/api/v1/interactions/sources").json()
+    assert (source["platform"], source["handle"], source["supported"]) == (
+        "bluesky",
+        sky.account.handle,
+        True,
+    )
+    assert source["last_polled_at"] and source["last_error"] is None
+    # The Interactions page shows them, the lead marked as such.
+    web_login(env.client, env.owner.email)
+    html = env.client.get("/interactions", params={"platform": "bluesky"}).text
+    assert "Erin Buyer" in html and "Bob Reader" in html and "Lead " in html
 
     # A second poll (due again) finds nothing new: the inbox is unchanged.
     env.clock.advance(seconds=env.settings.interactions_poll_seconds + 1)
