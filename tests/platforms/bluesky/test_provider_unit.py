@@ -11,7 +11,13 @@ import pytest
 
 from digipersona.exceptions import ValidationFailed
 from digipersona.platforms import errors
-from digipersona.platforms.base import Credentials, MediaItem, ProviderConfig, PublishRequest
+from digipersona.platforms.base import (
+    Credentials,
+    MediaItem,
+    ProviderConfig,
+    PublishRequest,
+    ReplyTarget,
+)
 from digipersona.platforms.bluesky.client import rate_limit_reset
 from digipersona.platforms.bluesky.provider import BlueskyProvider
 from digipersona.platforms.bluesky.tid import deterministic_tid
@@ -316,3 +322,57 @@ def test_delete_refuses_something_that_is_not_an_at_uri() -> None:
     provider, _ = make(lambda r: httpx.Response(200))
     with pytest.raises(errors.Permanent, match="at:// URI"):
         provider.delete(CREDS, "https://bsky.app/profile/x/post/y")
+
+
+BOB = "did:plc:bob000bob000bob000bob000"
+BOB_POST = f"at://{BOB}/app.bsky.feed.post/3kbobpost0000"
+ROOT_POST = f"at://{DID}/app.bsky.feed.post/3kourpost0000"
+
+
+def reply_request(text: str) -> PublishRequest:
+    # As an interaction from listNotifications leaves it: both refs with their cids.
+    target = ReplyTarget(
+        parent_id=BOB_POST,
+        root_id=ROOT_POST,
+        extra={"cid": "bobcid", "parent_cid": "bobcid", "root_cid": "rootcid"},
+    )
+    return PublishRequest(
+        parts=[text], idempotency_key="r-1", created_at=REQ.created_at, reply_to=target
+    )
+
+
+def test_a_reply_whose_parent_was_deleted_is_refused_before_writing() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if nsid(request) == "com.atproto.repo.getRecord":  # not in our repo
+            return xrpc_error(400, "InvalidRequest", "Could not locate record")
+        if nsid(request) == "app.bsky.feed.getPosts":  # and gone from the AppView
+            assert request.url.params["uris"] == BOB_POST
+            return httpx.Response(200, json={"posts": []})
+        raise AssertionError(f"unexpected {request.url}")
+
+    provider, seen = make(handler)
+    with pytest.raises(errors.Permanent, match="no longer exists on Bluesky"):
+        provider.publish(CREDS, reply_request("Too late"))
+    assert "com.atproto.repo.createRecord" not in [nsid(r) for r in seen]
+
+
+def test_a_reply_keeps_the_conversation_root_and_answers_the_live_parent() -> None:
+    created: list[dict[str, object]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if nsid(request) == "com.atproto.repo.getRecord":
+            return xrpc_error(400, "InvalidRequest", "Could not locate record")
+        if nsid(request) == "app.bsky.feed.getPosts":
+            post = {"uri": BOB_POST, "cid": "bobcid", "record": {"text": "Q?"}}
+            return httpx.Response(200, json={"posts": [post]})
+        body = json.loads(request.content)
+        created.append(body["record"])
+        return httpx.Response(200, json={"uri": f"at://{DID}/x/{body['rkey']}", "cid": "c"})
+
+    provider, _ = make(handler)
+    provider.publish(CREDS, reply_request("Answer"))
+    [record] = created
+    assert record["reply"] == {
+        "root": {"uri": ROOT_POST, "cid": "rootcid"},
+        "parent": {"uri": BOB_POST, "cid": "bobcid"},
+    }

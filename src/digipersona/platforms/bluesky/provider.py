@@ -628,13 +628,13 @@ class BlueskyProvider(Provider):
                 f"Cannot reply to {target.parent_id!r}: not a Bluesky post (at:// URI).",
                 platform=PLATFORM,
             ) from None
-        parent_cid = target.extra.get("cid") or target.extra.get("parent_cid")
-        root_cid = target.extra.get("root_cid")
-        if parent_cid and target.root_id and root_cid:
-            return StrongRef(target.root_id, str(root_cid)), StrongRef(
-                str(parent_uri), str(parent_cid)
-            )
+        # Read the parent even when the interaction carries its refs: the PDS accepts a reply
+        # to a post deleted since (verified on the local network), which would publish an
+        # orphan nobody sees under the conversation. Raises Permanent when the parent is gone.
         parent, value = self._fetch_post_anywhere(pds, token, parent_uri)
+        root_cid = target.extra.get("root_cid")
+        if target.root_id and root_cid:
+            return StrongRef(target.root_id, str(root_cid)), parent
         root = _strong_ref(value.get("reply", {}).get("root")) or parent
         return root, parent
 
@@ -656,7 +656,9 @@ class BlueskyProvider(Provider):
             if ref is not None and isinstance(record, Mapping):
                 return ref, record
         raise errors.Permanent(
-            f"The post being replied to ({uri}) no longer exists on Bluesky.", platform=PLATFORM
+            f"The post being replied to ({uri}) no longer exists on Bluesky (it was deleted), "
+            "so the reply was not published.",
+            platform=PLATFORM,
         )
 
     # -- reading back ---------------------------------------------------------------------
