@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -141,6 +142,27 @@ def test_transient_errors_back_off_then_succeed(world: World) -> None:
     world.clock.set(start + timedelta(minutes=15))
     assert world.sync().snapshots == 1
     assert schedule(world, pub).attempts == 0
+
+
+def test_a_reading_without_any_figure_is_retried_not_stored(world: World, monkeypatch: Any) -> None:
+    from digipersona.platforms.base import MetricsReading
+    from digipersona.platforms.x.provider import XProvider
+
+    start = world.clock.now
+    post_id = world.x.seed_post(world.x.me, "A post the platform has not counted yet")
+    pub = world.published("x", post_id, at=start - timedelta(hours=1))
+    real = XProvider.fetch_metrics
+    monkeypatch.setattr(
+        XProvider, "fetch_metrics", lambda self, creds, ids: [MetricsReading(i) for i in ids]
+    )
+    report = world.sync()
+    assert report.snapshots == 0 and report.waiting == 1
+    assert snapshots(world, pub) == []
+    monkeypatch.setattr(XProvider, "fetch_metrics", real)
+    world.x.set_metrics(post_id, like_count=2)
+    world.clock.set(start + timedelta(minutes=15))
+    assert world.sync().snapshots == 1
+    assert snapshots(world, pub)[0].likes == 2
 
 
 def test_two_runs_claim_disjoint_rows(world: World) -> None:

@@ -6,7 +6,8 @@ A run that comes late skips the steps whose time has passed. Every reading is a 
 
 Outcomes per post, by what the platform said:
 
-- a reading: stored; ``None`` figures mean "not provided" (partial data is kept as it is);
+- a reading: stored; ``None`` figures mean "not provided" (partial data is kept as it is); a
+  reading without any figure (the platform does not know the post yet) is retried like a miss;
 - ``deleted``: the schedule stops with ``deleted``; earlier snapshots stay;
 - ``ReadBackUnsupported``: stops with ``unsupported`` and the platform's note (shown in the UI);
 - ``RateLimited``/``QuotaExhausted``: the rows wait until the platform's reset;
@@ -218,7 +219,9 @@ def _record(
                 continue
             reading = found.get(row.external_id)
             schedule.lease_expires_at = None
-            if reading is None:
+            if reading is None or _no_figures(reading):
+                # Not known yet (Bluesky's AppView may not have indexed the post): an all-empty
+                # snapshot would show "n/a" for what the platform does provide, so ask again.
                 _backoff(schedule, now, "The platform returned no figures for this post.", report)
                 continue
             if reading.deleted:
@@ -251,6 +254,11 @@ def _record(
             else:
                 schedule.stage = stage
                 schedule.next_sync_at = row.published_at + OFFSETS[stage]
+
+
+def _no_figures(reading: MetricsReading) -> bool:
+    figures = (reading.likes, reading.reposts, reading.replies, reading.quotes, reading.impressions)
+    return not reading.deleted and all(value is None for value in figures)
 
 
 def _owned(session: Session, row: Claimed) -> MetricsSchedule | None:
