@@ -45,6 +45,8 @@ class Dispatcher:
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dp-worker")
         self._results: queue.SimpleQueue[tuple[Any, Any]] = queue.SimpleQueue()
         self._inflight = 0
+        # Prepared publications (state ``sending``) queued for or running on the pool.
+        self.capacity = max(threads * 4, batch * 2)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_maintenance = 0.0
@@ -78,8 +80,8 @@ class Dispatcher:
 
     # -- work --------------------------------------------------------------------------------
     def tick(self) -> int:
-        """One round: record finished work, maintenance when due, claim what the pool can take."""
-        recorded = self._record()
+        """One round: maintenance when due, then record finished work, claim what the pool can
+        take and prepare it, all in one transaction."""
         now = time.monotonic()
         if now - self._last_maintenance >= MAINTENANCE_SECONDS:
             self._last_maintenance = now
@@ -89,17 +91,28 @@ class Dispatcher:
                 self._last_periodic = now
                 pub_engine.periodic_checks(self.engine)
             self._submit_periodic(now)
-        free = self.threads * 4 - self._inflight
-        if free <= 0:
-            return recorded
-        claimed = pub_engine.claim_due(self.engine, self.owner, min(free, self.batch))
-        if not claimed:
-            return recorded
-        prepared, _states = pub_engine.prepare_batch(self.engine, claimed, self.owner)
+        finished = self._take_results()
+        busy = self._inflight - len(finished)
+        free = self.capacity - busy
+        # Each claim reads the due rows once, so claim in batches, not one slot at a time.
+        limit = (
+            min(free, self.batch) if free >= min(self.batch, self.capacity // 2) or not busy else 0
+        )
+        try:
+            recorded, prepared, claimed = pub_engine.cycle(self.engine, self.owner, finished, limit)
+        except Exception:
+            # Never lose results to a failing claim: record them on their own, then re-raise.
+            if finished:
+                try:
+                    pub_engine.record_outcomes(self.engine, finished, self.owner)
+                finally:
+                    self._inflight -= len(finished)
+            raise
+        self._inflight -= len(finished)
         for item in prepared:
             self._inflight += 1
             self._pool.submit(self._call, item)
-        return recorded + len(claimed)
+        return len(recorded) + len(claimed)
 
     def _submit_periodic(self, now: float) -> None:
         for name in self._clock.due(now):
@@ -127,13 +140,16 @@ class Dispatcher:
         self._results.put((prepared, outcome))
         signals.wake()
 
-    def _record(self) -> int:
+    def _take_results(self) -> list[tuple[Any, Any]]:
         batch = []
         while True:
             try:
                 batch.append(self._results.get_nowait())
             except queue.Empty:
-                break
+                return batch
+
+    def _record(self) -> int:
+        batch = self._take_results()
         if batch:
             try:
                 pub_engine.record_outcomes(self.engine, batch, self.owner)
