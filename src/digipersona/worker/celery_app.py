@@ -22,7 +22,7 @@ from digipersona.worker import registry, runtime
 from digipersona.worker.embedded import owner_name
 
 logger = logging.getLogger("digipersona.scheduler")
-CHUNK = 20  # publications per Celery task
+CHUNK = 50  # publications per Celery task
 
 
 def make_celery(settings: Settings) -> Celery:

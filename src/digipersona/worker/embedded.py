@@ -22,6 +22,7 @@ from digipersona.worker import registry
 logger = logging.getLogger("digipersona.dispatcher")
 MAINTENANCE_SECONDS = 5.0
 PERIODIC_SECONDS = 60.0
+GATHER_SECONDS = 0.02
 
 
 def owner_name(kind: str) -> str:
@@ -167,10 +168,13 @@ class Dispatcher:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                if self.tick():
-                    continue
-                wait = self.poll_seconds if self._inflight else self._sleep_seconds()
-                signals.wait(wait)
+                worked = self.tick()
+                if self._inflight:
+                    # Let results gather for a moment so one transaction records many of them
+                    # (each commit costs milliseconds); the pool holds enough queued work.
+                    self._stop.wait(GATHER_SECONDS)
+                elif not worked:
+                    signals.wait(self._sleep_seconds())
             except Exception:
                 logger.exception("dispatcher tick failed; retrying")
                 self._stop.wait(1.0)
