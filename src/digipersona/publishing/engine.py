@@ -388,13 +388,6 @@ def _prep_columns() -> tuple[Any, ...]:
         Persona.max_lateness_minutes,
         Connection.state.label("connection_state"),
         Connection.paused_until,
-        Connection.token_version,
-        Connection.access_token_enc,
-        Connection.refresh_token_enc,
-        Connection.expires_at,
-        Connection.scopes,
-        Connection.account_id,
-        Connection.extra,
         Variant.parts.label("variant_parts"),
         select(Media.id).where(Media.post_id == Post.id).exists().label("has_media"),
     )
@@ -423,6 +416,21 @@ def _prepare_statement(dialect: str, claim: bool) -> Any:
     if dialect == "postgresql":
         stmt = stmt.with_for_update(of=Publication)
     return stmt
+
+
+@functools.cache
+def _credentials_statement() -> Any:
+    # Once per connection of a batch, not per publication.
+    return select(
+        Connection.id,
+        Connection.token_version,
+        Connection.access_token_enc,
+        Connection.refresh_token_enc,
+        Connection.expires_at,
+        Connection.scopes,
+        Connection.account_id,
+        Connection.extra,
+    ).where(Connection.id.in_(bindparam("ids", expanding=True)))
 
 
 @functools.cache
@@ -494,12 +502,15 @@ def _prepare(
             ).all()
         }
     sending = []
+    rules: dict[str, list[quotas.QuotaRule]] = {}
     for row in rows:
         if row.id in orm:
             pub, connection, post, persona = orm[row.id]
             state = _admit(session, engine, pub, connection, post, persona, now, parts_of[row.id])
         else:
-            state = _consume_quota(session, engine, row, now)
+            if row.platform not in rules:
+                rules[row.platform] = quotas.rules_for(row.platform, engine.settings)
+            state = _consume_quota(session, rules[row.platform], row, now)
         if state is not None:
             states[row.id] = state
         else:
@@ -510,10 +521,16 @@ def _prepare(
             _sending_statement(),
             {"ids": [row.id for row in sending], "now": now, "lease": lease, "owner": owner},
         )
-    credentials: dict[uuid.UUID, Credentials] = {}
+    connections = {}
+    if sending:
+        connections = {
+            c.id: c
+            for c in session.execute(
+                _credentials_statement(), {"ids": list({row.connection_id for row in sending})}
+            ).all()
+        }
+    credentials = {cid: _credentials(engine, c) for cid, c in connections.items()}
     for row in sending:
-        if row.connection_id not in credentials:
-            credentials[row.connection_id] = _credentials(engine, row)
         prepared.append(
             _Prepared(
                 publication_id=row.id,
@@ -521,7 +538,7 @@ def _prepare(
                 post_id=row.post_id,
                 platform=row.platform,
                 scheduled_at=row.scheduled_at,
-                token_version=row.token_version,
+                token_version=connections[row.connection_id].token_version,
                 reconcile=row.reconcile,
                 request=_build_request(
                     session, engine, row, parts_of[row.id], owner=owner, with_media=row.has_media
@@ -552,11 +569,12 @@ def _needs_orm(engine: Engine, row: Any, parts: list[str], now: datetime) -> boo
     return fresh and engine.provider(row.platform).estimate_cost_usd(parts) > 0
 
 
-def _consume_quota(session: Session, engine: Engine, row: Any, now: datetime) -> str | None:
+def _consume_quota(
+    session: Session, rules: list[quotas.QuotaRule], row: Any, now: datetime
+) -> str | None:
     """``_admit``'s quota step for a Core row: None if it may be sent, else "deferred"."""
     if row.reconcile or row.parts_published:
         return None
-    rules = quotas.rules_for(row.platform, engine.settings)
     if not rules:
         return None
     try:
