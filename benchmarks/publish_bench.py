@@ -5,13 +5,18 @@
 
 Scenarios (issue 5):
   ceiling   plain Celery (Redis broker, prefork concurrency 2) running N no-op tasks, all
-            enqueued at once: tasks/s and lateness (start - enqueue instant)
+            enqueued at once once the worker is up: tasks/s and lateness (start - the instant
+            enqueueing began)
   embedded  N publications due at the same instant across M connections, embedded dispatcher on
-            SQLite, loopback fake platform (separate process) with zero latency
+            SQLite, loopback fake platform (separate process) with zero latency. The engine
+            processes start first (like a running `digipersona serve`); once they are up, all
+            rows are made due at one instant a moment ahead, so process start-up is not counted
   scaleout  the same with 2 Celery worker processes, a scheduler, Redis and PostgreSQL
   latency   1,000 due at once with 300 ms platform latency (embedded): all within 30 s?
   single    one post due at an exact second: how late is it sent?
-Figures are medians of --repeat runs where repeated. Nothing here asserts: it prints.
+Throughput is publications / (last published - due instant); the ceiling's is tasks / (last
+start - first start). Lateness counts from the due instant (for the ceiling: from the moment
+enqueueing began). Figures are medians of --repeat runs. Nothing here asserts: it prints.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from typing import Any
 
 import httpx
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select, text, update
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -43,6 +48,7 @@ from digipersona.kit.time import ensure_utc, utcnow  # noqa: E402
 from digipersona.models import (  # noqa: E402
     Base,
     Connection,
+    Heartbeat,
     Membership,
     Persona,
     Post,
@@ -90,11 +96,12 @@ def stop(proc: subprocess.Popen[Any]) -> None:
         proc.wait(10)
 
 
-def seed(url: str, key: str, n: int, connections: int, due_in: float = 0.0) -> Any:
+def seed(url: str, key: str, n: int, connections: int) -> None:
+    """N publications across M connections, not due yet (``make_due`` sets the instant)."""
     engine = db.make_engine(url)
     factory = db.make_sessionmaker(engine)
     cipher = TokenCipher([key])
-    at = utcnow() + timedelta(seconds=due_in)
+    at = utcnow() + timedelta(days=1)
     with db.session_scope(factory) as s:
         ws = Workspace(name="Bench")
         user = User(email=f"{uuid.uuid4().hex[:8]}@bench", password_hash="x")
@@ -143,7 +150,33 @@ def seed(url: str, key: str, n: int, connections: int, due_in: float = 0.0) -> A
             ]
         )
     engine.dispose()
+
+
+def make_due(url: str, lead: float = 1.0) -> Any:
+    """Make every publication due at one instant ``lead`` seconds from now; returns it."""
+    engine = db.make_engine(url)
+    at = utcnow() + timedelta(seconds=lead)
+    with db.session_scope(db.make_sessionmaker(engine)) as s:
+        s.execute(update(Publication).values(scheduled_at=at, next_attempt_at=at))
+    engine.dispose()
     return at
+
+
+def wait_heartbeat(url: str, procs: list[subprocess.Popen[Any]], timeout: float = 120) -> None:
+    """Wait until a dispatcher or scheduler has written its first heartbeat (it is running)."""
+    engine = db.make_engine(url)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if any(p.poll() is not None for p in procs):
+                raise RuntimeError("an engine process exited during start-up")
+            with engine.connect() as conn:
+                if conn.execute(select(func.count()).select_from(Heartbeat)).scalar():
+                    return
+            time.sleep(0.1)
+    finally:
+        engine.dispose()
+    raise TimeoutError("no heartbeat from the engine")
 
 
 def results(url: str, platform_url: str, started: float) -> dict[str, Any]:
@@ -209,16 +242,14 @@ def bench_env(tmp: Path, key: str, platform_url: str, **extra: str) -> dict[str,
     return env
 
 
-def run_embedded(
-    n: int, connections: int, latency: float, threads: int, due_in: float = 0.0
-) -> dict[str, Any]:
+def run_embedded(n: int, connections: int, latency: float, threads: int) -> dict[str, Any]:
     """The embedded dispatcher in its own process (like `digipersona serve`), on SQLite."""
     tmp = Path(tempfile.mkdtemp(prefix="dp-bench-"))
     key = Fernet.generate_key().decode()
     url = f"sqlite:///{tmp / 'bench.db'}"
     db.upgrade(url)
     platform, platform_url = start_platform(latency)
-    at = seed(url, key, n, connections, due_in)
+    seed(url, key, n, connections)
     env = bench_env(
         tmp,
         key,
@@ -227,7 +258,6 @@ def run_embedded(
         DIGIPERSONA_WORKER_THREADS=str(threads),
         DIGIPERSONA_DISPATCH_POLL_SECONDS="0.05",
     )
-    started = time.monotonic()
     code = (
         "import time, threading\n"
         "from digipersona.config import get_settings\n"
@@ -237,10 +267,12 @@ def run_embedded(
         "d = Dispatcher(rt.engine, threads=s.worker_threads, batch=s.dispatch_batch, poll_seconds=s.dispatch_poll_seconds)\n"
         "d.start(); threading.Event().wait()\n"
     )
-    wait_left = max(0.0, (at - utcnow()).total_seconds())
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT, start_new_session=True)
     try:
-        wait_done(url, n, 600 + wait_left)
+        wait_heartbeat(url, [proc])
+        make_due(url)
+        started = time.monotonic()
+        wait_done(url, n, 600)
         return results(url, platform_url, started)
     finally:
         stop(proc)
@@ -278,7 +310,6 @@ def run_scaleout(n: int, connections: int, workers: int) -> dict[str, Any]:
     env = bench_env(
         tmp, key, platform_url, DIGIPERSONA_DATABASE_URL=url, DIGIPERSONA_BROKER_URL=REDIS
     )
-    started = time.monotonic()
     procs = [
         subprocess.Popen(
             [
@@ -306,6 +337,10 @@ def run_scaleout(n: int, connections: int, workers: int) -> dict[str, Any]:
         )
     )
     try:
+        wait_heartbeat(url, procs)
+        wait_workers(workers)
+        make_due(url)
+        started = time.monotonic()
         wait_done(url, n, 900)
         return results(url, platform_url, started)
     finally:
@@ -314,6 +349,21 @@ def run_scaleout(n: int, connections: int, workers: int) -> dict[str, Any]:
         stop(platform)
         drop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def wait_workers(count: int, timeout: float = 120) -> None:
+    """Wait until ``count`` Celery workers answer a ping on the bench broker."""
+    from celery import Celery
+
+    app = Celery("bench-ping", broker=REDIS)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if len(app.control.ping(timeout=1.0) or []) >= count:
+                return
+    finally:
+        app.close()
+    raise TimeoutError(f"fewer than {count} Celery workers answered")
 
 
 CEILING_APP = """
@@ -340,10 +390,6 @@ def run_ceiling(n: int) -> dict[str, Any]:
     sys.path.insert(0, str(tmp))
     import ceiling_app  # type: ignore[import-not-found]
 
-    t0 = time.time()
-    for _ in range(n):
-        ceiling_app.noop.apply_async(args=[t0])
-    enqueue_s = time.time() - t0
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -363,8 +409,14 @@ def run_ceiling(n: int) -> dict[str, Any]:
         env={**os.environ, "PYTHONPATH": str(tmp)},
         start_new_session=True,
     )
-    started = time.time()
     try:
+        # Like the engine runs: the worker is up before the tasks become due (all at t0).
+        wait_workers(1)
+        t0 = time.time()
+        for _ in range(n):
+            ceiling_app.noop.apply_async(args=[t0])
+        enqueue_s = time.time() - t0
+        started = time.time()
         while client.llen("ceiling:lat") < n and time.time() - started < 600:
             time.sleep(0.1)
         lat = [float(x) for x in client.lrange("ceiling:lat", 0, -1)]
@@ -431,7 +483,7 @@ def main() -> None:
         show("embedded, 300 ms platform", out["latency"])
     if "single" in only:
         out["single"] = med(
-            [run_embedded(1, 1, 0.0, threads=4, due_in=3.0) for _ in range(max(3, args.repeat))]
+            [run_embedded(1, 1, 0.0, threads=4) for _ in range(max(3, args.repeat))]
         )
         show("single post due at :00", out["single"])
     if "ceiling" in out:

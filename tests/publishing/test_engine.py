@@ -325,3 +325,68 @@ def test_expiry_warnings_at_14_7_1_days(world: World) -> None:
     with world.runtime.factory() as s:
         kinds = list(s.scalars(select(Notification.kind).order_by(Notification.created_at)))
     assert kinds == ["connection.expiring"] * 3 + ["connection.expired"]
+
+
+def test_execute_batch_publishes_a_chunk_once_and_settles_failures(world: World) -> None:
+    ids = [world.add_post() for _ in range(6)]
+    world.platform.faults = ["permanent"]  # whichever call comes first fails for good
+    claimed = claim_due(world.engine, "chunk-owner", 100)
+    assert sorted(claimed) == sorted(ids)
+    states = engine.execute_batch(world.engine, claimed, "chunk-owner")
+    assert sorted(states.values()) == ["failed"] + ["published"] * 5
+    assert world.platform.total_posts() == 5
+    calls = len(world.platform.calls)
+    # A redelivered task (same ids, same owner) and an intruder change nothing.
+    assert set(engine.execute_batch(world.engine, claimed, "chunk-owner").values()) == {"lost"}
+    assert set(engine.execute_batch(world.engine, claimed, "intruder").values()) == {"lost"}
+    assert len(world.platform.calls) == calls
+    assert world.platform.duplicates() == 0
+    for pid in ids:
+        pub = world.pub(pid)
+        assert pub.attempts == 1
+        assert pub.lease_owner is None
+        assert (pub.state == "failed") == bool(pub.last_error)
+    with world.runtime.factory() as s:
+        statuses = set(
+            s.scalars(select(Post.status).where(Post.workspace_id == world.workspace_id))
+        )
+    assert statuses == {"published", "failed"}
+
+
+def test_dispatcher_settles_missed_held_and_deferred_while_claiming(
+    world: World, monkeypatch: Any
+) -> None:
+    from digipersona.worker.embedded import Dispatcher
+
+    rule = quotas.QuotaRule("posts", "connection", 3600, 1)
+    monkeypatch.setattr(quotas, "rules_for", lambda platform, settings: [rule])
+    with world.runtime.factory.begin() as s:
+        paused = Connection(
+            workspace_id=world.workspace_id,
+            persona_id=world.persona_id,
+            platform="fake",
+            account_id="fake-2",
+            access_token_enc=world.runtime.cipher.encrypt("token-1"),
+            state="paused",
+            state_reason="Paused by the owner.",
+        )
+        s.add(paused)
+        s.flush()
+        paused_id = paused.id
+    late = world.add_post(at=world.clock.now - timedelta(hours=7))
+    held = world.add_post(connection_id=paused_id)
+    first = world.add_post(at=world.clock.now - timedelta(seconds=2))
+    second = world.add_post(at=world.clock.now - timedelta(seconds=1))
+    dispatcher = Dispatcher(world.engine, threads=2, batch=10, poll_seconds=0.05)
+    dispatcher.drain(timeout=60)
+    dispatcher.stop()
+    assert world.pub(late).state == "missed"
+    assert world.pub(held).state == "held"
+    assert world.pub(held).last_error == "Paused by the owner."
+    assert world.pub(first).state == "published"
+    deferred = world.pub(second)
+    assert (deferred.state, deferred.attempts) == ("scheduled", 0)
+    assert deferred.next_attempt_at == rule.window_start(world.clock.now) + timedelta(seconds=3600)
+    assert world.platform.calls == ["publish"]
+    with world.runtime.factory() as s:
+        assert s.scalars(select(Notification.kind)).all() == ["publication.missed"]

@@ -2,7 +2,7 @@
 
 A reply is an ordinary ``Post`` (one platform: the interaction's) linked from the interaction
 (``reply_post_id``). It goes through the same approval workflow and publishing engine; the
-engine threads it with ``reply_targets.reply_target_for`` (X ``in_reply_to_tweet_id``, Bluesky
+engine threads it with ``reply_targets.to_reply_target`` (X ``in_reply_to_tweet_id``, Bluesky
 root/parent refs, LinkedIn comment on the post). When it is published, the periodic job marks
 the interaction ``replied`` (``polling.mark_replied``).
 

@@ -1,25 +1,36 @@
 """Where a reply post must go: the platform's reply reference of the interaction it answers.
 
 Kept apart from ``replies`` so the publishing engine can import it without the content and
-generation layers.
+generation layers. The engine reads ``reply_target_column()`` in the same query that prepares a
+batch, so threading a reply costs no extra round trip.
 """
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
-from digipersona.interactions.repository import InteractionRepository
+from digipersona.models import Interaction, Post
 from digipersona.platforms.base import ReplyTarget
 
 
-def reply_target_for(session: Session, post_id: uuid.UUID) -> ReplyTarget | None:
-    """The ``ReplyTarget`` for a reply draft's post, or ``None`` for an ordinary post."""
-    interaction = InteractionRepository(session).for_reply_post(post_id)
-    if interaction is None or not interaction.reply_target:
+def reply_target_column() -> Any:
+    """A correlated column (per ``Post``) with the stored reply target of the answered item."""
+    return (
+        select(Interaction.reply_target)
+        .where(Interaction.reply_post_id == Post.id)
+        .limit(1)
+        .scalar_subquery()
+        .label("reply_target")
+    )
+
+
+def to_reply_target(target: Mapping[str, Any] | None) -> ReplyTarget | None:
+    """The ``ReplyTarget`` for a reply draft's stored target, or ``None`` for an ordinary post."""
+    if not target:
         return None
-    target = interaction.reply_target
     return ReplyTarget(
         parent_id=str(target["parent_id"]),
         root_id=str(target["root_id"]) if target.get("root_id") else None,

@@ -14,11 +14,13 @@ Guarantees (DESIGN.md "Publishing guarantees"), and how this module keeps them:
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,9 +30,9 @@ from sqlalchemy import Table, bindparam, case, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from digipersona.config import Settings
-from digipersona.connections.credentials import credentials_for, refresh_serialised
+from digipersona.connections.credentials import refresh_serialised
 from digipersona.db import write_scope
-from digipersona.interactions.reply_targets import reply_target_for
+from digipersona.interactions.reply_targets import reply_target_column, to_reply_target
 from digipersona.kit.crypto import TokenCipher
 from digipersona.kit.time import ensure_utc, utcnow
 from digipersona.models import (
@@ -48,6 +50,7 @@ from digipersona.models import (
 from digipersona.notifications.service import notify
 from digipersona.platforms import errors
 from digipersona.platforms.base import (
+    Credentials,
     MediaItem,
     Provider,
     PublishedPart,
@@ -79,40 +82,120 @@ class Engine:
     rng: random.Random = field(default_factory=random.Random)
     _providers: dict[str, Provider] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _plain: dict[str, str] = field(default_factory=dict)
+    _pool: ThreadPoolExecutor | None = None
 
     def provider(self, platform: str) -> Provider:
+        provider = self._providers.get(platform)
+        if provider is not None:
+            return provider
         with self._lock:
             if platform not in self._providers:
                 self._providers[platform] = build_provider(platform, self.settings, self.http)
             return self._providers[platform]
 
+    def decrypt(self, ciphertext: str) -> str:
+        """Decrypt a stored token, once per distinct ciphertext (Fernet costs ~30 us a call and
+        a batch sends many posts per connection). Plaintexts stay in this process only, as they
+        do during every provider call."""
+        plain = self._plain.get(ciphertext)
+        if plain is None:
+            plain = self.cipher.decrypt(ciphertext)
+            if len(self._plain) >= 4096:
+                self._plain.clear()
+            self._plain[ciphertext] = plain
+        return plain
+
+    def pool(self) -> ThreadPoolExecutor:
+        """Threads for concurrent platform calls of one batch (``execute_batch``), made on first
+        use so a forked Celery child builds its own."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=self.settings.worker_threads, thread_name_prefix="dp-call"
+                )
+            return self._pool
+
 
 # -- claiming ----------------------------------------------------------------------------------
+# The hot-path statements are built once (per dialect) with bound parameters: building and
+# cache-keying a statement per batch costs more than executing it.
+def _typed(name: str, column: Any) -> Any:
+    return bindparam(name, type_=column.type)
+
+
+@functools.cache
+def _claim_statements(dialect: str) -> tuple[Any, Any]:
+    # Two steps in one transaction: pick the due ids in order, then lease exactly those. (One
+    # UPDATE ... WHERE id IN (subquery) makes SQLite walk every claimable row for the outer
+    # UPDATE, which costs as much as the whole batch when thousands are due at once.)
+    table = _table(Publication)
+    due = (
+        select(table.c.id)
+        .where(table.c.state.in_(CLAIMABLE), table.c.next_attempt_at <= bindparam("now"))
+        .order_by(table.c.priority.desc(), table.c.next_attempt_at, table.c.id)
+        .limit(bindparam("limit"))
+    )
+    if dialect == "postgresql":
+        due = due.with_for_update(skip_locked=True)  # the rows stay locked until commit
+    lease = (
+        update(table)
+        .where(table.c.id.in_(bindparam("ids", expanding=True)), table.c.state.in_(CLAIMABLE))
+        .values(
+            state=PublicationState.claimed.value,
+            lease_owner=bindparam("owner"),
+            lease_expires_at=_typed("lease", table.c.lease_expires_at),
+        )
+        .returning(table.c.id)
+    )
+    return due, lease
+
+
+def _claim(
+    session: Session, engine: Engine, owner: str, limit: int, now: datetime
+) -> list[uuid.UUID]:
+    due, lease = _claim_statements(session.get_bind().dialect.name)
+    ids = list(session.scalars(due, {"now": now, "limit": limit}))
+    if not ids:
+        return []
+    leased = set(
+        session.scalars(
+            lease,
+            {
+                "ids": ids,
+                "owner": owner,
+                "lease": now + timedelta(seconds=engine.settings.publish_lease_seconds),
+            },
+        )
+    )
+    return [pid for pid in ids if pid in leased]  # priority then time order
+
+
 def claim_due(engine: Engine, owner: str, limit: int) -> list[uuid.UUID]:
     """Lease up to ``limit`` due publications to ``owner``; no other claimer can get them."""
     now = engine.clock()
     with write_scope(engine.factory) as session:
-        due = (
-            select(Publication.id)
-            .where(Publication.state.in_(CLAIMABLE), Publication.next_attempt_at <= now)
-            .order_by(Publication.priority.desc(), Publication.next_attempt_at, Publication.id)
-            .limit(limit)
-        )
-        if session.get_bind().dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        rows = session.execute(
-            update(Publication)
-            .where(Publication.id.in_(due.scalar_subquery()), Publication.state.in_(CLAIMABLE))
-            .values(
-                state=PublicationState.claimed.value,
-                lease_owner=owner,
-                lease_expires_at=now + timedelta(seconds=engine.settings.publish_lease_seconds),
-            )
-            .returning(Publication.id, Publication.priority, Publication.next_attempt_at)
-            .execution_options(synchronize_session=False)
-        ).all()
-    ordered = sorted(rows, key=lambda r: (-r.priority, r.next_attempt_at))
-    return [r.id for r in ordered]
+        return _claim(session, engine, owner, limit, now)
+
+
+def cycle(
+    engine: Engine, owner: str, finished: list[tuple[_Prepared, Outcome]], limit: int
+) -> tuple[dict[uuid.UUID, str], list[_Prepared], dict[uuid.UUID, str]]:
+    """One round of the embedded dispatcher in one transaction: record ``finished`` outcomes,
+    claim up to ``limit`` due publications and prepare them (the steps of ``record_outcomes``,
+    ``claim_due`` and ``prepare_batch``). Returns the recorded states, what to send, and the
+    state of every claimed publication."""
+    now = engine.clock()
+    with write_scope(engine.factory) as session:
+        recorded = _record(session, engine, finished, owner, now) if finished else {}
+        due: list[uuid.UUID] = []
+        if limit > 0:
+            due_stmt, _lease = _claim_statements(session.get_bind().dialect.name)
+            due = list(session.scalars(due_stmt, {"now": now, "limit": limit}))
+        # Claimed and prepared in the same transaction, so the rows go straight to
+        # ``sending`` (or are settled) without the intermediate ``claimed`` write.
+        prepared, states = _prepare(session, engine, due, owner, now, claim=True)
+    return recorded, prepared, states
 
 
 def release_expired(engine: Engine) -> tuple[int, int]:
@@ -207,7 +290,9 @@ def beat(engine: Engine, name: str, kind: str) -> None:
 class _Prepared:
     publication_id: uuid.UUID
     connection_id: uuid.UUID
+    post_id: uuid.UUID
     platform: str
+    scheduled_at: datetime
     token_version: int
     reconcile: bool
     request: PublishRequest
@@ -227,6 +312,23 @@ def execute(engine: Engine, publication_id: uuid.UUID, owner: str) -> str:
         return states.get(publication_id, "lost")
     outcome = call_provider(engine, prepared[0])
     return record_outcomes(engine, [(prepared[0], outcome)], owner)[publication_id]
+
+
+def execute_batch(
+    engine: Engine, publication_ids: list[uuid.UUID], owner: str
+) -> dict[uuid.UUID, str]:
+    """Publish a chunk of claimed publications: one transaction moves them to ``sending``, the
+    platform calls run concurrently, one transaction records the outcomes.
+
+    Safe to call twice, like ``execute``: rows already past ``claimed`` are left alone.
+    """
+    prepared, states = prepare_batch(engine, publication_ids, owner)
+    if len(prepared) == 1:
+        outcomes = [call_provider(engine, prepared[0])]
+    else:
+        outcomes = list(engine.pool().map(lambda item: call_provider(engine, item), prepared))
+    states.update(record_outcomes(engine, list(zip(prepared, outcomes, strict=True)), owner))
+    return states
 
 
 def call_provider(engine: Engine, prepared: _Prepared) -> Outcome:
@@ -264,74 +366,252 @@ def call_provider(engine: Engine, prepared: _Prepared) -> Outcome:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+# Columns prepare_batch reads, as one Core row per publication (no ORM objects on the hot
+# path). Need another field in _build_request? Add its column here.
+def _prep_columns() -> tuple[Any, ...]:
+    return (
+        Publication.id,
+        Publication.workspace_id,
+        Publication.post_id,
+        Publication.connection_id,
+        Publication.platform,
+        Publication.scheduled_at,
+        Publication.created_at,
+        Publication.idempotency_key,
+        Publication.reconcile,
+        Publication.parts_published,
+        Post.body,
+        Post.link_url,
+        Post.tags,
+        Persona.id.label("persona_id"),
+        Persona.name.label("persona_name"),
+        Persona.language,
+        Persona.max_lateness_minutes,
+        Connection.state.label("connection_state"),
+        Connection.paused_until,
+        Variant.parts.label("variant_parts"),
+        select(Media.id).where(Media.post_id == Post.id).exists().label("has_media"),
+        reply_target_column(),
+    )
+
+
+@functools.cache
+def _prepare_statement(dialect: str, claim: bool) -> Any:
+    stmt = (
+        select(*_prep_columns())
+        .join(Connection, Connection.id == Publication.connection_id)
+        .join(Post, Post.id == Publication.post_id)
+        .join(Persona, Persona.id == Post.persona_id)
+        .outerjoin(
+            Variant,
+            (Variant.post_id == Publication.post_id) & (Variant.platform == Publication.platform),
+        )
+        .where(Publication.id.in_(bindparam("ids", expanding=True)))
+    )
+    if claim:
+        stmt = stmt.where(Publication.state.in_(CLAIMABLE))
+    else:
+        stmt = stmt.where(
+            Publication.state == PublicationState.claimed.value,
+            Publication.lease_owner == bindparam("owner"),
+        )
+    if dialect == "postgresql":
+        stmt = stmt.with_for_update(of=Publication)
+    return stmt
+
+
+@functools.cache
+def _credentials_statement() -> Any:
+    # Once per connection of a batch, not per publication.
+    return select(
+        Connection.id,
+        Connection.token_version,
+        Connection.access_token_enc,
+        Connection.refresh_token_enc,
+        Connection.expires_at,
+        Connection.scopes,
+        Connection.account_id,
+        Connection.extra,
+    ).where(Connection.id.in_(bindparam("ids", expanding=True)))
+
+
+@functools.cache
+def _sending_statement() -> Any:
+    table = _table(Publication)
+    return (
+        update(table)
+        .where(table.c.id.in_(bindparam("ids", expanding=True)))
+        .values(
+            state=PublicationState.sending.value,
+            attempts=table.c.attempts + 1,
+            sent_at=_typed("now", table.c.sent_at),
+            lease_owner=bindparam("owner"),
+            lease_expires_at=_typed("lease", table.c.lease_expires_at),
+            updated_at=_typed("now", table.c.updated_at),
+        )
+    )
+
+
 def prepare_batch(
     engine: Engine, ids: list[uuid.UUID], owner: str
 ) -> tuple[list[_Prepared], dict[uuid.UUID, str]]:
     """Move claimed rows to ``sending`` in one transaction, or settle them (missed, held,
     deferred for a quota). Returns what to send and the state of the rest."""
+    if not ids:
+        return [], {}
     now = engine.clock()
+    with write_scope(engine.factory) as session:
+        return _prepare(session, engine, ids, owner, now)
+
+
+def _prepare(
+    session: Session,
+    engine: Engine,
+    ids: list[uuid.UUID],
+    owner: str,
+    now: datetime,
+    *,
+    claim: bool = False,
+) -> tuple[list[_Prepared], dict[uuid.UUID, str]]:
+    """``prepare_batch`` inside a transaction. With ``claim``, ``ids`` are due rows picked (and
+    on PostgreSQL locked) in this same transaction rather than rows claimed by ``owner``.
+
+    The common case (on time, connection active, no spend budget) is two Core statements for
+    the whole batch; publications that must be settled otherwise (missed, held, budget) take
+    the ORM path through ``_admit``.
+    """
     prepared: list[_Prepared] = []
     states: dict[uuid.UUID, str] = {}
     if not ids:
         return prepared, states
-    with write_scope(engine.factory) as session:
-        rows = session.execute(
-            select(Publication, Connection, Post, Persona)
-            .join(Connection, Connection.id == Publication.connection_id)
-            .join(Post, Post.id == Publication.post_id)
-            .join(Persona, Persona.id == Post.persona_id)
-            .where(
-                Publication.id.in_(ids),
-                Publication.state == PublicationState.claimed.value,
-                Publication.lease_owner == owner,
-            )
-        ).all()
-        post_ids = [post.id for _, _, post, _ in rows]
-        parts_by = {
-            (pid, platform): list(parts)
-            for pid, platform, parts in session.execute(
-                select(Variant.post_id, Variant.platform, Variant.parts).where(
-                    Variant.post_id.in_(post_ids)
-                )
+    result = session.execute(
+        _prepare_statement(session.get_bind().dialect.name, claim), {"ids": ids, "owner": owner}
+    )
+    by_id = {row.id: row for row in result.all()}
+    rows = [by_id[pid] for pid in dict.fromkeys(ids) if pid in by_id]  # claim order
+    parts_of = {row.id: list(row.variant_parts or ()) or [row.body] for row in rows}
+    slow = [row.id for row in rows if _needs_orm(engine, row, parts_of[row.id], now)]
+    orm: dict[uuid.UUID, Any] = {}
+    if slow:
+        orm = {
+            pub.id: (pub, connection, post, persona)
+            for pub, connection, post, persona in session.execute(
+                select(Publication, Connection, Post, Persona)
+                .join(Connection, Connection.id == Publication.connection_id)
+                .join(Post, Post.id == Publication.post_id)
+                .join(Persona, Persona.id == Post.persona_id)
+                .where(Publication.id.in_(slow))
             ).all()
         }
-        media_post_ids = set(
-            session.scalars(select(Media.post_id).where(Media.post_id.in_(post_ids)))
+    sending = []
+    rules: dict[str, list[quotas.QuotaRule]] = {}
+    for row in rows:
+        if row.id in orm:
+            pub, connection, post, persona = orm[row.id]
+            state = _admit(session, engine, pub, connection, post, persona, now, parts_of[row.id])
+        else:
+            if row.platform not in rules:
+                rules[row.platform] = quotas.rules_for(row.platform, engine.settings)
+            state = _consume_quota(session, rules[row.platform], row, now)
+        if state is not None:
+            states[row.id] = state
+        else:
+            sending.append(row)
+    if sending:
+        lease = now + timedelta(seconds=engine.settings.publish_lease_seconds)
+        session.execute(
+            _sending_statement(),
+            {"ids": [row.id for row in sending], "now": now, "lease": lease, "owner": owner},
         )
-        for pub, connection, post, persona in rows:
-            parts = parts_by.get((post.id, pub.platform)) or [post.body]
-            state = _admit(session, engine, pub, connection, post, persona, now, parts)
-            if state is not None:
-                states[pub.id] = state
-                continue
-            pub.state = PublicationState.sending.value
-            pub.attempts += 1
-            pub.sent_at = now
-            pub.lease_expires_at = now + timedelta(seconds=engine.settings.publish_lease_seconds)
-            request = _build_request(
-                session,
-                engine,
-                pub,
-                post,
-                persona,
-                parts_by.get((post.id, pub.platform)),
-                with_media=post.id in media_post_ids,
+    connections = {}
+    if sending:
+        connections = {
+            c.id: c
+            for c in session.execute(
+                _credentials_statement(), {"ids": list({row.connection_id for row in sending})}
+            ).all()
+        }
+    credentials = {cid: _credentials(engine, c) for cid, c in connections.items()}
+    for row in sending:
+        prepared.append(
+            _Prepared(
+                publication_id=row.id,
+                connection_id=row.connection_id,
+                post_id=row.post_id,
+                platform=row.platform,
+                scheduled_at=row.scheduled_at,
+                token_version=connections[row.connection_id].token_version,
+                reconcile=row.reconcile,
+                request=_build_request(
+                    session, engine, row, parts_of[row.id], owner=owner, with_media=row.has_media
+                ),
+                credentials=credentials[row.connection_id],
             )
-            prepared.append(
-                _Prepared(
-                    publication_id=pub.id,
-                    connection_id=connection.id,
-                    platform=pub.platform,
-                    token_version=connection.token_version,
-                    reconcile=pub.reconcile,
-                    request=request,
-                    credentials=credentials_for(connection, engine.cipher),
-                )
-            )
-            states[pub.id] = PublicationState.sending.value
+        )
+        states[row.id] = PublicationState.sending.value
     for pid in ids:
         states.setdefault(pid, "lost")
     return prepared, states
+
+
+def _table(model: Any) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def _needs_orm(engine: Engine, row: Any, parts: list[str], now: datetime) -> bool:
+    """True when the publication may not simply be sent: it is too late, its connection is
+    held, or it costs money against a budget (all settled by ``_admit`` on ORM objects)."""
+    fresh = not row.reconcile and not row.parts_published
+    if fresh and now - row.scheduled_at > timedelta(minutes=row.max_lateness_minutes):
+        return True
+    if row.connection_state in HOLD_STATES or (row.paused_until and row.paused_until > now):
+        return True
+    return fresh and engine.provider(row.platform).estimate_cost_usd(parts) > 0
+
+
+def _consume_quota(
+    session: Session, rules: list[quotas.QuotaRule], row: Any, now: datetime
+) -> str | None:
+    """``_admit``'s quota step for a Core row: None if it may be sent, else "deferred"."""
+    if row.reconcile or row.parts_published:
+        return None
+    if not rules:
+        return None
+    try:
+        quotas.consume(
+            session, rules, platform=row.platform, connection_id=row.connection_id, now=now
+        )
+    except quotas.QuotaExceeded as exc:
+        table = _table(Publication)
+        session.execute(
+            update(table)
+            .where(table.c.id == row.id)
+            .values(
+                state=PublicationState.scheduled.value,
+                next_attempt_at=exc.retry_at,
+                lease_owner=None,
+                lease_expires_at=None,
+                last_error=f"Waiting for the {exc.rule.name} quota window to reset.",
+                updated_at=now,
+            )
+        )
+        return "deferred"
+    return None
+
+
+def _credentials(engine: Engine, row: Any) -> Credentials:
+    """A connection's credentials from a Core row (like ``credentials_for``), decrypting each
+    distinct ciphertext once per process."""
+    return Credentials(
+        access_token=engine.decrypt(row.access_token_enc),
+        refresh_token=engine.decrypt(row.refresh_token_enc) if row.refresh_token_enc else None,
+        expires_at=row.expires_at,
+        scopes=tuple(row.scopes),
+        account_id=row.account_id,
+        extra=dict(row.extra),
+    )
 
 
 def _admit(
@@ -439,14 +719,13 @@ def _hold(pub: Publication, reason: str) -> None:
 def _build_request(
     session: Session,
     engine: Engine,
-    pub: Publication,
-    post: Post,
-    persona: Persona,
-    variant_parts: list[str] | None,
+    row: Any,
+    parts: list[str],
     *,
+    owner: str,
     with_media: bool,
 ) -> PublishRequest:
-    parts = variant_parts or [post.body]
+    """The PublishRequest of one publication, from its ``_PREP_COLUMNS`` row."""
     media: list[MediaItem] = []
     if with_media:
         media = [
@@ -459,7 +738,7 @@ def _build_request(
                 filename=m.filename,
             )
             for m in session.scalars(
-                select(Media).where(Media.post_id == post.id).order_by(Media.position)
+                select(Media).where(Media.post_id == row.post_id).order_by(Media.position)
             )
         ]
     already = [
@@ -469,33 +748,33 @@ def _build_request(
             url=p.get("url"),
             extra=p.get("extra") or {},
         )
-        for p in pub.parts_published
+        for p in row.parts_published
     ]
-    publication_id, owner = pub.id, pub.lease_owner
+    publication_id = row.id
 
     def on_part(part: PublishedPart) -> None:
         _save_part(engine, publication_id, owner, part)
 
     return PublishRequest(
         parts=parts,
-        idempotency_key=pub.idempotency_key,
-        created_at=ensure_utc(pub.created_at),
+        idempotency_key=row.idempotency_key,
+        created_at=row.created_at,
         media=media,
-        link=post.link_url,
-        language=persona.language,
-        reply_to=reply_target_for(session, post.id),
+        link=row.link_url,
+        language=row.language,
+        reply_to=to_reply_target(row.reply_target),
         already_published=already,
         on_part_published=on_part if len(parts) > 1 else None,
         document={
-            "post_id": str(post.id),
-            "publication_id": str(pub.id),
-            "persona": {"id": str(persona.id), "name": persona.name},
-            "platform": pub.platform,
-            "body": post.body,
+            "post_id": str(row.post_id),
+            "publication_id": str(row.id),
+            "persona": {"id": str(row.persona_id), "name": row.persona_name},
+            "platform": row.platform,
+            "body": row.body,
             "parts": parts,
-            "link": post.link_url,
-            "tags": list(post.tags),
-            "scheduled_at": ensure_utc(pub.scheduled_at).isoformat(),
+            "link": row.link_url,
+            "tags": list(row.tags),
+            "scheduled_at": row.scheduled_at.isoformat(),
         },
     )
 
@@ -528,124 +807,154 @@ def _part_dict(part: PublishedPart) -> dict[str, Any]:
 def record_outcomes(
     engine: Engine, outcomes: list[tuple[_Prepared, Outcome]], owner: str
 ) -> dict[uuid.UUID, str]:
-    """Write many results in one transaction; returns each publication's new state.
-
-    Successes (the common case) are one executemany UPDATE; failures take the ORM path.
-    """
-    now = engine.clock()
-    states: dict[uuid.UUID, str] = {}
+    """Write many results in one transaction; returns each publication's new state."""
     if not outcomes:
-        return states
-    successes = [(p, o) for p, o in outcomes if isinstance(o, PublishResult)]
-    failures = [(p, o) for p, o in outcomes if not isinstance(o, PublishResult)]
+        return {}
+    now = engine.clock()
     with write_scope(engine.factory) as session:
-        touched: set[uuid.UUID] = set()
-        if successes:
-            rows = session.execute(
-                select(
-                    Publication.id,
-                    Publication.post_id,
-                    Publication.platform,
-                    Publication.scheduled_at,
-                ).where(Publication.id.in_([p.publication_id for p, _ in successes]))
-            ).all()
-            known = {r.id: r for r in rows}
-            params = []
-            for prepared, result in successes:
-                row = known.get(prepared.publication_id)
-                if row is None:
-                    states[prepared.publication_id] = "lost"
-                    continue
-                assert isinstance(result, PublishResult)
-                params.append(
-                    {
-                        "pid": row.id,
-                        "eid": result.external_id,
-                        "url": result.url,
-                        "parts": [_part_dict(p) for p in result.parts] if result.parts else None,
-                    }
-                )
-                touched.add(row.post_id)
-                states[row.id] = PublicationState.published.value
-                metrics.PUBLICATIONS.labels(row.platform, "published").inc()
-                metrics.LATENESS.labels(row.platform).observe(
-                    max(0.0, (now - ensure_utc(row.scheduled_at)).total_seconds())
-                )
-            with_parts = [p for p in params if p["parts"] is not None]
-            without = [p for p in params if p["parts"] is None]
-            # Success is the truth whoever holds the lease now: recorded unconditionally.
-            common = {
-                "external_id": bindparam("eid"),
-                "external_url": bindparam("url"),
-                "published_at": now,
-                "reconcile": False,
-                "last_error": None,
-                "error_class": None,
-                "state": PublicationState.published.value,
-                "lease_owner": None,
-                "lease_expires_at": None,
-                "updated_at": now,
-            }
-            table = Publication.__table__
-            assert isinstance(table, Table)
-            if with_parts:
-                session.execute(
-                    update(table)
-                    .where(table.c.id == bindparam("pid"))
-                    .values(**common, parts_published=bindparam("parts")),
-                    with_parts,
-                )
-            if without:
-                session.execute(
-                    update(table).where(table.c.id == bindparam("pid")).values(**common),
-                    [{k: v for k, v in p.items() if k != "parts"} for p in without],
-                )
-        if failures:
-            ids = [p.publication_id for p, _ in failures]
-            pubs = {
-                p.id: p for p in session.scalars(select(Publication).where(Publication.id.in_(ids)))
-            }
-            posts = {
-                p.id: p
-                for p in session.scalars(
-                    select(Post).where(Post.id.in_({pub.post_id for pub in pubs.values()}))
-                )
-            }
-            for prepared, outcome in failures:
-                pub = pubs.get(prepared.publication_id)
-                if pub is None:
-                    states[prepared.publication_id] = "lost"
-                    continue
-                assert isinstance(outcome, errors.PlatformError)
-                states[pub.id] = _apply_failure(
-                    session, engine, pub, posts[pub.post_id], outcome, owner, now
-                )
-            session.flush()
-        if touched:
-            session.expire_all()
-            sync_post_statuses(
-                session, list(session.scalars(select(Post).where(Post.id.in_(touched))))
+        return _record(session, engine, outcomes, owner, now)
+
+
+@functools.cache
+def _success_statements() -> tuple[Any, Any]:
+    table = _table(Publication)
+    # Success is the truth whoever holds the lease now: recorded unconditionally.
+    common = {
+        "external_id": bindparam("eid"),
+        "external_url": bindparam("url"),
+        "published_at": _typed("now", table.c.published_at),
+        "reconcile": False,
+        "last_error": None,
+        "error_class": None,
+        "state": PublicationState.published.value,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "updated_at": _typed("now", table.c.updated_at),
+    }
+    by_id = update(table).where(table.c.id == bindparam("pid"))
+    with_parts = by_id.values(**common, parts_published=_typed("parts", table.c.parts_published))
+    return with_parts, by_id.values(**common)
+
+
+def _record(
+    session: Session,
+    engine: Engine,
+    outcomes: list[tuple[_Prepared, Outcome]],
+    owner: str,
+    now: datetime,
+) -> dict[uuid.UUID, str]:
+    """``record_outcomes`` inside a transaction.
+
+    Successes (the common case) are one executemany UPDATE plus one read and one UPDATE per
+    post status; failures take the ORM path.
+    """
+    states: dict[uuid.UUID, str] = {}
+    successes: list[tuple[_Prepared, PublishResult]] = []
+    failures: list[tuple[_Prepared, errors.PlatformError]] = []
+    for prepared, outcome in outcomes:
+        if isinstance(outcome, PublishResult):
+            successes.append((prepared, outcome))
+        else:
+            failures.append((prepared, outcome))
+    if successes:
+        with_parts, without = [], []
+        for prepared, result in successes:
+            params = {"pid": prepared.publication_id, "eid": result.external_id, "url": result.url}
+            if result.parts:
+                params["parts"] = [_part_dict(p) for p in result.parts]
+                with_parts.append(params)
+            else:
+                without.append(params)
+        parts_stmt, plain_stmt = _success_statements()
+        if with_parts:
+            session.execute(parts_stmt, [{**p, "now": now} for p in with_parts])
+        if without:
+            session.execute(plain_stmt, [{**p, "now": now} for p in without])
+    if failures:
+        ids = [p.publication_id for p, _ in failures]
+        pubs = {
+            p.id: p for p in session.scalars(select(Publication).where(Publication.id.in_(ids)))
+        }
+        posts = {
+            p.id: p
+            for p in session.scalars(
+                select(Post).where(Post.id.in_({pub.post_id for pub in pubs.values()}))
             )
+        }
+        for prepared, outcome in failures:
+            pub = pubs.get(prepared.publication_id)
+            if pub is None:
+                states[prepared.publication_id] = "lost"
+                continue
+            states[pub.id] = _apply_failure(
+                session, engine, pub, posts[pub.post_id], outcome, owner, now
+            )
+        session.flush()
+    if successes:
+        present = _sync_post_statuses_core(session, {p.post_id for p, _ in successes}, now)
+        counts: dict[str, int] = {}
+        lateness: dict[str, Any] = {}
+        for prepared, _result in successes:
+            if prepared.publication_id not in present:  # deleted meanwhile
+                states[prepared.publication_id] = "lost"
+                continue
+            states[prepared.publication_id] = PublicationState.published.value
+            platform = prepared.platform
+            counts[platform] = counts.get(platform, 0) + 1
+            if platform not in lateness:
+                lateness[platform] = metrics.LATENESS.labels(platform)
+            late = (now - prepared.scheduled_at).total_seconds()
+            lateness[platform].observe(max(0.0, late))
+        for platform, count in counts.items():
+            metrics.PUBLICATIONS.labels(platform, "published").inc(count)
     return states
 
 
-def _apply_success(pub: Publication, result: PublishResult, now: datetime) -> str:
-    # Success is the truth whoever holds the lease now: record it unconditionally.
-    pub.external_id = result.external_id
-    pub.external_url = result.url
-    if result.parts:
-        pub.parts_published = [_part_dict(p) for p in result.parts]
-    pub.published_at = now
-    pub.reconcile = False
-    pub.last_error = None
-    pub.error_class = None
-    pub.state = PublicationState.published.value
-    pub.lease_owner = pub.lease_expires_at = None
-    metrics.PUBLICATIONS.labels(pub.platform, "published").inc()
-    metrics.LATENESS.labels(pub.platform).observe(
-        max(0.0, (now - ensure_utc(pub.scheduled_at)).total_seconds())
+@functools.cache
+def _post_states_statement() -> Any:
+    return (
+        select(Publication.id, Publication.post_id, Publication.state, Post.status)
+        .join(Post, Post.id == Publication.post_id)
+        .where(Publication.post_id.in_(bindparam("post_ids", expanding=True)))
     )
-    return PublicationState.published.value
+
+
+@functools.cache
+def _post_status_statement() -> Any:
+    table = _table(Post)
+    return (
+        update(table)
+        .where(table.c.id.in_(bindparam("ids", expanding=True)))
+        .values(
+            status=bindparam("status"),
+            version=table.c.version + 1,
+            updated_at=_typed("now", table.c.updated_at),
+        )
+    )
+
+
+def _sync_post_statuses_core(
+    session: Session, post_ids: set[uuid.UUID], now: datetime
+) -> set[uuid.UUID]:
+    """``sync_post_statuses`` without ORM objects: one read, one UPDATE per new status.
+    Returns the ids of the posts' publications (to tell which still exist)."""
+    states: dict[uuid.UUID, list[str]] = {}
+    current: dict[uuid.UUID, str] = {}
+    present: set[uuid.UUID] = set()
+    for pub_id, post_id, state, status in session.execute(
+        _post_states_statement(), {"post_ids": list(post_ids)}
+    ).all():
+        present.add(pub_id)
+        states.setdefault(post_id, []).append(state)
+        current[post_id] = status
+    changes: dict[str, list[uuid.UUID]] = {}
+    for post_id, post_states in states.items():
+        new = _status_for(post_states)
+        if new is not None and new.value != current[post_id]:
+            changes.setdefault(new.value, []).append(post_id)
+    for status, ids in changes.items():
+        session.execute(_post_status_statement(), {"ids": ids, "status": status, "now": now})
+    return present
 
 
 def _backoff(engine: Engine, attempts: int) -> timedelta:
@@ -767,8 +1076,16 @@ def sync_post_status(session: Session, post: Post) -> None:
 
 
 def _derive_status(post: Post, states: list[str]) -> None:
+    new = _status_for(states)
+    if new is not None and post.status != new.value:
+        post.status = new.value
+        post.version += 1
+
+
+def _status_for(states: list[str]) -> PostStatus | None:
+    """A post's status given its publications' states (None without publications)."""
     if not states:
-        return
+        return None
     active = {s for s in states if s not in {"published", "failed", "missed", "cancelled"}}
     if active:
         new = PostStatus.scheduled
@@ -782,6 +1099,4 @@ def _derive_status(post: Post, states: list[str]) -> None:
         new = PostStatus.missed
     else:
         new = PostStatus.cancelled
-    if post.status != new.value:
-        post.status = new.value
-        post.version += 1
+    return new

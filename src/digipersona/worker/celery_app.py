@@ -2,8 +2,9 @@
 
 Celery receives a publication only when it is due (never a long ETA/countdown: with Redis such
 tasks sit in worker memory and are redelivered after the visibility timeout, which would
-double-post). A redelivered or duplicated message is harmless: ``execute`` only acts while its
-lease is current.
+double-post). The scheduler claims a batch and sends it in chunks of ``CHUNK`` ids; a
+redelivered or duplicated message is harmless: ``execute_batch`` only acts on rows whose lease
+its owner still holds.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from digipersona.worker import registry, runtime
 from digipersona.worker.embedded import owner_name
 
 logger = logging.getLogger("digipersona.scheduler")
+CHUNK = 50  # publications per Celery task
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -69,8 +71,11 @@ class Scheduler:
             for name in self._clock.due(now):
                 self.app.send_task(name)
         claimed = pub_engine.claim_due(self.engine, self.owner, self.settings.dispatch_batch)
-        for publication_id in claimed:
-            self.app.send_task("publishing.execute", args=[str(publication_id), self.owner])
+        # Small chunks: each task pays one transaction to prepare and one to record for the
+        # whole chunk, and the chunks of one claim spread over the workers.
+        for start in range(0, len(claimed), CHUNK):
+            chunk = [str(pid) for pid in claimed[start : start + CHUNK]]
+            self.app.send_task("publishing.execute_batch", args=[chunk, self.owner])
         return len(claimed)
 
     def run_forever(self, stop: Any = None) -> None:

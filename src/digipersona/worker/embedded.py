@@ -22,6 +22,7 @@ from digipersona.worker import registry
 logger = logging.getLogger("digipersona.dispatcher")
 MAINTENANCE_SECONDS = 5.0
 PERIODIC_SECONDS = 60.0
+GATHER_SECONDS = 0.02
 
 
 def owner_name(kind: str) -> str:
@@ -45,6 +46,8 @@ class Dispatcher:
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dp-worker")
         self._results: queue.SimpleQueue[tuple[Any, Any]] = queue.SimpleQueue()
         self._inflight = 0
+        # Prepared publications (state ``sending``) queued for or running on the pool.
+        self.capacity = max(threads * 4, batch * 2)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_maintenance = 0.0
@@ -78,8 +81,8 @@ class Dispatcher:
 
     # -- work --------------------------------------------------------------------------------
     def tick(self) -> int:
-        """One round: record finished work, maintenance when due, claim what the pool can take."""
-        recorded = self._record()
+        """One round: maintenance when due, then record finished work, claim what the pool can
+        take and prepare it, all in one transaction."""
         now = time.monotonic()
         if now - self._last_maintenance >= MAINTENANCE_SECONDS:
             self._last_maintenance = now
@@ -89,17 +92,28 @@ class Dispatcher:
                 self._last_periodic = now
                 pub_engine.periodic_checks(self.engine)
             self._submit_periodic(now)
-        free = self.threads * 4 - self._inflight
-        if free <= 0:
-            return recorded
-        claimed = pub_engine.claim_due(self.engine, self.owner, min(free, self.batch))
-        if not claimed:
-            return recorded
-        prepared, _states = pub_engine.prepare_batch(self.engine, claimed, self.owner)
+        finished = self._take_results()
+        busy = self._inflight - len(finished)
+        free = self.capacity - busy
+        # Each claim reads the due rows once, so claim in batches, not one slot at a time.
+        limit = (
+            min(free, self.batch) if free >= min(self.batch, self.capacity // 2) or not busy else 0
+        )
+        try:
+            recorded, prepared, claimed = pub_engine.cycle(self.engine, self.owner, finished, limit)
+        except Exception:
+            # Never lose results to a failing claim: record them on their own, then re-raise.
+            if finished:
+                try:
+                    pub_engine.record_outcomes(self.engine, finished, self.owner)
+                finally:
+                    self._inflight -= len(finished)
+            raise
+        self._inflight -= len(finished)
         for item in prepared:
             self._inflight += 1
             self._pool.submit(self._call, item)
-        return recorded + len(claimed)
+        return len(recorded) + len(claimed)
 
     def _submit_periodic(self, now: float) -> None:
         for name in self._clock.due(now):
@@ -127,13 +141,16 @@ class Dispatcher:
         self._results.put((prepared, outcome))
         signals.wake()
 
-    def _record(self) -> int:
+    def _take_results(self) -> list[tuple[Any, Any]]:
         batch = []
         while True:
             try:
                 batch.append(self._results.get_nowait())
             except queue.Empty:
-                break
+                return batch
+
+    def _record(self) -> int:
+        batch = self._take_results()
         if batch:
             try:
                 pub_engine.record_outcomes(self.engine, batch, self.owner)
@@ -151,10 +168,13 @@ class Dispatcher:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                if self.tick():
-                    continue
-                wait = self.poll_seconds if self._inflight else self._sleep_seconds()
-                signals.wait(wait)
+                worked = self.tick()
+                if self._inflight:
+                    # Let results gather for a moment so one transaction records many of them
+                    # (each commit costs milliseconds); the pool holds enough queued work.
+                    self._stop.wait(GATHER_SECONDS)
+                elif not worked:
+                    signals.wait(self._sleep_seconds())
             except Exception:
                 logger.exception("dispatcher tick failed; retrying")
                 self._stop.wait(1.0)
