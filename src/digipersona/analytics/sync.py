@@ -15,6 +15,14 @@ Outcomes per post, by what the platform said:
 - ``AuthExpired``: one serialised refresh, then the rows wait and the error is recorded;
 - anything else: exponential backoff; after ``MAX_ATTEMPTS`` the schedule stops with ``failed``.
 
+Engagement spikes: after a reading is stored, a post whose engagement (likes + reposts + replies
++ quotes) is at least ``DIGIPERSONA_AUTOPILOT_ENGAGEMENT_MULTIPLIER`` (3) times the median of
+the persona's other posts on the same platform at the same stage (a median below 1 counts as 1),
+with at least ``DIGIPERSONA_AUTOPILOT_ENGAGEMENT_MIN_HISTORY`` (5) of them, fires the persona's
+engagement trigger (autopilot, opt-in) once per post: ``Post.engagement_spike_at`` is claimed
+with a conditional UPDATE, so two runs or two platforms of one post never fire twice. A failing
+trigger is logged and the sync goes on.
+
 Safe to run twice concurrently: rows are claimed with a conditional UPDATE that moves
 ``next_sync_at`` past a lease, so each due row is read by one run only.
 """
@@ -22,6 +30,7 @@ Safe to run twice concurrently: rows are claimed with a conditional UPDATE that 
 from __future__ import annotations
 
 import logging
+import statistics
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -32,6 +41,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from digipersona.analytics import repository
 from digipersona.analytics.repository import OFFSETS, Claimed
+from digipersona.autopilot.service import fire_engagement_safely
+from digipersona.config import Settings, get_settings
 from digipersona.connections.credentials import credentials_for, refresh_serialised
 from digipersona.db import write_scope
 from digipersona.kit.crypto import TokenCipher
@@ -70,6 +81,17 @@ class SyncReport:
     waiting: int = 0
     failed: int = 0
     finished: int = 0
+    spikes: int = 0
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """A stored reading, to compare with the persona's median afterwards."""
+
+    publication_id: uuid.UUID
+    platform: str
+    stage: int
+    engagement: int
 
 
 def next_stage(published_at: datetime, stage: int, now: datetime) -> int:
@@ -87,8 +109,10 @@ def sync_metrics(
     clock: Callable[[], datetime],
     *,
     limit: int = 500,
+    settings: Settings | None = None,
 ) -> SyncReport:
     """One pass: schedule new publications, claim due rows, read them per connection."""
+    settings = settings or get_settings()
     report = SyncReport()
     now = clock()
     with write_scope(factory) as session:
@@ -101,7 +125,9 @@ def sync_metrics(
         by_connection[row.connection_id].append(row)
     for connection_id, rows in by_connection.items():
         try:
-            _sync_connection(factory, cipher, provider_for, clock, connection_id, rows, report)
+            _sync_connection(
+                factory, settings, cipher, provider_for, clock, connection_id, rows, report
+            )
         except Exception as exc:  # one connection's surprise must not stop the others
             logger.exception("metrics sync failed for connection %s", connection_id)
             _retry_later(factory, rows, clock(), f"Unexpected error: {type(exc).__name__}", report)
@@ -110,6 +136,7 @@ def sync_metrics(
 
 def _sync_connection(
     factory: sessionmaker[Session],
+    settings: Settings,
     cipher: TokenCipher,
     provider_for: Callable[[str], Provider],
     clock: Callable[[], datetime],
@@ -167,7 +194,62 @@ def _sync_connection(
         except errors.PlatformError as exc:
             _retry_later(factory, batch, clock(), exc.message, report)
             continue
-        _record(factory, batch, readings, clock(), report)
+        stored = _record(factory, batch, readings, clock(), report)
+        for reading in stored:
+            _check_spike(factory, settings, reading, clock(), report)
+
+
+def _check_spike(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    reading: _Reading,
+    now: datetime,
+    report: SyncReport,
+) -> None:
+    """Fire the engagement trigger when the reading is well above the persona's median."""
+    try:
+        with write_scope(factory) as session:
+            post = repository.post_of_publication(session, reading.publication_id)
+            if post is None or post.spiked:
+                return
+            history = repository.stage_engagements(
+                session,
+                persona_id=post.persona_id,
+                platform=reading.platform,
+                stage=reading.stage,
+                exclude_publication_id=reading.publication_id,
+            )
+            if len(history) < settings.autopilot_engagement_min_history:
+                return
+            median = statistics.median(history)
+            threshold = settings.autopilot_engagement_multiplier * max(float(median), 1.0)
+            if reading.engagement < threshold:
+                return
+            if not repository.claim_engagement_spike(session, post.post_id, now):
+                return
+            report.spikes += 1
+            after = OFFSETS[min(reading.stage, len(OFFSETS) - 1)]
+            ratio = reading.engagement / max(float(median), 1.0)
+            fire_engagement_safely(
+                session,
+                persona_id=post.persona_id,
+                reason=(
+                    f"A {reading.platform} post reached {reading.engagement} likes, reposts, "
+                    f"replies and quotes {_describe(after)} after publication: {ratio:.1f}x the "
+                    f"persona's median of {median:g} ({len(history)} posts)"
+                ),
+                text=post.body,
+                url=post.url,
+                settings=settings,
+                now=now,
+            )
+    except Exception:
+        logger.exception("engagement check of publication %s failed", reading.publication_id)
+
+
+def _describe(offset: timedelta) -> str:
+    hours = int(offset.total_seconds() // 3600)
+    return f"{hours // 24} d" if hours >= 24 and hours % 24 == 0 else f"{hours} h"
 
 
 def _next_month(now: datetime) -> datetime:
@@ -209,8 +291,10 @@ def _record(
     readings: Sequence[MetricsReading],
     now: datetime,
     report: SyncReport,
-) -> None:
+) -> list[_Reading]:
+    """Store the readings; return those with engagement figures (for the spike check)."""
     found = {r.external_id: r for r in readings}
+    stored: list[_Reading] = []
     with write_scope(factory) as session:
         for row in batch:
             schedule = _owned(session, row)
@@ -240,6 +324,16 @@ def _record(
                 ),
             )
             report.snapshots += 1
+            figures = [reading.likes, reading.reposts, reading.replies, reading.quotes]
+            if any(f is not None for f in figures):
+                stored.append(
+                    _Reading(
+                        row.publication_id,
+                        row.platform,
+                        row.stage,
+                        sum(f or 0 for f in figures),
+                    )
+                )
             schedule.last_synced_at = now
             schedule.attempts = 0
             schedule.last_error = None
@@ -251,6 +345,7 @@ def _record(
             else:
                 schedule.stage = stage
                 schedule.next_sync_at = row.published_at + OFFSETS[stage]
+    return stored
 
 
 def _owned(session: Session, row: Claimed) -> MetricsSchedule | None:

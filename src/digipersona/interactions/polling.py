@@ -15,6 +15,11 @@ Budgets: LinkedIn comment reads count against the engine's daily app request quo
 (``DIGIPERSONA_QUOTA_LINKEDIN_APP_REQUESTS_PER_DAY``, one request per post read); X bills every
 post read (platform-apis 1.6), so reads are added to the connection's monthly spend and a
 connection whose monthly budget is used up is not read until the month ends.
+
+A new interaction scored as a lead is notified (``interaction.lead``) and fires the persona's
+engagement trigger (autopilot, opt-in): a follow-up draft built on the interaction's text and
+link, in its own unit of work after the page is stored; a failing trigger is logged, never
+fails the poll.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from typing import Any
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
+from digipersona.autopilot.service import fire_engagement_safely
 from digipersona.config import Settings
 from digipersona.connections.credentials import credentials_for, refresh_serialised
 from digipersona.db import session_scope, write_scope
@@ -201,7 +207,8 @@ def _poll_one(
         )
         return "unsupported"
     with write_scope(factory) as session:
-        stored, leads = store_page(session, connection, page, now=clock())
+        stored, lead_rows = _store(session, connection, page, now=clock())
+        leads = len(lead_rows)
         price = READ_COST_USD.get(connection.platform, 0.0) * len(page.items)
         if price > 0:
             PollRepository(session).add_read_spend(connection_id, clock().strftime("%Y-%m"), price)
@@ -219,7 +226,45 @@ def _poll_one(
             logger.info("lease on %s lost while polling", connection_id)
     report.stored += stored
     report.leads += leads
+    for row in lead_rows:
+        _fire_engagement(factory, settings, connection, row, clock())
     return "ok"
+
+
+def _fire_engagement(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    connection: Connection,
+    row: dict[str, Any],
+    now: datetime,
+) -> None:
+    """A new lead may trigger a follow-up draft (the persona's engagement trigger, opt-in).
+
+    Its own unit of work, after the interactions are committed: a failure is logged and the
+    poll goes on (the autopilot records the run, failed or not).
+    """
+    try:
+        with write_scope(factory) as session:
+            fire_engagement_safely(
+                session,
+                persona_id=connection.persona_id,
+                reason=(
+                    f"Possible lead on {connection.platform} from {_who(row)} "
+                    f"(lead score {row['lead_score']})"
+                ),
+                text=str(row["text"]),
+                url=row["url"],
+                settings=settings,
+                now=now,
+            )
+    except Exception:
+        logger.exception("the engagement trigger for interaction %s failed", row["id"])
+
+
+def _who(row: dict[str, Any]) -> str:
+    return str(
+        row["author_name"] or (f"@{row['author_handle']}" if row["author_handle"] else "someone")
+    )
 
 
 def _budget_hold(
@@ -295,6 +340,14 @@ def store_page(
     session: Session, connection: Connection, page: InteractionPage, *, now: datetime
 ) -> tuple[int, int]:
     """Store the page's new interactions once, scored; notify for leads. (stored, leads)."""
+    stored, lead_rows = _store(session, connection, page, now=now)
+    return stored, len(lead_rows)
+
+
+def _store(
+    session: Session, connection: Connection, page: InteractionPage, *, now: datetime
+) -> tuple[int, list[dict[str, Any]]]:
+    """``store_page`` that returns the rows of the new leads (for the engagement trigger)."""
     repo = InteractionRepository(session)
     seen: set[str] = set()
     items = []
@@ -307,7 +360,7 @@ def store_page(
     known = repo.existing_external_ids(connection.id, [i.external_id for i in items])
     fresh = [i for i in items if i.external_id not in known]
     if not fresh:
-        return 0, 0
+        return 0, []
     publications = repo.publications_by_external_id(
         connection.id, [i.subject_external_id or "" for i in fresh]
     )
@@ -352,14 +405,12 @@ def store_page(
             }
         )
     inserted = set(repo.insert_new(rows))
-    leads = 0
+    leads: list[dict[str, Any]] = []
     for row in rows:
         if row["id"] not in inserted or not row["is_lead"]:
             continue
-        leads += 1
-        who = row["author_name"] or (
-            f"@{row['author_handle']}" if row["author_handle"] else "someone"
-        )
+        leads.append(row)
+        who = _who(row)
         notify(
             session,
             workspace_id=connection.workspace_id,
