@@ -10,7 +10,7 @@ Outcomes per post, by what the platform said:
 - ``deleted``: the schedule stops with ``deleted``; earlier snapshots stay;
 - ``ReadBackUnsupported``: stops with ``unsupported`` and the platform's note (shown in the UI);
 - ``RateLimited``/``QuotaExhausted``: the rows wait until the platform's reset;
-- a billed read (X, ``metrics_read_cost_usd``) is reserved against the connection's monthly
+- a billed read (X, ``Provider.read_cost_usd``) is reserved against the connection's monthly
   budget first, atomically; over budget the rows wait for the next month, nothing is read;
 - ``AuthExpired``: one serialised refresh, then the rows wait and the error is recorded;
 - anything else: exponential backoff; after ``MAX_ATTEMPTS`` the schedule stops with ``failed``.
@@ -163,7 +163,7 @@ def _sync_connection(
     credentials = credentials_for(connection, cipher)
     readable = [r for r in rows if r.external_id]
     size = max(1, provider.metrics_batch_size)
-    cost_each = float(getattr(provider, "metrics_read_cost_usd", 0.0))
+    cost_each = provider.read_cost_usd
     for start in range(0, len(readable), size):
         batch = readable[start : start + size]
         if cost_each > 0 and not _reserve(factory, connection_id, cost_each * len(batch), clock()):

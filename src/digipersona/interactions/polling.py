@@ -14,7 +14,8 @@ duplicate delivery or a re-read page is stored once. Failures follow the error c
 Budgets: LinkedIn comment reads count against the engine's daily app request quota
 (``DIGIPERSONA_QUOTA_LINKEDIN_APP_REQUESTS_PER_DAY``, one request per post read); X bills every
 post read (platform-apis 1.6), so reads are added to the connection's monthly spend and a
-connection whose monthly budget is used up is not read until the month ends.
+connection whose monthly budget is used up is not read until the month ends (the price per read
+is ``Provider.read_cost_usd``, shared with the metrics sync).
 
 A new interaction scored as a lead is notified (``interaction.lead``) and fires the persona's
 engagement trigger (autopilot, opt-in): a follow-up draft built on the interaction's text and
@@ -47,6 +48,7 @@ from digipersona.notifications.service import notify
 from digipersona.platforms import errors
 from digipersona.platforms.base import InteractionPage, Provider, ReadBackUnsupported
 from digipersona.platforms.factory import build_provider
+from digipersona.platforms.registry import get_provider_class
 from digipersona.publishing import quotas
 
 logger = logging.getLogger("digipersona.interactions")
@@ -56,8 +58,6 @@ RECENT_POSTS_DAYS = 14
 RECENT_POSTS_LIMIT = 20
 BATCH = 20
 AUTH_RETRY = timedelta(hours=1)
-# USD billed per post read (X pay-per-use, platform-apis 1.6); platforms not named are free.
-READ_COST_USD = {"x": 0.005}
 
 
 @dataclass
@@ -209,7 +209,7 @@ def _poll_one(
     with write_scope(factory) as session:
         stored, lead_rows = _store(session, connection, page, now=clock())
         leads = len(lead_rows)
-        price = READ_COST_USD.get(connection.platform, 0.0) * len(page.items)
+        price = provider.read_cost_usd * len(page.items)
         if price > 0:
             PollRepository(session).add_read_spend(connection_id, clock().strftime("%Y-%m"), price)
         still_ours = PollRepository(session).finish(
@@ -278,7 +278,8 @@ def _budget_hold(
     month = now.strftime("%Y-%m")
     budget = connection.monthly_budget_usd
     spent = float(connection.spend_usd or 0) if connection.spend_month == month else 0.0
-    if connection.platform in READ_COST_USD and budget is not None and spent >= float(budget):
+    billed = _read_cost(connection.platform) > 0
+    if billed and budget is not None and spent >= float(budget):
         next_month = (now.replace(day=1) + timedelta(days=32)).replace(
             day=1, hour=0, minute=0, second=0, microsecond=0
         )
@@ -305,6 +306,14 @@ def _budget_hold(
             f"after {exc.retry_at:%Y-%m-%d %H:%M} UTC."
         )
     return None
+
+
+def _read_cost(platform: str) -> float:
+    """USD per post read on ``platform`` (``Provider.read_cost_usd``; unknown platforms: 0)."""
+    try:
+        return get_provider_class(platform).read_cost_usd
+    except KeyError:
+        return 0.0
 
 
 def _fetch(

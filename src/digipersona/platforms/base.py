@@ -218,6 +218,9 @@ class Provider(abc.ABC):
     metrics_fields: ClassVar[tuple[str, ...]] = ()
     metrics_note: ClassVar[str] = ""
     metrics_batch_size: ClassVar[int] = 25
+    # USD the platform bills per post read back (interactions polling and metrics sync add it
+    # to the connection's monthly spend); 0.0 for platforms whose reads are free.
+    read_cost_usd: ClassVar[float] = 0.0
 
     def __init__(self, config: ProviderConfig, http: httpx.Client) -> None:
         self.config = config
