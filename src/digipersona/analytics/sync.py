@@ -10,6 +10,10 @@ Outcomes per post, by what the platform said:
 - ``deleted``: the schedule stops with ``deleted``; earlier snapshots stay;
 - ``ReadBackUnsupported``: stops with ``unsupported`` and the platform's note (shown in the UI);
 - ``RateLimited``/``QuotaExhausted``: the rows wait until the platform's reset;
+- LinkedIn reads count against the engine's daily app request quota
+  (``DIGIPERSONA_QUOTA_LINKEDIN_APP_REQUESTS_PER_DAY``, shared with publishing and interactions
+  polling; ``metrics_requests_per_post`` requests per post) before they are made; when it is
+  spent the rows wait for the quota's next window, nothing is read;
 - a billed read (X, ``Provider.read_cost_usd``) is reserved against the connection's monthly
   budget first, atomically; over budget the rows wait for the next month, nothing is read;
 - ``AuthExpired``: one serialised refresh, then the rows wait and the error is recorded;
@@ -60,6 +64,7 @@ from digipersona.platforms.base import (
     Provider,
     ReadBackUnsupported,
 )
+from digipersona.publishing import quotas
 
 logger = logging.getLogger("digipersona.analytics")
 
@@ -176,6 +181,17 @@ def _sync_connection(
                 report,
             )
             continue
+        held = _quota_hold(factory, settings, connection, provider, len(batch), clock())
+        if held is not None:
+            _wait(
+                factory,
+                batch,
+                held,
+                "LinkedIn's daily request budget for this app is used up; metrics are read "
+                f"again after {held:%Y-%m-%d %H:%M} UTC.",
+                report,
+            )
+            continue
         try:
             readings, credentials = _fetch(
                 factory, cipher, provider, connection, credentials, batch
@@ -250,6 +266,34 @@ def _check_spike(
 def _describe(offset: timedelta) -> str:
     hours = int(offset.total_seconds() // 3600)
     return f"{hours // 24} d" if hours >= 24 and hours % 24 == 0 else f"{hours} h"
+
+
+def _quota_hold(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    connection: Connection,
+    provider: Provider,
+    posts: int,
+    now: datetime,
+) -> datetime | None:
+    """Count a LinkedIn batch's requests against the app's daily request quota (like the
+    interactions polling): ``None`` when counted, else when the quota's window ends."""
+    if connection.platform != "linkedin":
+        return None
+    rules = [r for r in quotas.rules_for("linkedin", settings) if r.name == "app_requests"]
+    try:
+        with write_scope(factory) as session:
+            quotas.consume(
+                session,
+                rules,
+                platform="linkedin",
+                connection_id=connection.id,
+                now=now,
+                cost=posts * max(1, provider.metrics_requests_per_post),
+            )
+    except quotas.QuotaExceeded as exc:
+        return exc.retry_at
+    return None
 
 
 def _next_month(now: datetime) -> datetime:
