@@ -17,6 +17,11 @@ post read (platform-apis 1.6), so reads are added to the connection's monthly sp
 connection whose monthly budget is used up is not read until the month ends (the price per read
 is ``Provider.read_cost_usd``, shared with the metrics sync).
 
+Scoring: the transparent rules (``leads.score_lead``), blended with the operator's AI provider
+as a classifier when one other than the offline ``template`` provider is configured; a provider
+that fails leaves the rules' score (and after its first failure it is not asked again in that
+poll).
+
 A new interaction scored as a lead is notified (``interaction.lead``) and fires the persona's
 engagement trigger (autopilot, opt-in): a follow-up draft built on the interaction's text and
 link, in its own unit of work after the page is stored; a failing trigger is logged, never
@@ -39,14 +44,20 @@ from digipersona.autopilot.service import fire_engagement_safely
 from digipersona.config import Settings
 from digipersona.connections.credentials import credentials_for, refresh_serialised
 from digipersona.db import session_scope, write_scope
-from digipersona.interactions.leads import score_lead
+from digipersona.generation import GenerationProvider, config_from_settings, get_provider
+from digipersona.interactions.leads import LeadScore, score_lead
 from digipersona.interactions.repository import InteractionRepository, PollRepository
 from digipersona.kit.crypto import TokenCipher
 from digipersona.kit.time import ensure_utc, utcnow
 from digipersona.models import Connection, InteractionStatus
 from digipersona.notifications.service import notify
 from digipersona.platforms import errors
-from digipersona.platforms.base import InteractionPage, Provider, ReadBackUnsupported
+from digipersona.platforms.base import (
+    InboundInteraction,
+    InteractionPage,
+    Provider,
+    ReadBackUnsupported,
+)
 from digipersona.platforms.factory import build_provider
 from digipersona.platforms.registry import get_provider_class
 from digipersona.publishing import quotas
@@ -206,8 +217,9 @@ def _poll_one(
             next_poll_at=clock() + interval,
         )
         return "unsupported"
+    verdicts = _score_fresh(factory, settings, connection, page)
     with write_scope(factory) as session:
-        stored, lead_rows = _store(session, connection, page, now=clock())
+        stored, lead_rows = _store(session, connection, page, now=clock(), verdicts=verdicts)
         leads = len(lead_rows)
         price = provider.read_cost_usd * len(page.items)
         if price > 0:
@@ -308,6 +320,68 @@ def _budget_hold(
     return None
 
 
+class _Classifier:
+    """The operator's AI provider as the lead classifier of one poll.
+
+    After its first failure it is not asked again during that poll: every later interaction
+    gets the same failure at once (the rules score alone, with a reason saying the AI was
+    unavailable) instead of waiting out a timeout each.
+    """
+
+    def __init__(self, provider: GenerationProvider) -> None:
+        self.provider = provider
+        self.failure: Exception | None = None
+
+    def classify_lead(self, text: str) -> tuple[int, list[str]] | None:
+        if self.failure is not None:
+            raise self.failure
+        try:
+            return self.provider.classify_lead(text)
+        except Exception as exc:
+            logger.warning("the AI lead classifier failed: %s", type(exc).__name__)
+            self.failure = exc
+            raise
+
+
+def _score_fresh(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    connection: Connection,
+    page: InteractionPage,
+) -> dict[str, LeadScore]:
+    """Scores of the page's new items blended with the AI classifier, made before the write
+    transaction (a model call must not hold the database's write lock).
+
+    Only when the operator configured an AI provider other than the offline ``template`` one
+    (``DIGIPERSONA_LLM_PROVIDER``), which has no opinion on leads. ``{}`` otherwise, or when the
+    provider cannot be built: the rules score at storing time.
+    """
+    if settings.llm_provider == "template":
+        return {}
+    with session_scope(factory) as session:
+        fresh = _fresh(InteractionRepository(session), connection, page)
+    if not fresh:
+        return {}
+    try:
+        provider = get_provider(config_from_settings(settings))
+    except Exception as exc:  # a misconfigured provider must not stop the inbox
+        logger.warning("no AI lead classifier (%s); the rules score alone", exc)
+        return {}
+    classifier = _Classifier(provider)
+    try:
+        return {
+            item.external_id: score_lead(
+                item.text,
+                author_name=item.author_name,
+                author_bio=item.author_bio,
+                llm=classifier,
+            )
+            for item in fresh
+        }
+    finally:
+        provider.close()
+
+
 def _read_cost(platform: str) -> float:
     """USD per post read on ``platform`` (``Provider.read_cost_usd``; unknown platforms: 0)."""
     try:
@@ -353,11 +427,10 @@ def store_page(
     return stored, len(lead_rows)
 
 
-def _store(
-    session: Session, connection: Connection, page: InteractionPage, *, now: datetime
-) -> tuple[int, list[dict[str, Any]]]:
-    """``store_page`` that returns the rows of the new leads (for the engagement trigger)."""
-    repo = InteractionRepository(session)
+def _fresh(
+    repo: InteractionRepository, connection: Connection, page: InteractionPage
+) -> list[InboundInteraction]:
+    """The page's items not stored yet, each once."""
     seen: set[str] = set()
     items = []
     for item in page.items:
@@ -367,17 +440,34 @@ def _store(
         seen.add(item.external_id)
         items.append(item)
     known = repo.existing_external_ids(connection.id, [i.external_id for i in items])
-    fresh = [i for i in items if i.external_id not in known]
+    return [i for i in items if i.external_id not in known]
+
+
+def _store(
+    session: Session,
+    connection: Connection,
+    page: InteractionPage,
+    *,
+    now: datetime,
+    verdicts: dict[str, LeadScore] | None = None,
+) -> tuple[int, list[dict[str, Any]]]:
+    """``store_page`` that returns the rows of the new leads (for the engagement trigger).
+
+    ``verdicts`` are scores made beforehand (with the AI classifier, see ``_score_fresh``);
+    an item without one is scored by the rules here.
+    """
+    repo = InteractionRepository(session)
+    fresh = _fresh(repo, connection, page)
     if not fresh:
         return 0, []
     publications = repo.publications_by_external_id(
         connection.id, [i.subject_external_id or "" for i in fresh]
     )
     rows = []
-    scores = {}
     for item in fresh:
-        verdict = score_lead(item.text, author_name=item.author_name, author_bio=item.author_bio)
-        scores[item.external_id] = verdict
+        verdict = (verdicts or {}).get(item.external_id) or score_lead(
+            item.text, author_name=item.author_name, author_bio=item.author_bio
+        )
         target = item.reply_target
         rows.append(
             {
