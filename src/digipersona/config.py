@@ -140,6 +140,11 @@ class Settings(BaseSettings):
     autopilot_feed_max_items: int = Field(default=500, ge=1)
     autopilot_feed_drafts_per_poll: int = Field(default=3, ge=1, le=20)
     autopilot_webhook_events_per_hour: int = Field(default=30, ge=0)
+    # A post's engagement is "well above" the persona's median at this multiple of it (the
+    # median of its other posts on the same platform at the same sync stage).
+    autopilot_engagement_multiplier: float = Field(default=3.0, ge=1.0, le=100.0)
+    # ...and only once the persona has at least this many such posts to compare with.
+    autopilot_engagement_min_history: int = Field(default=5, ge=1, le=1000)
 
     # Notifications
     smtp_host: str | None = None

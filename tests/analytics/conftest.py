@@ -74,6 +74,7 @@ class World:
             self.cipher,
             self.runtime.engine.provider,
             self.clock,
+            settings=self.runtime.settings,
         )
 
     def add_connection(

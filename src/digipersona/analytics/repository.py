@@ -335,3 +335,83 @@ def reserve_spend(session: Session, connection_id: uuid.UUID, cost: float, month
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# -- engagement spikes (the autopilot's engagement trigger) -----------------------------------
+@dataclass(frozen=True)
+class PostOfPublication:
+    post_id: uuid.UUID
+    persona_id: uuid.UUID
+    body: str
+    url: str | None
+    spiked: bool
+
+
+def post_of_publication(session: Session, publication_id: uuid.UUID) -> PostOfPublication | None:
+    row = session.execute(
+        select(
+            Post.id, Post.persona_id, Post.body, Publication.external_url, Post.engagement_spike_at
+        )
+        .join(Publication, Publication.post_id == Post.id)
+        .where(Publication.id == publication_id)
+    ).first()
+    if row is None:
+        return None
+    return PostOfPublication(
+        row.id, row.persona_id, row.body, row.external_url, row.engagement_spike_at is not None
+    )
+
+
+def stage_engagements(
+    session: Session,
+    *,
+    persona_id: uuid.UUID,
+    platform: str,
+    stage: int,
+    exclude_publication_id: uuid.UUID,
+    limit: int = 200,
+) -> list[int]:
+    """Engagement (likes + reposts + replies + quotes) of the persona's other publications on
+    ``platform`` at sync ``stage``: the latest reading of each, most recent ``limit`` ones.
+    Readings without any of those figures are left out (the platform gave none)."""
+    engagement = (
+        func.coalesce(MetricSnapshot.likes, 0)
+        + func.coalesce(MetricSnapshot.reposts, 0)
+        + func.coalesce(MetricSnapshot.replies, 0)
+        + func.coalesce(MetricSnapshot.quotes, 0)
+    )
+    rows = session.execute(
+        select(MetricSnapshot.publication_id, engagement.label("engagement"))
+        .join(Publication, Publication.id == MetricSnapshot.publication_id)
+        .join(Post, Post.id == Publication.post_id)
+        .where(
+            Post.persona_id == persona_id,
+            Publication.platform == platform,
+            MetricSnapshot.stage == stage,
+            MetricSnapshot.publication_id != exclude_publication_id,
+            or_(
+                MetricSnapshot.likes.is_not(None),
+                MetricSnapshot.reposts.is_not(None),
+                MetricSnapshot.replies.is_not(None),
+                MetricSnapshot.quotes.is_not(None),
+            ),
+        )
+        .order_by(MetricSnapshot.taken_at.desc(), MetricSnapshot.id)
+        .limit(limit * 3)
+    ).all()
+    latest: dict[uuid.UUID, int] = {}
+    for row in rows:
+        if row.publication_id not in latest:
+            latest[row.publication_id] = int(row.engagement)
+    return list(latest.values())[:limit]
+
+
+def claim_engagement_spike(session: Session, post_id: uuid.UUID, now: datetime) -> bool:
+    """Mark the post's engagement spike, once: True only for the caller that set it."""
+    result = session.execute(
+        update(Post)
+        .where(Post.id == post_id, Post.engagement_spike_at.is_(None))
+        .values(engagement_spike_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)

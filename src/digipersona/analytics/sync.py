@@ -11,10 +11,22 @@ Outcomes per post, by what the platform said:
 - ``deleted``: the schedule stops with ``deleted``; earlier snapshots stay;
 - ``ReadBackUnsupported``: stops with ``unsupported`` and the platform's note (shown in the UI);
 - ``RateLimited``/``QuotaExhausted``: the rows wait until the platform's reset;
-- a billed read (X, ``metrics_read_cost_usd``) is reserved against the connection's monthly
+- LinkedIn reads count against the engine's daily app request quota
+  (``DIGIPERSONA_QUOTA_LINKEDIN_APP_REQUESTS_PER_DAY``, shared with publishing and interactions
+  polling; ``metrics_requests_per_post`` requests per post) before they are made; when it is
+  spent the rows wait for the quota's next window, nothing is read;
+- a billed read (X, ``Provider.read_cost_usd``) is reserved against the connection's monthly
   budget first, atomically; over budget the rows wait for the next month, nothing is read;
 - ``AuthExpired``: one serialised refresh, then the rows wait and the error is recorded;
 - anything else: exponential backoff; after ``MAX_ATTEMPTS`` the schedule stops with ``failed``.
+
+Engagement spikes: after a reading is stored, a post whose engagement (likes + reposts + replies
++ quotes) is at least ``DIGIPERSONA_AUTOPILOT_ENGAGEMENT_MULTIPLIER`` (3) times the median of
+the persona's other posts on the same platform at the same stage (a median below 1 counts as 1),
+with at least ``DIGIPERSONA_AUTOPILOT_ENGAGEMENT_MIN_HISTORY`` (5) of them, fires the persona's
+engagement trigger (autopilot, opt-in) once per post: ``Post.engagement_spike_at`` is claimed
+with a conditional UPDATE, so two runs or two platforms of one post never fire twice. A failing
+trigger is logged and the sync goes on.
 
 Safe to run twice concurrently: rows are claimed with a conditional UPDATE that moves
 ``next_sync_at`` past a lease, so each due row is read by one run only.
@@ -23,6 +35,7 @@ Safe to run twice concurrently: rows are claimed with a conditional UPDATE that 
 from __future__ import annotations
 
 import logging
+import statistics
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -33,6 +46,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from digipersona.analytics import repository
 from digipersona.analytics.repository import OFFSETS, Claimed
+from digipersona.autopilot.service import fire_engagement_safely
+from digipersona.config import Settings, get_settings
 from digipersona.connections.credentials import credentials_for, refresh_serialised
 from digipersona.db import write_scope
 from digipersona.kit.crypto import TokenCipher
@@ -50,6 +65,7 @@ from digipersona.platforms.base import (
     Provider,
     ReadBackUnsupported,
 )
+from digipersona.publishing import quotas
 
 logger = logging.getLogger("digipersona.analytics")
 
@@ -71,6 +87,17 @@ class SyncReport:
     waiting: int = 0
     failed: int = 0
     finished: int = 0
+    spikes: int = 0
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """A stored reading, to compare with the persona's median afterwards."""
+
+    publication_id: uuid.UUID
+    platform: str
+    stage: int
+    engagement: int
 
 
 def next_stage(published_at: datetime, stage: int, now: datetime) -> int:
@@ -88,8 +115,10 @@ def sync_metrics(
     clock: Callable[[], datetime],
     *,
     limit: int = 500,
+    settings: Settings | None = None,
 ) -> SyncReport:
     """One pass: schedule new publications, claim due rows, read them per connection."""
+    settings = settings or get_settings()
     report = SyncReport()
     now = clock()
     with write_scope(factory) as session:
@@ -102,7 +131,9 @@ def sync_metrics(
         by_connection[row.connection_id].append(row)
     for connection_id, rows in by_connection.items():
         try:
-            _sync_connection(factory, cipher, provider_for, clock, connection_id, rows, report)
+            _sync_connection(
+                factory, settings, cipher, provider_for, clock, connection_id, rows, report
+            )
         except Exception as exc:  # one connection's surprise must not stop the others
             logger.exception("metrics sync failed for connection %s", connection_id)
             _retry_later(factory, rows, clock(), f"Unexpected error: {type(exc).__name__}", report)
@@ -111,6 +142,7 @@ def sync_metrics(
 
 def _sync_connection(
     factory: sessionmaker[Session],
+    settings: Settings,
     cipher: TokenCipher,
     provider_for: Callable[[str], Provider],
     clock: Callable[[], datetime],
@@ -137,7 +169,7 @@ def _sync_connection(
     credentials = credentials_for(connection, cipher)
     readable = [r for r in rows if r.external_id]
     size = max(1, provider.metrics_batch_size)
-    cost_each = float(getattr(provider, "metrics_read_cost_usd", 0.0))
+    cost_each = provider.read_cost_usd
     for start in range(0, len(readable), size):
         batch = readable[start : start + size]
         if cost_each > 0 and not _reserve(factory, connection_id, cost_each * len(batch), clock()):
@@ -147,6 +179,17 @@ def _sync_connection(
                 _next_month(clock()),
                 "Reading metrics would exceed this connection's monthly budget; they resume "
                 "next month or when the budget is raised.",
+                report,
+            )
+            continue
+        held = _quota_hold(factory, settings, connection, provider, len(batch), clock())
+        if held is not None:
+            _wait(
+                factory,
+                batch,
+                held,
+                "LinkedIn's daily request budget for this app is used up; metrics are read "
+                f"again after {held:%Y-%m-%d %H:%M} UTC.",
                 report,
             )
             continue
@@ -168,7 +211,90 @@ def _sync_connection(
         except errors.PlatformError as exc:
             _retry_later(factory, batch, clock(), exc.message, report)
             continue
-        _record(factory, batch, readings, clock(), report)
+        stored = _record(factory, batch, readings, clock(), report)
+        for reading in stored:
+            _check_spike(factory, settings, reading, clock(), report)
+
+
+def _check_spike(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    reading: _Reading,
+    now: datetime,
+    report: SyncReport,
+) -> None:
+    """Fire the engagement trigger when the reading is well above the persona's median."""
+    try:
+        with write_scope(factory) as session:
+            post = repository.post_of_publication(session, reading.publication_id)
+            if post is None or post.spiked:
+                return
+            history = repository.stage_engagements(
+                session,
+                persona_id=post.persona_id,
+                platform=reading.platform,
+                stage=reading.stage,
+                exclude_publication_id=reading.publication_id,
+            )
+            if len(history) < settings.autopilot_engagement_min_history:
+                return
+            median = statistics.median(history)
+            threshold = settings.autopilot_engagement_multiplier * max(float(median), 1.0)
+            if reading.engagement < threshold:
+                return
+            if not repository.claim_engagement_spike(session, post.post_id, now):
+                return
+            report.spikes += 1
+            after = OFFSETS[min(reading.stage, len(OFFSETS) - 1)]
+            ratio = reading.engagement / max(float(median), 1.0)
+            fire_engagement_safely(
+                session,
+                persona_id=post.persona_id,
+                reason=(
+                    f"A {reading.platform} post reached {reading.engagement} likes, reposts, "
+                    f"replies and quotes {_describe(after)} after publication: {ratio:.1f}x the "
+                    f"persona's median of {median:g} ({len(history)} posts)"
+                ),
+                text=post.body,
+                url=post.url,
+                settings=settings,
+                now=now,
+            )
+    except Exception:
+        logger.exception("engagement check of publication %s failed", reading.publication_id)
+
+
+def _describe(offset: timedelta) -> str:
+    hours = int(offset.total_seconds() // 3600)
+    return f"{hours // 24} d" if hours >= 24 and hours % 24 == 0 else f"{hours} h"
+
+
+def _quota_hold(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    connection: Connection,
+    provider: Provider,
+    posts: int,
+    now: datetime,
+) -> datetime | None:
+    """Count a LinkedIn batch's requests against the app's daily request quota (like the
+    interactions polling): ``None`` when counted, else when the quota's window ends."""
+    if connection.platform != "linkedin":
+        return None
+    rules = [r for r in quotas.rules_for("linkedin", settings) if r.name == "app_requests"]
+    try:
+        with write_scope(factory) as session:
+            quotas.consume(
+                session,
+                rules,
+                platform="linkedin",
+                connection_id=connection.id,
+                now=now,
+                cost=posts * max(1, provider.metrics_requests_per_post),
+            )
+    except quotas.QuotaExceeded as exc:
+        return exc.retry_at
+    return None
 
 
 def _next_month(now: datetime) -> datetime:
@@ -210,8 +336,10 @@ def _record(
     readings: Sequence[MetricsReading],
     now: datetime,
     report: SyncReport,
-) -> None:
+) -> list[_Reading]:
+    """Store the readings; return those with engagement figures (for the spike check)."""
     found = {r.external_id: r for r in readings}
+    stored: list[_Reading] = []
     with write_scope(factory) as session:
         for row in batch:
             schedule = _owned(session, row)
@@ -243,6 +371,16 @@ def _record(
                 ),
             )
             report.snapshots += 1
+            figures = [reading.likes, reading.reposts, reading.replies, reading.quotes]
+            if any(f is not None for f in figures):
+                stored.append(
+                    _Reading(
+                        row.publication_id,
+                        row.platform,
+                        row.stage,
+                        sum(f or 0 for f in figures),
+                    )
+                )
             schedule.last_synced_at = now
             schedule.attempts = 0
             schedule.last_error = None
@@ -254,6 +392,7 @@ def _record(
             else:
                 schedule.stage = stage
                 schedule.next_sync_at = row.published_at + OFFSETS[stage]
+    return stored
 
 
 def _no_figures(reading: MetricsReading) -> bool:

@@ -13,5 +13,7 @@ from digipersona.worker.registry import periodic
 def sync_metrics_job() -> dict[str, int]:
     """Read due publications' metrics (decaying schedule; safe to run twice concurrently)."""
     rt = runtime.current()
-    report = sync_metrics(rt.factory, rt.cipher, rt.engine.provider, rt.engine.clock)
+    report = sync_metrics(
+        rt.factory, rt.cipher, rt.engine.provider, rt.engine.clock, settings=rt.settings
+    )
     return asdict(report)

@@ -24,6 +24,7 @@ approval.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -77,6 +78,8 @@ from digipersona.posts import service as posts
 from digipersona.publishing import service as publishing
 from digipersona.scheduling.describe import describe_rule, describe_slot_instant
 from digipersona.scheduling.slots import iter_slots
+
+logger = logging.getLogger("digipersona.autopilot")
 
 MAX_DRAFTS_PER_RUN = 5
 AUTOPILOT_PERMISSIONS = frozenset({Permission.read, Permission.drafts, Permission.publish})
@@ -928,6 +931,40 @@ def fire_engagement(
         provider=provider,
         extra={"reason": reason},
     )
+
+
+def fire_engagement_safely(
+    session: Session,
+    *,
+    persona_id: uuid.UUID,
+    reason: str,
+    text: str,
+    url: str | None = None,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+    provider: GenerationProvider | None = None,
+) -> AutopilotRun | None:
+    """``fire_engagement`` for callers whose own work must go on whatever happens (polling,
+    metrics sync): it runs in a savepoint, and a failure is logged and undone, never raised.
+
+    A provider failure is already recorded as a failed run by ``draft_for_event``; this also
+    covers the unexpected (a database error, a bug), which leaves no trace but the log.
+    """
+    try:
+        with session.begin_nested():
+            return fire_engagement(
+                session,
+                persona_id=persona_id,
+                reason=reason,
+                text=text,
+                url=url,
+                settings=settings,
+                now=now,
+                provider=provider,
+            )
+    except Exception:
+        logger.exception("the engagement trigger of persona %s failed (%s)", persona_id, reason)
+        return None
 
 
 # -- in plain words ----------------------------------------------------------------------------

@@ -14,7 +14,18 @@ duplicate delivery or a re-read page is stored once. Failures follow the error c
 Budgets: LinkedIn comment reads count against the engine's daily app request quota
 (``DIGIPERSONA_QUOTA_LINKEDIN_APP_REQUESTS_PER_DAY``, one request per post read); X bills every
 post read (platform-apis 1.6), so reads are added to the connection's monthly spend and a
-connection whose monthly budget is used up is not read until the month ends.
+connection whose monthly budget is used up is not read until the month ends (the price per read
+is ``Provider.read_cost_usd``, shared with the metrics sync).
+
+Scoring: the transparent rules (``leads.score_lead``), blended with the operator's AI provider
+as a classifier when one other than the offline ``template`` provider is configured; a provider
+that fails leaves the rules' score (and after its first failure it is not asked again in that
+poll).
+
+A new interaction scored as a lead is notified (``interaction.lead``) and fires the persona's
+engagement trigger (autopilot, opt-in): a follow-up draft built on the interaction's text and
+link, in its own unit of work after the page is stored; a failing trigger is logged, never
+fails the poll.
 """
 
 from __future__ import annotations
@@ -29,18 +40,26 @@ from typing import Any
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
+from digipersona.autopilot.service import fire_engagement_safely
 from digipersona.config import Settings
 from digipersona.connections.credentials import credentials_for, refresh_serialised
 from digipersona.db import session_scope, write_scope
-from digipersona.interactions.leads import score_lead
+from digipersona.generation import GenerationProvider, config_from_settings, get_provider
+from digipersona.interactions.leads import LeadScore, score_lead
 from digipersona.interactions.repository import InteractionRepository, PollRepository
 from digipersona.kit.crypto import TokenCipher
 from digipersona.kit.time import ensure_utc, utcnow
 from digipersona.models import Connection, InteractionStatus
 from digipersona.notifications.service import notify
 from digipersona.platforms import errors
-from digipersona.platforms.base import InteractionPage, Provider, ReadBackUnsupported
+from digipersona.platforms.base import (
+    InboundInteraction,
+    InteractionPage,
+    Provider,
+    ReadBackUnsupported,
+)
 from digipersona.platforms.factory import build_provider
+from digipersona.platforms.registry import get_provider_class
 from digipersona.publishing import quotas
 
 logger = logging.getLogger("digipersona.interactions")
@@ -50,8 +69,6 @@ RECENT_POSTS_DAYS = 14
 RECENT_POSTS_LIMIT = 20
 BATCH = 20
 AUTH_RETRY = timedelta(hours=1)
-# USD billed per post read (X pay-per-use, platform-apis 1.6); platforms not named are free.
-READ_COST_USD = {"x": 0.005}
 
 
 @dataclass
@@ -200,9 +217,11 @@ def _poll_one(
             next_poll_at=clock() + interval,
         )
         return "unsupported"
+    verdicts = _score_fresh(factory, settings, connection, page)
     with write_scope(factory) as session:
-        stored, leads = store_page(session, connection, page, now=clock())
-        price = READ_COST_USD.get(connection.platform, 0.0) * len(page.items)
+        stored, lead_rows = _store(session, connection, page, now=clock(), verdicts=verdicts)
+        leads = len(lead_rows)
+        price = provider.read_cost_usd * len(page.items)
         if price > 0:
             PollRepository(session).add_read_spend(connection_id, clock().strftime("%Y-%m"), price)
         still_ours = PollRepository(session).finish(
@@ -219,7 +238,45 @@ def _poll_one(
             logger.info("lease on %s lost while polling", connection_id)
     report.stored += stored
     report.leads += leads
+    for row in lead_rows:
+        _fire_engagement(factory, settings, connection, row, clock())
     return "ok"
+
+
+def _fire_engagement(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    connection: Connection,
+    row: dict[str, Any],
+    now: datetime,
+) -> None:
+    """A new lead may trigger a follow-up draft (the persona's engagement trigger, opt-in).
+
+    Its own unit of work, after the interactions are committed: a failure is logged and the
+    poll goes on (the autopilot records the run, failed or not).
+    """
+    try:
+        with write_scope(factory) as session:
+            fire_engagement_safely(
+                session,
+                persona_id=connection.persona_id,
+                reason=(
+                    f"Possible lead on {connection.platform} from {_who(row)} "
+                    f"(lead score {row['lead_score']})"
+                ),
+                text=str(row["text"]),
+                url=row["url"],
+                settings=settings,
+                now=now,
+            )
+    except Exception:
+        logger.exception("the engagement trigger for interaction %s failed", row["id"])
+
+
+def _who(row: dict[str, Any]) -> str:
+    return str(
+        row["author_name"] or (f"@{row['author_handle']}" if row["author_handle"] else "someone")
+    )
 
 
 def _budget_hold(
@@ -233,7 +290,8 @@ def _budget_hold(
     month = now.strftime("%Y-%m")
     budget = connection.monthly_budget_usd
     spent = float(connection.spend_usd or 0) if connection.spend_month == month else 0.0
-    if connection.platform in READ_COST_USD and budget is not None and spent >= float(budget):
+    billed = _read_cost(connection.platform) > 0
+    if billed and budget is not None and spent >= float(budget):
         next_month = (now.replace(day=1) + timedelta(days=32)).replace(
             day=1, hour=0, minute=0, second=0, microsecond=0
         )
@@ -260,6 +318,76 @@ def _budget_hold(
             f"after {exc.retry_at:%Y-%m-%d %H:%M} UTC."
         )
     return None
+
+
+class _Classifier:
+    """The operator's AI provider as the lead classifier of one poll.
+
+    After its first failure it is not asked again during that poll: every later interaction
+    gets the same failure at once (the rules score alone, with a reason saying the AI was
+    unavailable) instead of waiting out a timeout each.
+    """
+
+    def __init__(self, provider: GenerationProvider) -> None:
+        self.provider = provider
+        self.failure: Exception | None = None
+
+    def classify_lead(self, text: str) -> tuple[int, list[str]] | None:
+        if self.failure is not None:
+            raise self.failure
+        try:
+            return self.provider.classify_lead(text)
+        except Exception as exc:
+            logger.warning("the AI lead classifier failed: %s", type(exc).__name__)
+            self.failure = exc
+            raise
+
+
+def _score_fresh(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    connection: Connection,
+    page: InteractionPage,
+) -> dict[str, LeadScore]:
+    """Scores of the page's new items blended with the AI classifier, made before the write
+    transaction (a model call must not hold the database's write lock).
+
+    Only when the operator configured an AI provider other than the offline ``template`` one
+    (``DIGIPERSONA_LLM_PROVIDER``), which has no opinion on leads. ``{}`` otherwise, or when the
+    provider cannot be built: the rules score at storing time.
+    """
+    if settings.llm_provider == "template":
+        return {}
+    with session_scope(factory) as session:
+        fresh = _fresh(InteractionRepository(session), connection, page)
+    if not fresh:
+        return {}
+    try:
+        provider = get_provider(config_from_settings(settings))
+    except Exception as exc:  # a misconfigured provider must not stop the inbox
+        logger.warning("no AI lead classifier (%s); the rules score alone", exc)
+        return {}
+    classifier = _Classifier(provider)
+    try:
+        return {
+            item.external_id: score_lead(
+                item.text,
+                author_name=item.author_name,
+                author_bio=item.author_bio,
+                llm=classifier,
+            )
+            for item in fresh
+        }
+    finally:
+        provider.close()
+
+
+def _read_cost(platform: str) -> float:
+    """USD per post read on ``platform`` (``Provider.read_cost_usd``; unknown platforms: 0)."""
+    try:
+        return get_provider_class(platform).read_cost_usd
+    except KeyError:
+        return 0.0
 
 
 def _fetch(
@@ -295,7 +423,14 @@ def store_page(
     session: Session, connection: Connection, page: InteractionPage, *, now: datetime
 ) -> tuple[int, int]:
     """Store the page's new interactions once, scored; notify for leads. (stored, leads)."""
-    repo = InteractionRepository(session)
+    stored, lead_rows = _store(session, connection, page, now=now)
+    return stored, len(lead_rows)
+
+
+def _fresh(
+    repo: InteractionRepository, connection: Connection, page: InteractionPage
+) -> list[InboundInteraction]:
+    """The page's items not stored yet, each once."""
     seen: set[str] = set()
     items = []
     for item in page.items:
@@ -305,17 +440,34 @@ def store_page(
         seen.add(item.external_id)
         items.append(item)
     known = repo.existing_external_ids(connection.id, [i.external_id for i in items])
-    fresh = [i for i in items if i.external_id not in known]
+    return [i for i in items if i.external_id not in known]
+
+
+def _store(
+    session: Session,
+    connection: Connection,
+    page: InteractionPage,
+    *,
+    now: datetime,
+    verdicts: dict[str, LeadScore] | None = None,
+) -> tuple[int, list[dict[str, Any]]]:
+    """``store_page`` that returns the rows of the new leads (for the engagement trigger).
+
+    ``verdicts`` are scores made beforehand (with the AI classifier, see ``_score_fresh``);
+    an item without one is scored by the rules here.
+    """
+    repo = InteractionRepository(session)
+    fresh = _fresh(repo, connection, page)
     if not fresh:
-        return 0, 0
+        return 0, []
     publications = repo.publications_by_external_id(
         connection.id, [i.subject_external_id or "" for i in fresh]
     )
     rows = []
-    scores = {}
     for item in fresh:
-        verdict = score_lead(item.text, author_name=item.author_name, author_bio=item.author_bio)
-        scores[item.external_id] = verdict
+        verdict = (verdicts or {}).get(item.external_id) or score_lead(
+            item.text, author_name=item.author_name, author_bio=item.author_bio
+        )
         target = item.reply_target
         rows.append(
             {
@@ -352,14 +504,12 @@ def store_page(
             }
         )
     inserted = set(repo.insert_new(rows))
-    leads = 0
+    leads: list[dict[str, Any]] = []
     for row in rows:
         if row["id"] not in inserted or not row["is_lead"]:
             continue
-        leads += 1
-        who = row["author_name"] or (
-            f"@{row['author_handle']}" if row["author_handle"] else "someone"
-        )
+        leads.append(row)
+        who = _who(row)
         notify(
             session,
             workspace_id=connection.workspace_id,

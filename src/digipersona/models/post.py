@@ -58,3 +58,6 @@ class Post(IdMixin, TimestampMixin, Base):
     )
     submitted_at: Mapped[datetime | None] = mapped_column(default=None)
     approved_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When the metrics sync first found the post's engagement well above the persona's median
+    # (the engagement trigger fires once per post; analytics.sync claims it atomically).
+    engagement_spike_at: Mapped[datetime | None] = mapped_column(default=None)

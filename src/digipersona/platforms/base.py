@@ -218,6 +218,12 @@ class Provider(abc.ABC):
     metrics_fields: ClassVar[tuple[str, ...]] = ()
     metrics_note: ClassVar[str] = ""
     metrics_batch_size: ClassVar[int] = 25
+    # USD the platform bills per post read back (interactions polling and metrics sync add it
+    # to the connection's monthly spend); 0.0 for platforms whose reads are free.
+    read_cost_usd: ClassVar[float] = 0.0
+    # HTTP requests ``fetch_metrics`` makes per post, for request quotas (LinkedIn's daily app
+    # requests are counted by the metrics sync before it reads).
+    metrics_requests_per_post: ClassVar[int] = 1
 
     def __init__(self, config: ProviderConfig, http: httpx.Client) -> None:
         self.config = config

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, exists, func, or_, select
 
 from digipersona.kit.repository import Repository
-from digipersona.models import Media, Post, Variant
+from digipersona.models import Interaction, Media, Post, Variant
 
 
 class PostRepository(Repository[Post]):
@@ -40,10 +40,20 @@ class PostRepository(Repository[Post]):
         stmt = stmt.order_by(Post.created_at.desc(), Post.id)
         return self.paginate(stmt, limit=limit, offset=offset)
 
+    def is_reply(self, post_id: uuid.UUID) -> bool:
+        """Whether the post answers an interaction (a reply draft of the inbox)."""
+        return bool(
+            self.session.scalar(select(exists().where(Interaction.reply_post_id == post_id)))
+        )
+
     def recent_bodies(
         self, persona_id: uuid.UUID, *, exclude: uuid.UUID | None, limit: int = 200
     ) -> list[str]:
-        stmt = select(Post.body).where(Post.persona_id == persona_id)
+        """The persona's latest post bodies, replies left out (they may repeat, see check)."""
+        stmt = select(Post.body).where(
+            Post.persona_id == persona_id,
+            ~exists().where(Interaction.reply_post_id == Post.id),
+        )
         if exclude is not None:
             stmt = stmt.where(Post.id != exclude)
         stmt = stmt.order_by(Post.created_at.desc()).limit(limit)

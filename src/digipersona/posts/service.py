@@ -422,9 +422,16 @@ def delete(session: Session, principal: Principal, post_id: uuid.UUID) -> None:
 
 # -- workflow ---------------------------------------------------------------------------------
 def check(session: Session, post: Post, persona: Persona) -> list[dict[str, Any]]:
-    """Everything that blocks review: guardrail violations and invalid variants."""
+    """Everything that blocks review: guardrail violations and invalid variants.
+
+    Replies (posts answering an inbox interaction) are not compared with anything for near
+    duplicates, and posts are not compared with replies: a reply template is meant to be used
+    again ("Thanks Bob, glad it helped!" to Bob, then to Carol), and a short reply says nothing
+    about whether a post repeats itself. Banned phrases, blocked domains and length still apply.
+    """
     problems: list[dict[str, Any]] = []
-    recent = PostRepository(session).recent_bodies(persona.id, exclude=post.id)
+    repo = PostRepository(session)
+    recent = [] if repo.is_reply(post.id) else repo.recent_bodies(persona.id, exclude=post.id)
     for violation in guardrails.check(
         post.body,
         banned_phrases=persona.banned_phrases,

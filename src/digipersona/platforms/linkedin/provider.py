@@ -123,6 +123,7 @@ class LinkedInProvider(Provider):
     )
     # Four calls per post (one per queryType), against daily per-member limits (3.7).
     metrics_batch_size: ClassVar[int] = 10
+    metrics_requests_per_post: ClassVar[int] = len(ANALYTICS_QUERIES)
 
     def __init__(self, config: ProviderConfig, http: httpx.Client) -> None:
         super().__init__(config, http)

@@ -107,8 +107,8 @@ class XProvider(Provider):
         "X bills every post read ($0.005 per post returned, deduplicated per UTC day)."
     )
     metrics_batch_size: ClassVar[int] = 100
-    # 1.6: $0.005 per post read, reserved against the connection's monthly budget by the sync.
-    metrics_read_cost_usd: ClassVar[float] = 0.005
+    # 1.6: $0.005 per post read (mentions and metrics alike), against the monthly budget.
+    read_cost_usd: ClassVar[float] = 0.005
 
     def estimate_cost_usd(self, parts: Sequence[str]) -> float:
         """Pay-per-use price of these parts (platform-apis 1.6), for the monthly budget."""
