@@ -406,3 +406,43 @@ def test_a_guardrail_refusal_leaves_a_draft_with_the_reason(ctx: Ctx) -> None:
     [post] = ctx.posts()
     assert post.status == "draft"
     assert "blocked.example" in r.json()["details"]["drafts"][0]["note"]
+
+
+class _LockProbeProvider(FailingProvider):
+    """Each draft call checks that another connection can still write the rule's row at once."""
+
+    def __init__(self, url: str, rule_id: Any) -> None:
+        super().__init__(None)
+        self.url, self.rule_id = url, rule_id
+        self.writable: list[bool] = []
+
+    def draft(self, req: Any) -> Any:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.exc import OperationalError
+
+        sqlite = self.url.startswith("sqlite")
+        engine = create_engine(self.url, connect_args={"timeout": 0.2} if sqlite else {})
+        try:
+            with engine.begin() as conn:
+                if not sqlite:
+                    conn.execute(text("SET LOCAL lock_timeout = '200ms'"))
+                conn.execute(
+                    text("UPDATE autopilot_rules SET name = name WHERE id = :id"),
+                    {"id": self.rule_id.hex if sqlite else self.rule_id},
+                )
+            self.writable.append(True)
+        except OperationalError:
+            self.writable.append(False)
+        finally:
+            engine.dispose()
+        return super().draft(req)
+
+
+def test_no_write_lock_is_held_while_the_ai_provider_thinks(ctx: Ctx) -> None:
+    """On SQLite a write held across a remote model's answer would stall the publishing engine."""
+    rule_id = ctx.create_rule(START, rrule=WEEKLY, count=2)
+    due = datetime(2026, 10, 19, 6, 0, tzinfo=UTC)
+    probe = _LockProbeProvider(ctx.settings.effective_database_url, rule_id)
+    assert run_due_rules(ctx.factory, ctx.settings, now=due, provider=probe) == 1
+    assert probe.writable == [True, True]
+    assert ctx.count_posts() == 2
