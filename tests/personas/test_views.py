@@ -113,6 +113,7 @@ def test_reply_template_errors_are_shown_next_to_the_field(client: Any, owner: A
     r = client.post("/personas/new", data=data)
     assert r.status_code == 422
     assert 'id="e-rt_id_0"' in r.text and 'id="e-rt_class_1"' in r.text
+    assert "Use up to 50 letters, digits" in r.text
     assert 'id="f-rt_id_0" name="rt_id_0" type="text" value="bad id!"' in r.text  # kept as typed
     assert _textarea(r.text, "rt_text_1") == "No class here"
     assert owner.get("/api/v1/personas").json()["total"] == 0

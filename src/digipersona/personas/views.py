@@ -155,6 +155,11 @@ def _errors(exc: ValidationError) -> dict[str, str]:
         message = str(err["msg"]).removeprefix("Value error, ")
         if field == "reply_templates" and message.startswith("auto_send_classes"):
             field = "auto_send_classes"
+        if field.startswith("rt_id_") and err["type"] == "string_pattern_mismatch":
+            message = (
+                "Use up to 50 letters, digits, '_', '.' or '-', starting with a letter or "
+                "digit, e.g. thanks."
+            )
         if err["type"] == "missing":
             message = "This field is required."
         errors.setdefault(field, message)
