@@ -61,6 +61,10 @@ def test_reply_templates_create_edit_and_remove(client: Any, owner: Actor) -> No
         "auto_send_classes": ["gratitude"],
     }
 
+    detail = " ".join(
+        re.sub(r"<[^>]+>", " ", client.get(f"/personas/{persona['id']}").text).split()
+    )
+    assert "Reply templates 1 (thanks); sent without approval: gratitude" in detail
     # The edit form shows the template in row 0 (blank rows dropped) and two new blank rows.
     edit = client.get(f"/personas/{persona['id']}/edit").text
     assert _value(edit, "rt_id_0") == "thanks"

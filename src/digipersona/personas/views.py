@@ -122,6 +122,22 @@ def _persona_form(persona: Persona | None) -> dict[str, str]:
     }
 
 
+def _reply_summary(persona: Persona) -> str:
+    """The persona's reply templates in a sentence for the detail page."""
+    from digipersona.interactions.replies import templates_of
+
+    templates, auto = templates_of(persona)
+    if not templates:
+        return "None"
+    ids = ", ".join(t.id for t in templates)
+    sent = (
+        f"sent without approval: {', '.join(sorted(auto))}"
+        if auto
+        else "every reply needs approval"
+    )
+    return f"{len(templates)} ({ids}); {sent}"
+
+
 def _reply_form(persona: Persona) -> dict[str, str]:
     from digipersona.interactions.replies import templates_of
 
@@ -248,6 +264,7 @@ def detail_page(
             "slot_sentences": _slot_sentences(persona),
             "can_write": principal.can(Permission.write),
             "autopilot": autopilot_views.section(session, principal, persona),
+            "replies": _reply_summary(persona),
         },
     )
 
