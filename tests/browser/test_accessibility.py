@@ -18,6 +18,8 @@ from tests.browser.test_offline_approvals import api, in_review
 PUBLIC_PAGES = ["/login", "/register"]
 PAGES = [
     "/dashboard",
+    "/dashboard?tab=interactions",
+    "/dashboard?tab=analytics",
     "/personas",
     "/content",
     "/calendar",
@@ -28,6 +30,14 @@ PAGES = [
     "/settings",
     "/jobs",
     "/notifications",
+    "/personas/new",
+]
+# Pages of the seeded persona and post ({persona}, {post} are filled in).
+SEEDED_PAGES = [
+    "/personas/{persona}",
+    "/personas/{persona}/edit",
+    "/content/{post}",
+    "/content/{post}/ab-test",
 ]
 RUN_AXE = """async () => {
   const result = await axe.run(document, {resultTypes: ["violations"]});
@@ -60,7 +70,7 @@ def audit(page: Any, axe_source: str, url: str) -> list[str]:
     ]
 
 
-def seed(base: str, email: str) -> None:
+def seed(base: str, email: str) -> dict[str, str]:
     """Something on each page: a persona, a post in review, one approved, a webhook."""
     client = api(base, email)
     persona = client.post(
@@ -70,6 +80,11 @@ def seed(base: str, email: str) -> None:
     post = in_review(client, persona["id"], "An approved post.")
     client.post(f"/api/v1/content/{post}/approve", json={})
     client.put("/api/v1/notifications/webhook", json={"url": "http://127.0.0.1:9/hook"})
+    client.post(
+        f"/api/v1/personas/{persona['id']}/autopilot/triggers",
+        json={"kind": "webhook", "name": "Releases"},
+    )
+    return {"persona": persona["id"], "post": post}
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
@@ -93,8 +108,8 @@ def test_no_serious_or_critical_violations_on_any_page(
             problems += audit(page, axe_source, live_server + path)
         email = f"a11y-{viewport}@example.com"
         register(page, live_server, email=email)
-        seed(live_server, email)
-        for path in PAGES:
+        ids = seed(live_server, email)
+        for path in PAGES + [p.format(**ids) for p in SEEDED_PAGES]:
             problems += audit(page, axe_source, live_server + path)
         assert not problems, "axe-core found:\n" + "\n".join(problems)
     finally:

@@ -21,7 +21,7 @@ from digipersona.analytics import abtest, prediction, repository
 from digipersona.auth.permissions import Permission
 from digipersona.auth.principal import Principal
 from digipersona.config import Settings
-from digipersona.exceptions import NotFound, ValidationFailed
+from digipersona.exceptions import Conflict, NotFound, ValidationFailed
 from digipersona.kit.time import utcnow
 from digipersona.models import (
     AbTest,
@@ -677,15 +677,48 @@ def create_ab_test(
     )
     repository.add_ab_test(session, test)
     if schedule:
-        from digipersona.publishing import service as publishing
-
-        principal.require(Permission.publish)
-        first = publishing.schedule(session, principal, settings, a.id)
-        slot = min(p.slot_at or p.scheduled_at for p in first)
-        zone = _zones(session, principal.workspace_id).get(a.persona_id, ZoneInfo("UTC"))
-        local = slot.astimezone(zone).replace(tzinfo=None) + timedelta(days=7)
-        publishing.schedule(session, principal, settings, b.id, at=local.replace(tzinfo=zone))
+        schedule_ab_test(session, principal, settings, test)
     return test
+
+
+def schedule_ab_test(
+    session: Session, principal: Principal, settings: Settings, test: AbTest
+) -> None:
+    """Put both variants into comparable slots: A at its next free slot, B one week later at
+    the same local weekday and time (both must be approved; needs the publish permission)."""
+    from digipersona.publishing import service as publishing
+
+    principal.require(Permission.publish)
+    posts = {
+        p.id: p
+        for p in repository.posts_by_id(
+            session, test.workspace_id, [test.post_a_id, test.post_b_id]
+        )
+    }
+    waiting = [
+        label
+        for label, pid in (("A", test.post_a_id), ("B", test.post_b_id))
+        if pid in posts and posts[pid].status != "approved"
+    ]
+    if waiting:
+        raise Conflict(
+            f"Only approved posts can be scheduled: approve variant {' and '.join(waiting)} "
+            "first, then schedule the test."
+        )
+    first = publishing.schedule(session, principal, settings, test.post_a_id)
+    slot = min(p.slot_at or p.scheduled_at for p in first)
+    zone = _zones(session, principal.workspace_id).get(test.persona_id, ZoneInfo("UTC"))
+    local = slot.astimezone(zone).replace(tzinfo=None) + timedelta(days=7)
+    publishing.schedule(session, principal, settings, test.post_b_id, at=local.replace(tzinfo=zone))
+
+
+def ab_tests_of_post(session: Session, principal: Principal, post_id: uuid.UUID) -> list[AbTest]:
+    """The A/B tests a post is a variant of, newest first."""
+    return [
+        t
+        for t in repository.list_ab_tests(session, principal.workspace_id)
+        if post_id in (t.post_a_id, t.post_b_id)
+    ]
 
 
 def get_ab_test(session: Session, principal: Principal, test_id: uuid.UUID) -> AbTest:

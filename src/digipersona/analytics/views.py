@@ -7,16 +7,18 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from digipersona.analytics import charts, service
-from digipersona.auth.dependencies import WebPrincipal
+from digipersona.auth.dependencies import WebPrincipal, check_csrf
+from digipersona.auth.permissions import Permission
 from digipersona.db import SessionDep
-from digipersona.exceptions import DigipersonaError
+from digipersona.exceptions import DigipersonaError, NotFound, ValidationFailed
 from digipersona.kit.time import utcnow
 from digipersona.personas import service as personas
 from digipersona.platforms.registry import platform_ids
-from digipersona.web.templating import render
+from digipersona.posts import service as post_service
+from digipersona.web.templating import flash, render
 
 router = APIRouter()
 
@@ -109,4 +111,183 @@ def forecast_fragment(
     published = [p for p in figures["publications"] if p["published_at"] is not None]
     return render(
         request, "analytics/_forecast.html", {"forecast": forecast, "published": published}
+    )
+
+
+# -- A/B tests from the content editor ------------------------------------------------------------
+AB_SOURCES = ("existing", "write")
+
+
+def _ab_candidates(session: Any, principal: Any, post: Any) -> list[Any]:
+    """Posts that can be variant B of ``post``: same persona, same platforms, not published."""
+    views, _ = post_service.list_posts(session, principal, persona_id=post.persona_id, limit=200)
+    return [
+        v.post
+        for v in views
+        if v.post.id != post.id
+        and sorted(v.post.platforms) == sorted(post.platforms)
+        and v.post.status not in ("published", "failed")
+    ]
+
+
+def _ab_form_page(
+    request: Request,
+    session: Any,
+    principal: Any,
+    post: Any,
+    form: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    persona = personas.get(session, principal, post.persona_id)
+    return render(
+        request,
+        "analytics/ab_form.html",
+        {
+            "active": "content",
+            "post": post,
+            "persona": persona,
+            "candidates": _ab_candidates(session, principal, post),
+            "form": form,
+            "errors": errors,
+            "can_publish": principal.can(Permission.publish),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/content/{post_id}/ab-test")
+def ab_form(
+    post_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+) -> Response:
+    """The form to start an A/B test with this post as variant A."""
+    principal.require(Permission.write)
+    post = post_service.get(session, principal, post_id)
+    return _ab_form_page(request, session, principal, post, {"source": "existing"}, {})
+
+
+@router.post("/content/{post_id}/ab-test")
+async def ab_submit(
+    post_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+) -> Response:
+    raw = await request.form()
+    form = {k: str(v) for k, v in raw.items()}
+    check_csrf(request, form.pop("csrf_token", None))
+    principal.require(Permission.write)
+    post = post_service.get(session, principal, post_id)
+    source = form.get("source", "existing")
+    schedule = form.get("schedule") == "on"
+    errors: dict[str, str] = {}
+    if source not in AB_SOURCES:
+        errors["source"] = "Choose an existing post or write variant B."
+    elif source == "existing" and not form.get("post_b_id"):
+        errors["post_b_id"] = "Choose the post that is variant B."
+    elif source == "write" and not form.get("body_b", "").strip():
+        errors["body_b"] = "Write the text of variant B."
+    if schedule and not principal.can(Permission.publish):
+        errors["schedule"] = "Your role cannot schedule posts; start the test without scheduling."
+    if errors:
+        return _ab_form_page(request, session, principal, post, form, errors, 422)
+    # One unit: a variant B written here is not kept when the test cannot be started.
+    nested = session.begin_nested()
+    field = "post_b_id"
+    try:
+        if source == "write":
+            field = "body_b"
+            view = post_service.create(
+                session,
+                principal,
+                persona_id=post.persona_id,
+                body=form["body_b"].strip(),
+                platforms=list(post.platforms),
+                brief=f"Variant B of an A/B test against {post.id}",
+            )
+            post_b_id = view.post.id
+        else:
+            try:
+                post_b_id = uuid.UUID(form["post_b_id"])
+            except ValueError:
+                raise ValidationFailed("Choose the post that is variant B.") from None
+        field = "post_b_id" if source == "existing" else "body_b"
+        test = service.create_ab_test(
+            session,
+            principal,
+            request.app.state.settings,
+            post_a_id=post.id,
+            post_b_id=post_b_id,
+            name=form.get("name", ""),
+        )
+        if schedule:
+            field = "schedule"
+            service.schedule_ab_test(session, principal, request.app.state.settings, test)
+    except DigipersonaError as exc:
+        nested.rollback()
+        if exc.status_code == 403 and field != "schedule":
+            raise
+        errors[field] = exc.message
+        return _ab_form_page(request, session, principal, post, form, errors, exc.status_code)
+    nested.commit()
+    flash(
+        request,
+        "A/B test started"
+        + (": both variants are scheduled into comparable slots." if schedule else ".")
+        + " The result appears here once both have figures.",
+    )
+    return RedirectResponse(f"/content/{post.id}#ab-tests", status_code=303)
+
+
+@router.post("/content/{post_id}/ab-tests/{test_id}/schedule")
+async def ab_schedule(
+    post_id: uuid.UUID,
+    test_id: uuid.UUID,
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+) -> Response:
+    """Schedule both variants of an existing test into comparable slots."""
+    raw = await request.form()
+    check_csrf(request, str(raw.get("csrf_token", "")))
+    test = service.get_ab_test(session, principal, test_id)
+    if post_id not in (test.post_a_id, test.post_b_id):
+        raise NotFound("No such A/B test for this post.")
+    nested = session.begin_nested()
+    try:
+        service.schedule_ab_test(session, principal, request.app.state.settings, test)
+    except DigipersonaError as exc:
+        nested.rollback()
+        if exc.status_code in (403, 404):
+            raise
+        flash(request, f"The variants were not scheduled. {exc.message}", "error")
+        return RedirectResponse(f"/content/{post_id}#ab-tests", status_code=303)
+    nested.commit()
+    flash(request, "Both variants are scheduled into comparable slots.")
+    return RedirectResponse(f"/content/{post_id}#ab-tests", status_code=303)
+
+
+@router.get("/content/{post_id}/ab-tests")
+def ab_fragment(
+    post_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+) -> Response:
+    """The A/B tests of a post with their results (htmx fragment of the editor)."""
+    post = post_service.get(session, principal, post_id)
+    tests = [
+        service.ab_result(session, t) for t in service.ab_tests_of_post(session, principal, post.id)
+    ]
+    ids = {t["variants"][v]["post_id"] for t in tests for v in ("a", "b")}
+    statuses: dict[uuid.UUID, str] = {}
+    for pid in ids:
+        try:
+            statuses[pid] = post_service.get(session, principal, pid).status
+        except NotFound:
+            statuses[pid] = "deleted"
+    return render(
+        request,
+        "analytics/_post_ab.html",
+        {
+            "post": post,
+            "ab_tests": tests,
+            "statuses": statuses,
+            "can_write": principal.can(Permission.write),
+            "can_publish": principal.can(Permission.publish),
+        },
     )

@@ -15,12 +15,13 @@ from digipersona.auth.dependencies import SettingsDep, WebPrincipal, check_csrf
 from digipersona.auth.permissions import Permission
 from digipersona.auth.principal import Principal
 from digipersona.autopilot import schemas, service
+from digipersona.config import Settings
 from digipersona.db import SessionDep
 from digipersona.exceptions import DigipersonaError
 from digipersona.kit.time import utcnow
 from digipersona.models import AutopilotRun, Persona
 from digipersona.scheduling.describe import describe_slot_instant
-from digipersona.web.templating import flash
+from digipersona.web.templating import flash, render
 
 router = APIRouter(prefix="/personas/{persona_id}/autopilot")
 
@@ -54,7 +55,9 @@ def run_line(run: AutopilotRun, tz: str) -> RunLine:
 def section(session: Session, principal: Principal, persona: Persona) -> dict[str, Any]:
     """Everything the persona page shows about the autopilot."""
     [item] = service.status(session, principal, persona_id=persona.id, now=utcnow(), runs=10)
+    engagement = next((t for t in item.triggers if t.kind == "engagement"), None)
     return {
+        "engagement": engagement,
         "rules": [
             {"rule": rule, "schedule": schedule, "next": next_step}
             for rule, schedule, next_step in item.rules
@@ -156,6 +159,125 @@ async def add_feed(
     flash(
         request, "Feed added: the items already in it are the starting point; new ones get drafts."
     )
+    return _back(persona_id)
+
+
+def _secret_page(
+    request: Request, settings: Settings, created: service.CreatedTrigger, *, rotated: bool
+) -> Response:
+    """The webhook's address and secret token, on a page of their own: shown this once."""
+    trigger = created.trigger
+    persona_id = trigger.persona_id
+    path = f"/api/v1/personas/{persona_id}/triggers/{trigger.id}"
+    response = render(
+        request,
+        "autopilot/webhook_secret.html",
+        {
+            "active": "personas",
+            "persona_id": persona_id,
+            "trigger": trigger,
+            "url": settings.base_url.rstrip("/") + path,
+            "token": created.token,
+            "rotated": rotated,
+        },
+    )
+    # The token must not be kept by the browser or any proxy.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/webhooks")
+async def add_webhook(
+    persona_id: uuid.UUID,
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    form = await _form(request)
+    principal.require(Permission.write)
+    data = {
+        "kind": "webhook",
+        "name": form.get("name", "").strip(),
+        "platforms": form["_lists"]["platforms"] or ["linkedin"],
+        "destination": form.get("destination") or "review",
+    }
+    try:
+        created = service.create_trigger(
+            session, principal, persona_id, schemas.TriggerCreate.model_validate(data)
+        )
+    except ValidationError as exc:
+        flash(request, f"The webhook was not added. {_first_error(exc)}", "error")
+        return _back(persona_id)
+    except DigipersonaError as exc:
+        flash(request, f"The webhook was not added. {exc.message}", "error")
+        return _back(persona_id)
+    return _secret_page(request, settings, created, rotated=False)
+
+
+@router.post("/triggers/{trigger_id}/rotate")
+async def rotate_webhook_token(
+    persona_id: uuid.UUID,
+    trigger_id: uuid.UUID,
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    await _form(request)
+    try:
+        created = service.rotate_token(session, principal, persona_id, trigger_id)
+    except DigipersonaError as exc:
+        if exc.status_code in (401, 403, 404):
+            raise
+        flash(request, f"The token was not changed. {exc.message}", "error")
+        return _back(persona_id)
+    return _secret_page(request, settings, created, rotated=True)
+
+
+@router.post("/engagement")
+async def set_engagement(
+    persona_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+) -> Response:
+    """Turn engagement follow-ups on (creating the trigger the first time) or off."""
+    form = await _form(request)
+    principal.require(Permission.write)
+    enabled = form.get("enabled") == "on"
+    existing = [
+        t for t in service.list_triggers(session, principal, persona_id) if t.kind == "engagement"
+    ]
+    try:
+        if existing:
+            service.update_trigger(
+                session,
+                principal,
+                persona_id,
+                existing[0].id,
+                schemas.TriggerUpdate(enabled=enabled),
+            )
+        elif enabled:
+            data = {
+                "kind": "engagement",
+                "platforms": form["_lists"]["platforms"] or ["linkedin"],
+                "destination": form.get("destination") or "review",
+            }
+            service.create_trigger(
+                session, principal, persona_id, schemas.TriggerCreate.model_validate(data)
+            )
+    except ValidationError as exc:
+        flash(request, f"Engagement follow-ups were not changed. {_first_error(exc)}", "error")
+        return _back(persona_id)
+    except DigipersonaError as exc:
+        flash(request, f"Engagement follow-ups were not changed. {exc.message}", "error")
+        return _back(persona_id)
+    if enabled:
+        flash(
+            request,
+            "Engagement follow-ups are on: a high-scoring lead or a post doing well above "
+            "the usual gets a follow-up draft.",
+        )
+    else:
+        flash(request, "Engagement follow-ups are off.")
     return _back(persona_id)
 
 

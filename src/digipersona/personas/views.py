@@ -21,6 +21,8 @@ from digipersona.web.templating import flash, render
 router = APIRouter(prefix="/personas")
 
 LIST_FIELDS = {"topics", "hashtags", "banned_phrases", "slots", "blocked_domains"}
+REPLY_ROW = re.compile(r"^rt_(id|class|text)_(\d{1,3})$")
+BLANK_REPLY_ROWS = 2
 
 
 def _split_lines(text: str) -> list[str]:
@@ -33,6 +35,35 @@ def _split_list(name: str, text: str) -> list[str]:
     if name == "hashtags":
         return [t for t in re.split(r"[\s,]+", text) if t]
     return [t.strip() for t in re.split(r"[\n,]+", text) if t.strip()]
+
+
+def _reply_rows(form: dict[str, str]) -> list[dict[str, str]]:
+    """The reply template rows the user filled in, in form order; blank rows are dropped."""
+    rows: dict[int, dict[str, str]] = {}
+    for key, value in form.items():
+        match = REPLY_ROW.match(key)
+        if match:
+            rows.setdefault(int(match.group(2)), {})[match.group(1)] = value
+    out = []
+    for index in sorted(rows):
+        row = {k: rows[index].get(k, "") for k in ("id", "class", "text")}
+        if any(v.strip() for v in row.values()):
+            out.append(row)
+    return out
+
+
+def _renumber_replies(form: dict[str, str]) -> dict[str, str]:
+    """The form with its reply rows numbered 0..n-1 (blank rows dropped), as they are validated."""
+    out = {k: v for k, v in form.items() if not REPLY_ROW.match(k)}
+    for index, row in enumerate(_reply_rows(form)):
+        for key, value in row.items():
+            out[f"rt_{key}_{index}"] = value
+    return out
+
+
+def reply_row_count(form: dict[str, str]) -> int:
+    """How many reply template rows the form shows: the filled ones plus a few blank ones."""
+    return len(_reply_rows(form)) + BLANK_REPLY_ROWS
 
 
 def _form_to_data(form: dict[str, str]) -> dict[str, Any]:
@@ -50,6 +81,14 @@ def _form_to_data(form: dict[str, str]) -> dict[str, Any]:
     for key in ("jitter_minutes", "max_lateness_minutes"):
         if form.get(key, "").strip():
             data[key] = form[key].strip()
+    if "auto_send_classes" in form or any(REPLY_ROW.match(k) for k in form):
+        # The API's own schema (ReplyTemplates) validates these, so the rules are the same.
+        data["reply_templates"] = {
+            "templates": _reply_rows(form),
+            "auto_send_classes": _split_list(
+                "auto_send_classes", form.get("auto_send_classes", "")
+            ),
+        }
     return data
 
 
@@ -79,14 +118,64 @@ def _persona_form(persona: Persona | None) -> dict[str, str]:
         "example_posts": "\n---\n".join(persona.example_posts),
         "jitter_minutes": str(persona.jitter_minutes),
         "max_lateness_minutes": str(persona.max_lateness_minutes),
+        **_reply_form(persona),
     }
+
+
+def _reply_summary(persona: Persona) -> str:
+    """The persona's reply templates in a sentence for the detail page."""
+    from digipersona.interactions.replies import templates_of
+
+    templates, auto = templates_of(persona)
+    if not templates:
+        return "None"
+    ids = ", ".join(t.id for t in templates)
+    sent = (
+        f"sent without approval: {', '.join(sorted(auto))}"
+        if auto
+        else "every reply needs approval"
+    )
+    return f"{len(templates)} ({ids}); {sent}"
+
+
+def _reply_form(persona: Persona) -> dict[str, str]:
+    from digipersona.interactions.replies import templates_of
+
+    templates, auto = templates_of(persona)
+    out = {"auto_send_classes": ", ".join(sorted(auto))}
+    for index, template in enumerate(templates):
+        out[f"rt_id_{index}"] = template.id
+        out[f"rt_class_{index}"] = template.klass
+        out[f"rt_text_{index}"] = template.text
+    return out
+
+
+def _error_field(loc: tuple[int | str, ...]) -> str:
+    """The form field a validation error belongs to (reply templates have one field per cell)."""
+    if not loc:
+        return "name"
+    if loc[0] != "reply_templates":
+        return str(loc[0])
+    if len(loc) >= 4 and loc[1] == "templates" and isinstance(loc[2], int):
+        column = {"template_class": "class"}.get(str(loc[3]), str(loc[3]))
+        return f"rt_{column}_{loc[2]}"
+    if len(loc) >= 2 and loc[1] == "auto_send_classes":
+        return "auto_send_classes"
+    return "reply_templates"
 
 
 def _errors(exc: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for err in exc.errors():
-        field = str(err["loc"][0]) if err["loc"] else "name"
+        field = _error_field(tuple(err["loc"]))
         message = str(err["msg"]).removeprefix("Value error, ")
+        if field == "reply_templates" and message.startswith("auto_send_classes"):
+            field = "auto_send_classes"
+        if field.startswith("rt_id_") and err["type"] == "string_pattern_mismatch":
+            message = (
+                "Use up to 50 letters, digits, '_', '.' or '-', starting with a letter or "
+                "digit, e.g. thanks."
+            )
         if err["type"] == "missing":
             message = "This field is required."
         errors.setdefault(field, message)
@@ -100,6 +189,15 @@ def _slot_sentences(persona: Persona) -> list[str]:
         return describe_slots(persona.slots, persona.timezone)
     except ImportError:
         return list(persona.slots)
+
+
+def _with_rows(context: dict[str, Any]) -> dict[str, Any]:
+    context["reply_rows"] = range(reply_row_count(context["form"]))
+    return context
+
+
+def _render_form(request: Request, context: dict[str, Any], status_code: int = 200) -> Response:
+    return render(request, "personas/form.html", _with_rows(context), status_code=status_code)
 
 
 @router.get("")
@@ -124,7 +222,9 @@ def new_page(request: Request, principal: WebPrincipal) -> Response:
     return render(
         request,
         "personas/form.html",
-        {"active": "personas", "form": _persona_form(None), "errors": {}, "persona": None},
+        _with_rows(
+            {"active": "personas", "form": _persona_form(None), "errors": {}, "persona": None}
+        ),
     )
 
 
@@ -133,16 +233,17 @@ async def create_submit(request: Request, principal: WebPrincipal, session: Sess
     form = {k: str(v) for k, v in (await request.form()).items()}
     check_csrf(request, form.pop("csrf_token", None))
     principal.require(Permission.write)
+    form = _renumber_replies(form)
     context: dict[str, Any] = {"active": "personas", "form": form, "errors": {}, "persona": None}
     try:
         data = schemas.PersonaCreate.model_validate(_form_to_data(form))
         persona = service.create(session, principal, data)
     except ValidationError as exc:
         context["errors"] = _errors(exc)
-        return render(request, "personas/form.html", context, status_code=422)
+        return _render_form(request, context, status_code=422)
     except DigipersonaError as exc:
         context["errors"] = {"name": exc.message}
-        return render(request, "personas/form.html", context, status_code=exc.status_code)
+        return _render_form(request, context, status_code=exc.status_code)
     flash(request, f"Persona {persona.name} created.")
     return RedirectResponse(f"/personas/{persona.id}", status_code=303)
 
@@ -163,6 +264,7 @@ def detail_page(
             "slot_sentences": _slot_sentences(persona),
             "can_write": principal.can(Permission.write),
             "autopilot": autopilot_views.section(session, principal, persona),
+            "replies": _reply_summary(persona),
         },
     )
 
@@ -178,7 +280,7 @@ def edit_page(
     return render(
         request,
         "personas/form.html",
-        {"active": "personas", "form": form, "errors": {}, "persona": persona},
+        _with_rows({"active": "personas", "form": form, "errors": {}, "persona": persona}),
     )
 
 
@@ -189,6 +291,7 @@ async def edit_submit(
     form = {k: str(v) for k, v in (await request.form()).items()}
     check_csrf(request, form.pop("csrf_token", None))
     principal.require(Permission.write)
+    form = _renumber_replies(form)
     persona = service.get(session, principal, persona_id)
     context: dict[str, Any] = {"active": "personas", "form": form, "errors": {}, "persona": persona}
     data = _form_to_data(form)
@@ -199,10 +302,10 @@ async def edit_submit(
         service.update(session, principal, persona_id, update)
     except ValidationError as exc:
         context["errors"] = _errors(exc)
-        return render(request, "personas/form.html", context, status_code=422)
+        return _render_form(request, context, status_code=422)
     except DigipersonaError as exc:
         context["errors"] = {"name": exc.message}
-        return render(request, "personas/form.html", context, status_code=exc.status_code)
+        return _render_form(request, context, status_code=exc.status_code)
     flash(request, "Persona saved.")
     return RedirectResponse(f"/personas/{persona_id}", status_code=303)
 
