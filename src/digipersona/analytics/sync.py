@@ -433,6 +433,19 @@ def _backoff(schedule: MetricsSchedule, now: datetime, message: str, report: Syn
     report.waiting += 1
 
 
+def _each_owned(
+    factory: sessionmaker[Session],
+    batch: Sequence[Claimed],
+    apply: Callable[[MetricsSchedule], None],
+) -> None:
+    """Apply ``apply`` to every row of ``batch`` this run still holds, in one transaction."""
+    with write_scope(factory) as session:
+        for row in batch:
+            schedule = _owned(session, row)
+            if schedule is not None:
+                apply(schedule)
+
+
 def _stop(
     factory: sessionmaker[Session],
     batch: Sequence[Claimed],
@@ -440,11 +453,7 @@ def _stop(
     reason: MetricsStop,
     note: str,
 ) -> None:
-    with write_scope(factory) as session:
-        for row in batch:
-            schedule = _owned(session, row)
-            if schedule is not None:
-                _apply_stop(schedule, now, reason, note)
+    _each_owned(factory, batch, lambda schedule: _apply_stop(schedule, now, reason, note))
 
 
 def _wait(
@@ -454,14 +463,13 @@ def _wait(
     message: str,
     report: SyncReport,
 ) -> None:
-    with write_scope(factory) as session:
-        for row in batch:
-            schedule = _owned(session, row)
-            if schedule is not None:
-                schedule.next_sync_at = until
-                schedule.lease_expires_at = None
-                schedule.last_error = message
-                report.waiting += 1
+    def apply(schedule: MetricsSchedule) -> None:
+        schedule.next_sync_at = until
+        schedule.lease_expires_at = None
+        schedule.last_error = message
+        report.waiting += 1
+
+    _each_owned(factory, batch, apply)
 
 
 def _retry_later(
@@ -471,8 +479,4 @@ def _retry_later(
     message: str,
     report: SyncReport,
 ) -> None:
-    with write_scope(factory) as session:
-        for row in batch:
-            schedule = _owned(session, row)
-            if schedule is not None:
-                _backoff(schedule, now, message, report)
+    _each_owned(factory, batch, lambda schedule: _backoff(schedule, now, message, report))
