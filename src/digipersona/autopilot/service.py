@@ -55,7 +55,7 @@ from digipersona.exceptions import (
     TooManyRequests,
     ValidationFailed,
 )
-from digipersona.generation import Draft, GenerationProvider
+from digipersona.generation import GenerationProvider
 from digipersona.kit.security import constant_time_equals, new_token, token_hash
 from digipersona.kit.time import ensure_utc, utcnow
 from digipersona.models import (
@@ -416,57 +416,31 @@ def _route(
     return note
 
 
-def _ask_all(
+def _draft_all(
     session: Session,
     principal: Principal,
     settings: Settings,
     persona: Persona,
     job: DraftJob,
-    *,
-    provider: GenerationProvider | None,
-) -> list[Draft]:
-    """One draft per plan from the AI provider; reads only (see ``_execute``)."""
-    drafts: list[Draft] = []
-    for plan in job.plans:
-        drafts.extend(
-            posts.draft_texts(
-                session,
-                principal,
-                settings,
-                persona_id=persona.id,
-                brief=job.brief,
-                platforms=job.platforms,
-                count=1,
-                structure=plan.structure,
-                topic=plan.topic or None,
-                link_url=job.link_url,
-                source_title=job.source_title,
-                provider=provider,
-            )[:1]
-        )
-    return drafts
-
-
-def _save_all(
-    session: Session,
-    principal: Principal,
-    settings: Settings,
-    persona: Persona,
-    job: DraftJob,
-    drafts: list[Draft],
     *,
     now: datetime,
+    provider: GenerationProvider | None,
 ) -> Outcome:
     outcome = Outcome()
-    for plan, draft in zip(job.plans, drafts, strict=True):
-        views = posts.save_drafts(
+    for plan in job.plans:
+        views = posts.generate(
             session,
             principal,
+            settings,
             persona_id=persona.id,
-            drafts=[draft],
             brief=job.brief,
             platforms=job.platforms,
+            count=1,
+            structure=plan.structure,
+            topic=plan.topic or None,
             link_url=job.link_url,
+            source_title=job.source_title,
+            provider=provider,
         )
         post = views[0].post
         outcome.posts.append(post)
@@ -517,31 +491,17 @@ def _execute(
     now: datetime,
     provider: GenerationProvider | None,
 ) -> tuple[Outcome | None, str | None]:
-    """Draft a job all-or-nothing in a savepoint: (outcome, None) or (None, error message).
-
-    The AI provider is asked for every draft first, with autoflush off so nothing pending is
-    written meanwhile: on SQLite a write would hold the single write lock (and with it the
-    publishing engine) for as long as a remote model takes. Only then are the drafts saved.
-    """
-    try:
-        with session.no_autoflush:
-            principal = autopilot_principal(session, persona.workspace_id)
-            drafts = _ask_all(session, principal, settings, persona, job, provider=provider)
-    except Exception as exc:  # nothing was written; the failure is recorded by the caller
-        return None, _describe(exc)
+    """Draft a job all-or-nothing in a savepoint: (outcome, None) or (None, error message)."""
     savepoint = session.begin_nested()
     try:
-        outcome = _save_all(session, principal, settings, persona, job, drafts, now=now)
+        principal = autopilot_principal(session, persona.workspace_id)
+        outcome = _draft_all(session, principal, settings, persona, job, now=now, provider=provider)
     except Exception as exc:  # any failure undoes every draft of the run, then is recorded
         savepoint.rollback()
-        return None, _describe(exc)
+        message = exc.message if isinstance(exc, DigipersonaError) else repr(exc)
+        return None, f"{type(exc).__name__}: {message}"
     savepoint.commit()
     return outcome, None
-
-
-def _describe(exc: Exception) -> str:
-    message = exc.message if isinstance(exc, DigipersonaError) else repr(exc)
-    return f"{type(exc).__name__}: {message}"
 
 
 def _notify_failure(session: Session, persona: Persona, what: str, error: str | None) -> None:

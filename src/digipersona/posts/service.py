@@ -20,7 +20,6 @@ from digipersona.auth.principal import Principal
 from digipersona.config import Settings
 from digipersona.exceptions import Conflict, NotFound, ValidationFailed
 from digipersona.generation import (
-    Draft,
     DraftRequest,
     GenerationProvider,
     config_from_settings,
@@ -251,7 +250,7 @@ def create(
     return view(session, post)
 
 
-def draft_texts(
+def generate(
     session: Session,
     principal: Principal,
     settings: Settings,
@@ -266,51 +265,34 @@ def draft_texts(
     topic: str | None = None,
     source_title: str | None = None,
     provider: GenerationProvider | None = None,
-) -> list[Draft]:
-    """Ask the AI provider for ``count`` drafts in the persona's voice; writes nothing.
+) -> list[PostView]:
+    """Draft ``count`` posts in the persona's voice with the configured AI provider.
 
-    Callers that save later keep no write transaction open while a remote model thinks (on
-    SQLite that would hold the single write lock, and with it the publishing engine).
-    ``structure``/``topic`` pin the drafts; a ``provider`` given by the caller is left open.
+    The provider runs before anything is written, so a provider failure creates nothing.
+    ``structure``/``topic`` pin the drafts (the autopilot rotates them itself); a ``provider``
+    given by the caller is used as is and left open.
     """
     principal.require(Permission.drafts)
     persona = personas.get(session, principal, persona_id)
     own = provider is None
     active = get_provider(config_from_settings(settings)) if provider is None else provider
     try:
-        return list(
-            active.draft(
-                DraftRequest(
-                    persona=personas.profile_of(persona),
-                    brief=brief,
-                    platforms=tuple(platforms),
-                    count=count,
-                    seed=seed,
-                    structure=structure,
-                    topic=topic,
-                    link=link_url,
-                    source_title=source_title,
-                )
+        drafts = active.draft(
+            DraftRequest(
+                persona=personas.profile_of(persona),
+                brief=brief,
+                platforms=tuple(platforms),
+                count=count,
+                seed=seed,
+                structure=structure,
+                topic=topic,
+                link=link_url,
+                source_title=source_title,
             )
         )
     finally:
         if own:
             active.close()
-
-
-def save_drafts(
-    session: Session,
-    principal: Principal,
-    *,
-    persona_id: uuid.UUID,
-    drafts: Sequence[Draft],
-    brief: str,
-    platforms: list[str],
-    link_url: str | None = None,
-) -> list[PostView]:
-    """Store drafts from ``draft_texts`` as posts (with their provenance)."""
-    principal.require(Permission.drafts)
-    persona = personas.get(session, principal, persona_id)
     posts = [
         _new_post(
             session,
@@ -330,44 +312,6 @@ def save_drafts(
         for draft in drafts
     ]
     return views(session, posts)
-
-
-def generate(
-    session: Session,
-    principal: Principal,
-    settings: Settings,
-    *,
-    persona_id: uuid.UUID,
-    brief: str,
-    platforms: list[str],
-    count: int,
-    seed: int | None = None,
-    link_url: str | None = None,
-) -> list[PostView]:
-    """Draft ``count`` posts in the persona's voice with the configured AI provider.
-
-    The provider runs before anything is written, so a provider failure creates nothing.
-    """
-    drafts = draft_texts(
-        session,
-        principal,
-        settings,
-        persona_id=persona_id,
-        brief=brief,
-        platforms=platforms,
-        count=count,
-        seed=seed,
-        link_url=link_url,
-    )
-    return save_drafts(
-        session,
-        principal,
-        persona_id=persona_id,
-        drafts=drafts,
-        brief=brief,
-        platforms=platforms,
-        link_url=link_url,
-    )
 
 
 # -- editing ----------------------------------------------------------------------------------
