@@ -36,6 +36,7 @@ def test_sqlite_migrations_match_models_and_use_wal(tmp_path: Any) -> None:
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL: durable commits
     engine.dispose()
 
 

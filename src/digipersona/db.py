@@ -36,7 +36,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA synchronous=NORMAL")
+            # FULL: every commit is on disk before it returns. With NORMAL a power cut may undo
+            # the last commits, among them a publication's move to ``sending`` made just before
+            # its platform call: after the restart it would be sent again, unreconciled.
+            cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 

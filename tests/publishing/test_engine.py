@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from digipersona.models import Connection, Notification, Post, Publication
+from digipersona.platforms import errors
 from digipersona.publishing import engine, quotas
 from digipersona.publishing.engine import claim_due, execute, release_expired
 from tests.publishing.conftest import World
@@ -390,3 +391,23 @@ def test_dispatcher_settles_missed_held_and_deferred_while_claiming(
     assert world.platform.calls == ["publish"]
     with world.runtime.factory() as s:
         assert s.scalars(select(Notification.kind)).all() == ["publication.missed"]
+
+
+def test_publication_left_waiting_past_half_its_lease_is_not_sent(world: World) -> None:
+    # The embedded pool can hold prepared publications for a while; one that waited past half
+    # its lease must not be sent, or its lease could expire mid-call and reconciliation (which
+    # finds nothing yet) would publish it a second time.
+    pid = world.add_post()
+    [claimed] = claim_due(world.engine, "a", 10)
+    [prepared], _states = engine.prepare_batch(world.engine, [claimed], "a")
+    world.clock.advance(seconds=31)  # the lease is 60 s
+    outcome = engine.call_provider(world.engine, prepared)
+    assert isinstance(outcome, errors.Transient)
+    assert "Not sent" in outcome.message
+    assert world.platform.total_posts() == 0
+    assert engine.record_outcomes(world.engine, [(prepared, outcome)], "a") == {claimed: "retry"}
+    pub = world.pub(pid)
+    assert pub.state == "scheduled" and pub.error_class == "Transient"
+    world.clock.advance(minutes=10)
+    assert run_due(world) == {pid: "published"}
+    assert world.platform.total_posts() == 1

@@ -297,6 +297,11 @@ class _Prepared:
     reconcile: bool
     request: PublishRequest
     credentials: Any
+    # A prepared publication waits in a local queue (the embedded pool) before it is sent. Its
+    # lease must outlast the platform call, or an expired lease sends it to reconciliation
+    # while this copy is still about to publish: a post left waiting past ``send_by`` (half
+    # the lease) is not sent at all.
+    send_by: datetime
 
 
 Outcome = PublishResult | errors.PlatformError
@@ -335,6 +340,12 @@ def call_provider(engine: Engine, prepared: _Prepared) -> Outcome:
     """The platform call (no database work unless a token must be refreshed)."""
     provider = engine.provider(prepared.platform)
     started = engine.clock()
+    if started > prepared.send_by:
+        return errors.Transient(
+            "Not sent: it waited too long in this worker's queue (its lease could run out "
+            "during the call); it goes back to the queue.",
+            platform=prepared.platform,
+        )
     credentials = prepared.credentials
     try:
         for attempt in (0, 1):
@@ -532,6 +543,7 @@ def _prepare(
             ).all()
         }
     credentials = {cid: _credentials(engine, c) for cid, c in connections.items()}
+    send_by = now + timedelta(seconds=engine.settings.publish_lease_seconds / 2)
     for row in sending:
         prepared.append(
             _Prepared(
@@ -546,6 +558,7 @@ def _prepare(
                     session, engine, row, parts_of[row.id], owner=owner, with_media=row.has_media
                 ),
                 credentials=credentials[row.connection_id],
+                send_by=send_by,
             )
         )
         states[row.id] = PublicationState.sending.value

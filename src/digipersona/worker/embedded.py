@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -23,6 +24,41 @@ logger = logging.getLogger("digipersona.dispatcher")
 MAINTENANCE_SECONDS = 5.0
 PERIODIC_SECONDS = 60.0
 GATHER_SECONDS = 0.02
+
+
+_STOP = object()  # tells a send thread to finish
+
+
+class _SendPool:
+    """Worker threads taking prepared publications from one queue.
+
+    Like ``ThreadPoolExecutor`` without the per-item ``Future`` (a condition and locks nobody
+    waits on here): at thousands of publications a second under one GIL, that bookkeeping
+    was a measurable share of the dispatcher's time. ``shutdown`` sends what is queued first.
+    """
+
+    def __init__(self, threads: int, run: Callable[[Any], None]) -> None:
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._run = run
+        self._threads = [
+            threading.Thread(target=self._work, name=f"dp-worker_{i}", daemon=True)
+            for i in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, item: Any) -> None:
+        self._queue.put(item)
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not _STOP:
+            self._run(item)
+
+    def shutdown(self) -> None:
+        for _ in self._threads:
+            self._queue.put(_STOP)
+        for thread in self._threads:
+            thread.join()
 
 
 def owner_name(kind: str) -> str:
@@ -43,11 +79,16 @@ class Dispatcher:
         self.batch = batch
         self.poll_seconds = poll_seconds
         self.owner = owner_name("embedded")
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dp-worker")
+        self._pool = _SendPool(threads, self._call)
         self._results: queue.SimpleQueue[tuple[Any, Any]] = queue.SimpleQueue()
         self._inflight = 0
         # Prepared publications (state ``sending``) queued for or running on the pool.
         self.capacity = max(threads * 4, batch * 2)
+        # The dispatcher claims once this many slots are free, so it is woken (before the
+        # gathering pause ends) once this many results wait: a fast platform never idles the
+        # pool behind a fixed pause, a slow one still has its results recorded in batches.
+        self._claim_at = min(batch, self.capacity // 2)
+        self._gathered = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_maintenance = 0.0
@@ -68,10 +109,11 @@ class Dispatcher:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
+        self._gathered.set()
         signals.wake()
         if self._thread is not None:
             self._thread.join(timeout)
-        self._pool.shutdown(wait=True, cancel_futures=False)
+        self._pool.shutdown()
         self._periodic_pool.shutdown(wait=True, cancel_futures=True)
         self._record()
 
@@ -96,9 +138,7 @@ class Dispatcher:
         busy = self._inflight - len(finished)
         free = self.capacity - busy
         # Each claim reads the due rows once, so claim in batches, not one slot at a time.
-        limit = (
-            min(free, self.batch) if free >= min(self.batch, self.capacity // 2) or not busy else 0
-        )
+        limit = min(free, self.batch) if free >= self._claim_at or not busy else 0
         try:
             recorded, prepared, claimed = pub_engine.cycle(self.engine, self.owner, finished, limit)
         except Exception:
@@ -112,7 +152,7 @@ class Dispatcher:
         self._inflight -= len(finished)
         for item in prepared:
             self._inflight += 1
-            self._pool.submit(self._call, item)
+            self._pool.submit(item)
         return len(recorded) + len(claimed)
 
     def _submit_periodic(self, now: float) -> None:
@@ -139,7 +179,10 @@ class Dispatcher:
             logger.exception("publication %s crashed its worker thread", prepared.publication_id)
             outcome = errors.UnknownOutcome(f"worker thread crashed: {type(exc).__name__}")
         self._results.put((prepared, outcome))
-        signals.wake()
+        # Wake the dispatcher once a claim's worth is back, or everything is (an unlocked read
+        # of ``_inflight``: a stale value only means one pause of at most GATHER_SECONDS).
+        if self._results.qsize() >= min(self._claim_at, self._inflight):
+            self._gathered.set()
 
     def _take_results(self) -> list[tuple[Any, Any]]:
         batch = []
@@ -170,9 +213,10 @@ class Dispatcher:
             try:
                 worked = self.tick()
                 if self._inflight:
-                    # Let results gather for a moment so one transaction records many of them
-                    # (each commit costs milliseconds); the pool holds enough queued work.
-                    self._stop.wait(GATHER_SECONDS)
+                    # Let results gather so one transaction records many of them (each commit
+                    # costs milliseconds): until a claim's worth is back, at most a moment.
+                    self._gathered.wait(GATHER_SECONDS)
+                    self._gathered.clear()
                 elif not worked:
                     signals.wait(self._sleep_seconds())
             except Exception:
@@ -188,6 +232,9 @@ class Dispatcher:
                 due = pub_engine.next_due_at(self.engine)
                 if due is None or due > utcnow():
                     return
-            if not worked:
+            if self._inflight:
+                self._gathered.wait(0.01)
+                self._gathered.clear()
+            elif not worked:
                 signals.wait(0.01)
         raise TimeoutError("dispatcher did not drain in time")
