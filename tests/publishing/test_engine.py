@@ -4,6 +4,7 @@ its reason, and nothing is published twice."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -281,6 +282,26 @@ def test_dispatcher_publishes_due_work(world: World) -> None:
     assert {world.pub(pid).state for pid in ids} == {"published"}
     assert world.platform.duplicates() == 0
     dispatcher.stop()
+
+
+def test_dispatcher_stop_sends_and_records_everything_it_prepared(world: World) -> None:
+    # Stopping while publications wait on the send threads: each is still sent exactly once
+    # and its result recorded, so no row is left "sending" for reconciliation.
+    from digipersona.worker.embedded import Dispatcher
+
+    world.platform.latency = 0.05
+    ids = [world.add_post() for _ in range(30)]
+    dispatcher = Dispatcher(world.engine, threads=2, batch=30, poll_seconds=0.05)
+    dispatcher.start()
+    deadline = time.monotonic() + 30
+    while world.platform.total_posts() == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    dispatcher.stop(timeout=30)
+    states = [world.pub(pid).state for pid in ids]
+    assert "sending" not in states and "claimed" not in states
+    assert world.platform.total_posts() == states.count("published") > 0
+    assert world.platform.duplicates() == 0
+    assert dispatcher.inflight == 0
 
 
 def test_monthly_budget_pauses_before_it_is_exceeded_and_resumes_next_month(
