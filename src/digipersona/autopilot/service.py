@@ -693,6 +693,7 @@ def run_rule(
         if rule is None or persona is None:
             return None
         first = plan_rule(session, rule, persona, now)
+        persona_id = persona.id
         profile = personas.profile_of(persona)
         job = DraftJob(
             plans=first.plans,
@@ -702,13 +703,16 @@ def run_rule(
         )
     answer = _ask(settings, profile, job, provider) if job.plans else None
     with db.write_scope(factory) as session:
-        return _finish_rule(session, settings, rule_id, job, answer, first, now=now, source=source)
+        return _finish_rule(
+            session, settings, rule_id, persona_id, job, answer, first, now=now, source=source
+        )
 
 
 def _finish_rule(
     session: Session,
     settings: Settings,
     rule_id: uuid.UUID,
+    persona_id: uuid.UUID,
     job: DraftJob,
     answer: Answer | None,
     first: RulePlan,
@@ -719,10 +723,11 @@ def _finish_rule(
     """The write step of ``run_rule``: re-check the rule and its plan, keep the drafts still
     wanted, record the run exactly once."""
     rule = session.get(GenerationRule, rule_id)
-    persona = session.get(Persona, rule.persona_id) if rule is not None else None
-    if rule is None or persona is None:
-        return None  # deleted meanwhile: its runs went with it, there is nothing to record on
-    if not rule.enabled:
+    persona = session.get(Persona, persona_id)
+    if persona is None:
+        return None  # deleted meanwhile, and every run of it with it
+    if rule is None or not rule.enabled:
+        # Like any run of a deleted rule, this one stays (without its rule) and says why.
         return _record(
             session,
             persona,
@@ -730,7 +735,8 @@ def _finish_rule(
             status=RunStatus.nothing,
             now=now,
             rule=rule,
-            reason="The rule was paused while its drafts were being written; nothing was kept.",
+            reason="The rule was paused or deleted while its drafts were being written; "
+            "nothing was kept.",
             details=first.details,
         )
     rule.last_run_at = now
