@@ -1,4 +1,4 @@
-"""No transaction is open while the AI provider answers (rules, webhooks), and what changed
+"""No transaction is open while the AI provider answers (rules, webhooks, feeds), and what changed
 meanwhile is respected.
 
 A remote model takes seconds; on SQLite a write lock held that long would stall the publishing
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,11 +19,13 @@ from sqlalchemy import select
 
 from digipersona import db
 from digipersona.autopilot import service
-from digipersona.autopilot.tasks import run_due_rules
+from digipersona.autopilot.tasks import poll_due_feeds, run_due_rules
 from digipersona.config import Settings
-from digipersona.models import AutopilotRun, GenerationRule, SeenFeedItem
+from digipersona.kit.http import make_http_client
+from digipersona.models import AutopilotRun, GenerationRule, SeenFeedItem, Trigger
 from tests.autopilot.conftest import Ctx
 from tests.conftest import database_is_free
+from tests.fakes.feed import FakeFeed
 from tests.fakes.llm_openai import FakeOpenAI
 from tests.fakes.server import serve
 
@@ -104,6 +106,73 @@ def test_a_webhook_event_holds_no_transaction_while_the_model_answers(
     assert r.json()["status"] == "generated"
     assert free == [True]
     assert ctx.count_posts() == 1
+
+
+def test_a_feed_poll_holds_no_transaction_while_the_model_answers(
+    ctx: Ctx, model: tuple[FakeOpenAI, Settings]
+) -> None:
+    fake, settings = model
+    free = _probe(ctx, fake)
+    feed = FakeFeed()
+    feed.add(1, "old")
+    with serve(feed) as server, make_http_client(10) as http:
+        created = ctx.create_trigger(
+            START, kind="feed", feed_url=server.url + "/feed.xml", poll_minutes=30
+        )
+        assert poll_due_feeds(ctx.factory, settings, http, now=DUE) == 1  # the baseline
+        feed.add(2, "new")
+        later = DUE + timedelta(minutes=30)
+        assert poll_due_feeds(ctx.factory, settings, http, now=later) == 1
+    assert free == [True, True]
+    assert ctx.count_posts() == 2
+    with ctx.factory() as s:
+        drafted = s.scalars(
+            select(SeenFeedItem).where(
+                SeenFeedItem.trigger_id == created.trigger.id, SeenFeedItem.post_id.is_not(None)
+            )
+        ).all()
+        assert len(drafted) == 2
+
+
+def test_an_engagement_follow_up_holds_no_transaction_while_the_model_answers(
+    ctx: Ctx, model: tuple[FakeOpenAI, Settings]
+) -> None:
+    fake, settings = model
+    free = _probe(ctx, fake)
+    ctx.create_trigger(START, kind="engagement")
+    run = service.fire_engagement(
+        ctx.factory, persona_id=ctx.persona_id, reason="A lead", text="Asked.", settings=settings
+    )
+    assert run is not None and run.status == "generated"
+    assert free == [True] and ctx.count_posts() == 1
+
+
+def test_a_feed_disabled_while_the_model_answers_keeps_its_items_unseen(
+    ctx: Ctx, model: tuple[FakeOpenAI, Settings]
+) -> None:
+    fake, settings = model
+    feed = FakeFeed()
+    with serve(feed) as server, make_http_client(10) as http:
+        created = ctx.create_trigger(
+            START, kind="feed", feed_url=server.url + "/feed.xml", poll_minutes=30
+        )
+        trigger_id = created.trigger.id
+        assert poll_due_feeds(ctx.factory, settings, http, now=DUE) == 1  # empty baseline
+
+        def disable() -> None:
+            with db.write_scope(ctx.factory) as s:
+                trigger = s.get(Trigger, trigger_id)
+                assert trigger is not None
+                trigger.enabled = False
+
+        fake.while_answering = disable
+        feed.add(1, "new")
+        assert poll_due_feeds(ctx.factory, settings, http, now=DUE + timedelta(minutes=30)) == 1
+    assert ctx.count_posts() == 0
+    last = _runs(ctx)[-1]
+    assert last.status == "nothing" and "disabled or deleted" in (last.reason or "")
+    with ctx.factory() as s:
+        assert s.scalars(select(SeenFeedItem)).all() == []
 
 
 def test_a_rule_paused_while_the_model_answers_keeps_nothing(

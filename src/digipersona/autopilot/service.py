@@ -21,8 +21,7 @@ plans the drafts and gathers the prompt's inputs as plain data; (b) the provider
 session open; (c) a short ``write_scope`` re-loads the rule or trigger, re-checks what may have
 changed meanwhile (deleted, paused, the queue filled), then writes the drafts, routes them and
 records the run exactly once. A webhook event is claimed in a first short ``write_scope`` so the
-same event delivered twice at once is drafted once. Feed items are still drafted inside the
-poll's transaction (``draft_for_event``).
+same event delivered twice at once is drafted once; a feed is claimed by its poll lease (tasks).
 
 A run is ALL OR NOTHING: its drafts are written inside a savepoint, and any failure (the AI
 provider is down halfway, a database error) rolls every draft of that run back; the run is
@@ -841,17 +840,23 @@ class EventDraft:
     details: dict[str, Any]
 
 
-def _plan_event(
+@dataclass(frozen=True)
+class Event:
+    """Something to comment on: a feed item, a webhook payload, an engagement."""
+
+    title: str
+    text: str
+    url: str | None
+
+
+def _plan_events(
     session: Session,
     trigger: Trigger,
     persona: Persona,
-    *,
-    title: str,
-    text: str,
-    url: str | None,
+    events: Sequence[Event],
     extra: dict[str, Any] | None = None,
-) -> EventDraft:
-    """Plan the one draft commenting on an event; reads only."""
+) -> list[EventDraft]:
+    """Plan one draft per event, structures rotating from draft to draft; reads only."""
     last_structure, _last_topic = QueueRepository(session).last_structure(persona.id)
     rotation = Rotation(
         topics=(),
@@ -860,22 +865,28 @@ def _plan_event(
         last_topic=None,
         last_structure=last_structure,
     )
-    job = DraftJob(
-        plans=[rotation.next()],
-        platforms=list(trigger.platforms),
-        destination=trigger.destination,
-        brief=text.strip(),
-        link_url=url,
-        source_title=title.strip() or None,
-    )
-    return EventDraft(
-        trigger_id=trigger.id,
-        persona_id=persona.id,
-        profile=personas.profile_of(persona),
-        job=job,
-        structure_cursor=rotation.structure_cursor,
-        details={"title": title[:500], "url": url, **(extra or {})},
-    )
+    profile = personas.profile_of(persona)
+    planned = []
+    for event in events:
+        job = DraftJob(
+            plans=[rotation.next()],
+            platforms=list(trigger.platforms),
+            destination=trigger.destination,
+            brief=event.text.strip(),
+            link_url=event.url,
+            source_title=event.title.strip() or None,
+        )
+        planned.append(
+            EventDraft(
+                trigger_id=trigger.id,
+                persona_id=persona.id,
+                profile=profile,
+                job=job,
+                structure_cursor=rotation.structure_cursor,
+                details={"title": event.title[:500], "url": event.url, **(extra or {})},
+            )
+        )
+    return planned
 
 
 def _record_event(
@@ -939,33 +950,6 @@ def _trigger_gone(
         "nothing was kept.",
         details=details,
     )
-
-
-def draft_for_event(
-    session: Session,
-    settings: Settings,
-    trigger: Trigger,
-    *,
-    source: str,
-    title: str,
-    text: str,
-    url: str | None,
-    now: datetime | None = None,
-    provider: GenerationProvider | None = None,
-    extra: dict[str, Any] | None = None,
-) -> AutopilotRun:
-    """One draft commenting on a feed item, recorded, inside the caller's unit of work.
-
-    Unlike webhooks and engagement events (``fire_webhook``, ``fire_engagement``) this still asks
-    the provider inside the caller's transaction: ``poll_feed`` writes the feed's state around it.
-    """
-    now = now or utcnow()
-    persona = session.get(Persona, trigger.persona_id)
-    if persona is None:  # pragma: no cover - the trigger cascades with its persona
-        raise NotFound("The trigger's persona no longer exists.")
-    event = _plan_event(session, trigger, persona, title=title, text=text, url=url, extra=extra)
-    answer = _ask(settings, event.profile, event.job, provider)
-    return _record_event(session, settings, trigger, persona, event, answer, source=source, now=now)
 
 
 def webhook_trigger(
@@ -1047,7 +1031,7 @@ def fire_webhook(
                 reason="This event was already drafted from (same Idempotency-Key or URL).",
                 details={"title": title[:500], "url": url},
             )
-        event = _plan_event(session, trigger, persona, title=title, text=text, url=url)
+        [event] = _plan_events(session, trigger, persona, [Event(title, text, url)])
     answer = _ask(settings, event.profile, event.job, provider)
     with db.write_scope(factory) as session:
         persona = session.get(Persona, event.persona_id)
@@ -1137,8 +1121,8 @@ def fire_engagement(
         persona = session.get(Persona, persona_id)
         if trigger is None or persona is None:
             return None
-        event = _plan_event(
-            session, trigger, persona, title=reason, text=text, url=url, extra={"reason": reason}
+        [event] = _plan_events(
+            session, trigger, persona, [Event(reason, text, url)], extra={"reason": reason}
         )
     answer = _ask(settings, event.profile, event.job, provider)
     with db.write_scope(factory) as session:
@@ -1273,101 +1257,156 @@ def status(
 
 # -- feeds -------------------------------------------------------------------------------------
 def poll_feed(
-    session: Session,
+    factory: sessionmaker[Session],
     settings: Settings,
     http: httpx.Client,
-    trigger: Trigger,
+    trigger_id: uuid.UUID,
     *,
     now: datetime | None = None,
     provider: GenerationProvider | None = None,
-) -> list[AutopilotRun]:
-    """Fetch one feed and draft a comment on each new item (each item is used once).
+) -> list[AutopilotRun] | None:
+    """Fetch one feed and draft a comment on each new item (each item is used once); None if
+    the trigger is gone or disabled.
 
     The first successful poll only marks the items already there as seen (a new feed is not
     news). Errors (unreachable, too slow, too big, malformed) are recorded as a failed run and
     create nothing. When a draft fails, the item stays unseen and the feed's validators are
     dropped, so the next poll fetches it again and retries.
+
+    Neither the fetch nor the AI provider runs inside a transaction (module docstring). The new
+    items, the feed's validators and the drafts are written together at the end, so a crash
+    meanwhile forgets nothing: the next poll (the claim's lease keeps others away until then)
+    fetches the items again.
     """
     now = now or utcnow()
-    persona = session.get(Persona, trigger.persona_id)
-    if persona is None:  # pragma: no cover - the trigger cascades with its persona
-        raise NotFound("The trigger's persona no longer exists.")
-    trigger.last_polled_at = now
-    trigger.next_poll_at = now + timedelta(minutes=trigger.poll_minutes)
+    with db.session_scope(factory) as session:
+        trigger = session.get(Trigger, trigger_id)
+        if trigger is None or not trigger.enabled:
+            return None
+        feed_url, etag, last_modified = trigger.feed_url or "", trigger.etag, trigger.last_modified
     try:
-        result = feeds.fetch(
+        result: feeds.FeedResult | feeds.FeedError = feeds.fetch(
             http,
-            trigger.feed_url or "",
-            etag=trigger.etag,
-            last_modified=trigger.last_modified,
+            feed_url,
+            etag=etag,
+            last_modified=last_modified,
             timeout=settings.autopilot_feed_timeout_seconds,
             max_bytes=settings.autopilot_feed_max_bytes,
             max_items=settings.autopilot_feed_max_items,
         )
     except feeds.FeedError as exc:
-        trigger.failures += 1
-        trigger.last_status = f"Error: {exc}"
-        if trigger.failures == 1:
-            _notify_failure(session, persona, f"feed {trigger.feed_url}", str(exc))
-        run = _record(
+        result = exc
+    with db.write_scope(factory) as session:
+        trigger = session.get(Trigger, trigger_id)
+        if trigger is None or not trigger.enabled:
+            return None
+        persona = session.get(Persona, trigger.persona_id)
+        assert persona is not None  # the trigger cascades with its persona
+        trigger.last_polled_at = now
+        trigger.next_poll_at = now + timedelta(minutes=trigger.poll_minutes)
+        if isinstance(result, feeds.FeedError):
+            return [_feed_failed(session, trigger, persona, str(result), now)]
+        trigger.failures = 0
+        if result.not_modified:
+            trigger.last_status = "Not modified since the last poll (HTTP 304)."
+            return []
+        new = _new_entries(session, trigger, result)
+        if not trigger.baseline_done:
+            trigger.etag, trigger.last_modified = result.etag, result.last_modified
+            trigger.baseline_done = True
+            for entry in new:
+                _mark_seen(session, trigger, entry, now)
+            trigger.last_status = f"First poll: {len(new)} existing item(s) marked as seen."
+            return [
+                _record(
+                    session,
+                    persona,
+                    source="feed",
+                    status=RunStatus.nothing,
+                    now=now,
+                    trigger=trigger,
+                    reason=f"First poll: the {len(new)} item(s) already in the feed are not "
+                    "news; items published from now on get drafts.",
+                    details={"feed_url": trigger.feed_url},
+                )
+            ]
+        if not new:
+            trigger.etag, trigger.last_modified = result.etag, result.last_modified
+            trigger.last_status = "No new items."
+            return []
+        limit = settings.autopilot_feed_drafts_per_poll
+        events = _plan_events(
             session,
+            trigger,
             persona,
-            source="feed",
-            status=RunStatus.failed,
-            now=now,
-            trigger=trigger,
-            error=str(exc),
-            reason="Nothing was drafted from this feed; it is polled again at the next interval.",
-            details={"feed_url": trigger.feed_url},
+            [Event(e.title, e.summary, e.link) for e in new[:limit]],
+            extra={"feed_url": trigger.feed_url},
         )
-        return [run]
-    trigger.failures = 0
-    if result.not_modified:
-        trigger.last_status = "Not modified since the last poll (HTTP 304)."
-        return []
-    items = FeedItemRepository(session)
-    seen = items.seen_keys(trigger.id, [e.key for e in result.entries])
+    answers: list[Answer] = []
+    for event in events:
+        answers.append(_ask(settings, event.profile, event.job, provider))
+        if answers[-1].error is not None:
+            break  # the items after a failure are retried with it at the next poll
+    with db.write_scope(factory) as session:
+        return _record_feed_drafts(session, settings, trigger_id, result, new, events, answers, now)
+
+
+def _feed_failed(
+    session: Session, trigger: Trigger, persona: Persona, error: str, now: datetime
+) -> AutopilotRun:
+    trigger.failures += 1
+    trigger.last_status = f"Error: {error}"
+    if trigger.failures == 1:
+        _notify_failure(session, persona, f"feed {trigger.feed_url}", error)
+    return _record(
+        session,
+        persona,
+        source="feed",
+        status=RunStatus.failed,
+        now=now,
+        trigger=trigger,
+        error=error,
+        reason="Nothing was drafted from this feed; it is polled again at the next interval.",
+        details={"feed_url": trigger.feed_url},
+    )
+
+
+def _new_entries(
+    session: Session, trigger: Trigger, result: feeds.FeedResult
+) -> list[feeds.FeedEntry]:
+    """The fetched items not seen before, in feed order (an item listed twice is one item)."""
+    seen = FeedItemRepository(session).seen_keys(trigger.id, [e.key for e in result.entries])
     new: list[feeds.FeedEntry] = []
     for entry in result.entries:
         if entry.key not in seen:
-            seen.add(entry.key)  # an item listed twice is still one item
+            seen.add(entry.key)
             new.append(entry)
-    trigger.etag, trigger.last_modified = result.etag, result.last_modified
-    if not trigger.baseline_done:
-        trigger.baseline_done = True
-        for entry in new:
-            _mark_seen(session, trigger, entry, now)
-        trigger.last_status = f"First poll: {len(new)} existing item(s) marked as seen."
-        return [
-            _record(
-                session,
-                persona,
-                source="feed",
-                status=RunStatus.nothing,
-                now=now,
-                trigger=trigger,
-                reason=f"First poll: the {len(new)} item(s) already in the feed are not news; "
-                "items published from now on get drafts.",
-                details={"feed_url": trigger.feed_url},
-            )
-        ]
-    if not new:
-        trigger.last_status = "No new items."
-        return []
-    limit = settings.autopilot_feed_drafts_per_poll
+    return new
+
+
+def _record_feed_drafts(
+    session: Session,
+    settings: Settings,
+    trigger_id: uuid.UUID,
+    result: feeds.FeedResult,
+    new: list[feeds.FeedEntry],
+    events: list[EventDraft],
+    answers: list[Answer],
+    now: datetime,
+) -> list[AutopilotRun] | None:
+    """The write step of a poll with new items: one run per item drafted (or failed)."""
+    trigger = session.get(Trigger, trigger_id)
+    persona = session.get(Persona, events[0].persona_id)
+    if persona is None:
+        return None
+    if trigger is None or not trigger.enabled:
+        # Nothing is marked seen: re-enabled, the feed drafts these items then.
+        details = {"feed_url": events[0].details["feed_url"]}
+        return [_trigger_gone(session, trigger, persona, "feed", now, details)]
     runs = []
-    for entry in new[:limit]:
-        run = draft_for_event(
-            session,
-            settings,
-            trigger,
-            source="feed",
-            title=entry.title,
-            text=entry.summary,
-            url=entry.link,
-            now=now,
-            provider=provider,
-            extra={"feed_url": trigger.feed_url},
+    for entry, event, answer in zip(new, events, answers, strict=False):
+        run = _record_event(
+            session, settings, trigger, persona, event, answer, source="feed", now=now
         )
         runs.append(run)
         if run.status == RunStatus.failed.value:
@@ -1376,10 +1415,12 @@ def poll_feed(
             trigger.last_status = f"Drafting failed: {run.error}"
             return runs
         _mark_seen(session, trigger, entry, now, uuid.UUID(run.post_ids[0]))
+    limit = len(events)
     for entry in new[limit:]:
         _mark_seen(session, trigger, entry, now)
-    skipped = len(new) - min(len(new), limit)
-    trigger.last_status = f"{min(len(new), limit)} new item(s) drafted" + (
+    trigger.etag, trigger.last_modified = result.etag, result.last_modified
+    skipped = len(new) - limit
+    trigger.last_status = f"{limit} new item(s) drafted" + (
         f"; {skipped} older new item(s) skipped (at most {limit} per poll)." if skipped else "."
     )
     return runs

@@ -21,7 +21,7 @@ from digipersona.autopilot.repository import RuleRepository, TriggerRepository
 from digipersona.config import Settings
 from digipersona.generation import GenerationProvider
 from digipersona.kit.time import utcnow
-from digipersona.models import GenerationRule, Trigger
+from digipersona.models import GenerationRule
 from digipersona.worker import runtime
 from digipersona.worker.registry import periodic
 
@@ -89,11 +89,12 @@ def poll_due_feeds(
             if not TriggerRepository(session).claim_feed(trigger_id, now, now + LEASE):
                 continue
         try:
-            with db.session_scope(factory) as session:
-                trigger = session.get(Trigger, trigger_id)
-                if trigger is None or not trigger.enabled:
-                    continue
-                service.poll_feed(session, settings, http, trigger, now=now, provider=provider)
+            # Its own units of work: none is open during the fetch or while the AI answers.
+            runs = service.poll_feed(
+                factory, settings, http, trigger_id, now=now, provider=provider
+            )
+            if runs is None:
+                continue  # deleted or disabled since it was due
         except Exception:
             logger.exception("autopilot feed %s crashed; retried when its lease ends", trigger_id)
             continue
