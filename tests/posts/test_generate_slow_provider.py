@@ -1,4 +1,5 @@
-"""``POST /api/v1/content/generate`` holds no transaction while the AI provider answers.
+"""``POST /api/v1/content/generate`` (and ``/suggestions``) hold no transaction while the AI
+provider answers.
 
 A remote model takes seconds; the request's usual ``write_scope`` would hold SQLite's write lock
 (and stall the publishing dispatcher) all that time. The fake model (real HTTP on loopback)
@@ -71,6 +72,23 @@ def test_generate_holds_no_transaction_while_the_model_answers(
     assert free == [True, True]  # one model request per draft, each with the database free
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(Post)) == 2
+
+
+def test_a_suggestion_holds_no_transaction_while_the_model_answers(
+    owner: Actor, settings: Settings, fake: FakeOpenAI
+) -> None:
+    persona_id = _persona(owner)
+    r = owner.post(
+        "/api/v1/content",
+        json={"persona_id": persona_id, "body": "A long post body.", "platforms": ["x"]},
+    )
+    assert r.status_code == 201, r.text
+    url = settings.effective_database_url
+    free: list[bool] = []
+    fake.while_answering = lambda: free.append(database_is_free(url))
+    r = owner.post(f"/api/v1/content/{r.json()['id']}/suggestions", json={"kind": "shorten"})
+    assert r.status_code == 200, r.text
+    assert r.json()["text"] and free == [True]
 
 
 def test_a_persona_deleted_while_the_model_answers_gets_no_drafts(

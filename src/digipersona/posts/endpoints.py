@@ -207,13 +207,16 @@ def reject(
 def suggest(
     post_id: uuid.UUID,
     body: schemas.SuggestIn,
-    principal: Drafter,
-    session: SessionDep,
+    principal: UnboundDrafter,
+    factory: FactoryDep,
     settings: SettingsDep,
 ) -> schemas.SuggestionOut:
-    """An AI rewrite (shorten, punchier, hook, tone, translate), proposed and never applied."""
+    """An AI rewrite (shorten, punchier, hook, tone, translate), proposed and never applied.
+
+    Holds no request session while the model answers.
+    """
     text, previews = service.suggest(
-        session,
+        factory,
         principal,
         settings,
         post_id,

@@ -572,7 +572,7 @@ def reject(
 
 
 def suggest(
-    session: Session,
+    factory: sessionmaker[Session],
     principal: Principal,
     settings: Settings,
     post_id: uuid.UUID,
@@ -581,20 +581,22 @@ def suggest(
     tone: str | None = None,
     language: str | None = None,
 ) -> tuple[str, list[Any]]:
-    """An AI rewrite of the body, returned as a proposal: nothing is changed."""
+    """An AI rewrite of the body, returned as a proposal: nothing is changed.
+
+    The post is read in a unit of work closed before the provider is asked (see ``generate``).
+    """
     principal.require(Permission.drafts)
-    post = get(session, principal, post_id)
-    persona = personas.get(session, principal, post.persona_id)
+    with session_scope(factory) as session:
+        post = get(session, principal, post_id)
+        persona = personas.get(session, principal, post.persona_id)
+        profile, body, hashtags = personas.profile_of(persona), post.body, list(persona.hashtags)
+        platforms, numbering = list(post.platforms), post.thread_numbering
     provider = get_provider(config_from_settings(settings))
     try:
-        text = provider.suggest(
-            personas.profile_of(persona), post.body, kind, target_language=language, tone=tone
-        )
+        text = provider.suggest(profile, body, kind, target_language=language, tone=tone)
     finally:
         provider.close()
-    previews = [
-        fit_post(p, text, persona.hashtags, numbering=post.thread_numbering) for p in post.platforms
-    ]
+    previews = [fit_post(p, text, hashtags, numbering=numbering) for p in platforms]
     return text, previews
 
 

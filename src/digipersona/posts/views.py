@@ -232,12 +232,14 @@ async def decide(
 
 @router.post("/content/{post_id}/suggest")
 async def suggest(
-    post_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+    post_id: uuid.UUID, request: Request, principal: UnboundWebPrincipal, factory: FactoryDep
 ) -> Response:
     data = await _form(request)
     try:
-        text, _ = service.suggest(
-            session,
+        # In a worker thread, holding no request session: the model may take seconds.
+        text, _ = await run_in_threadpool(
+            service.suggest,
+            factory,
             principal,
             request.app.state.settings,
             post_id,
