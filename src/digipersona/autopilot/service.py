@@ -680,7 +680,8 @@ def run_rule(
     provider: GenerationProvider | None = None,
     source: str = "rule",
 ) -> AutopilotRun | None:
-    """Run one rule now, record the run and set the rule's next run; None if the rule is gone.
+    """Run one rule now, record the run and set the rule's next run; None if the rule (or its
+    persona) no longer exists.
 
     In three steps (module docstring): plan in a read unit of work, ask the AI provider with
     no transaction open, then write in a ``write_scope`` that re-checks the rule first.
