@@ -9,6 +9,7 @@ the run.
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,8 +20,9 @@ import pytest
 from argon2 import PasswordHasher
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from digipersona import db
 from digipersona.config import Settings, get_settings
@@ -113,6 +115,38 @@ def _truncate_pg(url: str) -> None:
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
+
+
+def database_is_free(url: str) -> bool:
+    """Could another connection write right now, without waiting?
+
+    SQLite: ``BEGIN IMMEDIATE`` (the one write lock) on a fresh connection succeeds within
+    0.5 s. PostgreSQL, where writers of different rows never wait on each other: no other
+    session of this database is inside a transaction (``idle in transaction``), so nothing
+    holds row locks or a snapshot while, e.g., an AI provider answers.
+    """
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0.5, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            conn.close()
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            busy = conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"
+                )
+            )
+    finally:
+        engine.dispose()
+    return busy == 0
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

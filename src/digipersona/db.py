@@ -114,6 +114,19 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+def get_sessionmaker(request: Request) -> sessionmaker[Session]:
+    """The app's session factory, for endpoints that open their own short units of work.
+
+    An endpoint that waits on something slow (an AI provider) takes this instead of
+    ``SessionDep``: a request-long ``write_scope`` would hold SQLite's write lock all that time.
+    """
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    return factory
+
+
+FactoryDep = Annotated[sessionmaker[Session], Depends(get_sessionmaker)]
+
+
 # -- migrations ------------------------------------------------------------------------------
 def alembic_config(url: str) -> Any:
     from alembic.config import Config

@@ -148,12 +148,16 @@ def test_a_failing_trigger_does_not_break_the_sync(
     _trigger(world)
     _history(world, [1, 1, 1, 1, 1])
 
-    def broken(session: Any, **kwargs: Any) -> None:
-        session.add(
-            Notification(workspace_id=world.workspace_id, kind="half.written", title="x", body="")
-        )
-        session.flush()
-        raise RuntimeError("boom")
+    def broken(factory: Any, **kwargs: Any) -> None:
+        # The trigger works in its own units of work: half-written work must be undone.
+        with db.write_scope(factory) as session:
+            session.add(
+                Notification(
+                    workspace_id=world.workspace_id, kind="half.written", title="x", body=""
+                )
+            )
+            session.flush()
+            raise RuntimeError("boom")
 
     monkeypatch.setattr(autopilot, "fire_engagement", broken)
     start = world.clock.now

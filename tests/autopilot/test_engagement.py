@@ -11,18 +11,17 @@ NOW = datetime(2026, 10, 19, 6, 0, tzinfo=UTC)
 
 
 def _fire(ctx: Ctx, **kwargs: object) -> object:
-    with ctx.factory.begin() as s:
-        run = service.fire_engagement(
-            s,
-            persona_id=ctx.persona_id,
-            reason="Lead score 87 on a comment",
-            text="Asked how we run platform teams across time zones.",
-            url="https://www.linkedin.com/feed/update/urn:li:share:1",
-            settings=ctx.settings,
-            now=NOW,
-            **kwargs,  # type: ignore[arg-type]
-        )
-        return None if run is None else (run.status, list(run.post_ids), run.details)
+    run = service.fire_engagement(
+        ctx.factory,
+        persona_id=ctx.persona_id,
+        reason="Lead score 87 on a comment",
+        text="Asked how we run platform teams across time zones.",
+        url="https://www.linkedin.com/feed/update/urn:li:share:1",
+        settings=ctx.settings,
+        now=NOW,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    return None if run is None else (run.status, list(run.post_ids), run.details)
 
 
 def test_nothing_happens_without_an_enabled_engagement_trigger(ctx: Ctx) -> None:

@@ -348,10 +348,10 @@ def test_a_crashing_rule_does_not_stop_the_others(
     second = ctx.create_rule(START, rrule=WEEKLY, count=1)
     real = service.run_rule
 
-    def crash_first(session: Any, settings: Any, rule: GenerationRule, **kw: Any) -> Any:
-        if rule.id == first:
+    def crash_first(factory: Any, settings: Any, rule_id: Any, **kw: Any) -> Any:
+        if rule_id == first:
             raise RuntimeError("database went away")
-        return real(session, settings, rule, **kw)
+        return real(factory, settings, rule_id, **kw)
 
     monkeypatch.setattr(service, "run_rule", crash_first)
     due = datetime(2026, 10, 19, 6, 0, tzinfo=UTC)

@@ -145,13 +145,13 @@ def test_provider_failure_is_recorded_and_creates_nothing(
     from digipersona.autopilot import service
     from tests.autopilot.conftest import FailingProvider
 
-    real = service.draft_for_event
+    real = service.fire_webhook
 
     def failing(*args: Any, **kwargs: Any) -> Any:
         kwargs["provider"] = FailingProvider(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(service, "draft_for_event", failing)
+    monkeypatch.setattr(service, "fire_webhook", failing)
     r = _post(ctx, hook["webhook_path"], hook["token"])
     assert r.status_code == 202
     assert r.json()["status"] == "failed" and "503" in r.json()["error"]
@@ -200,14 +200,14 @@ def test_a_failed_event_can_be_sent_again(
     from digipersona.autopilot import service
     from tests.autopilot.conftest import FailingProvider
 
-    real = service.draft_for_event
+    real = service.fire_webhook
     providers = [FailingProvider(1), FailingProvider(None)]
 
     def flaky(*args: Any, **kwargs: Any) -> Any:
         kwargs["provider"] = providers.pop(0)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(service, "draft_for_event", flaky)
+    monkeypatch.setattr(service, "fire_webhook", flaky)
     assert _post(ctx, hook["webhook_path"], hook["token"]).json()["status"] == "failed"
     assert _post(ctx, hook["webhook_path"], hook["token"]).json()["status"] == "generated"
     assert ctx.count_posts() == 1
@@ -216,15 +216,13 @@ def test_a_failed_event_can_be_sent_again(
 def test_a_flood_of_events_is_capped_per_hour(ctx: Ctx, hook: dict[str, Any]) -> None:
     from digipersona.autopilot import service
 
-    with ctx.factory.begin() as s:
-        trigger = s.get(Trigger, uuid.UUID(hook["id"]))
-        assert trigger is not None
-        settings = ctx.settings.model_copy(update={"autopilot_webhook_events_per_hour": 2})
-        for i in range(2):
-            service.fire_webhook(s, settings, trigger, title=f"t{i}", text="", url=None)
-        from digipersona.exceptions import TooManyRequests
+    trigger_id = uuid.UUID(hook["id"])
+    settings = ctx.settings.model_copy(update={"autopilot_webhook_events_per_hour": 2})
+    for i in range(2):
+        service.fire_webhook(ctx.factory, settings, trigger_id, title=f"t{i}", text="", url=None)
+    from digipersona.exceptions import TooManyRequests
 
-        with pytest.raises(TooManyRequests) as caught:
-            service.fire_webhook(s, settings, trigger, title="t3", text="", url=None)
-        assert "in the last hour" in caught.value.message
+    with pytest.raises(TooManyRequests) as caught:
+        service.fire_webhook(ctx.factory, settings, trigger_id, title="t3", text="", url=None)
+    assert "in the last hour" in caught.value.message
     assert ctx.count_posts() == 2

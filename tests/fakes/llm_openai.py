@@ -10,7 +10,8 @@ refusal}, finish_reason}]`` and ``usage``; errors are ``{"error": {"message", "t
 
 Knobs (set per test; each applies to the next N generation requests, in the order queued):
 ``fail_next(status)``, ``delay_next(seconds)``, ``malformed_next(kind)``, ``empty_next()``,
-``refuse_next(message)``, ``content_filter_next()``. ``script(*texts)`` queues reply texts;
+``refuse_next(message)``, ``content_filter_next()``; ``while_answering`` runs a callback during
+each generation request. ``script(*texts)`` queues reply texts;
 otherwise ``responder(body)`` (if set) or an echo of the prompt's first user line answers.
 Every request is kept in ``requests`` so tests can assert what the prompt contained.
 """
@@ -96,6 +97,9 @@ class FakeLLMBase:
     faults: deque[Fault] = field(default_factory=deque)
     replies: deque[str] = field(default_factory=deque)
     responder: Callable[[dict[str, Any]], str] | None = None
+    # Called in the server's thread on each generation request before it is answered: a test
+    # looks at the world (is the database free?) while the "model" thinks.
+    while_answering: Callable[[], None] | None = None
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -192,6 +196,8 @@ class FakeLLMBase:
         )
         with self._lock:
             self.requests.append(record)
+        if record.method == "POST" and self.while_answering is not None:
+            self.while_answering()
         status, out_headers, body = self.handle(record)
         start_response(
             f"{status} {_REASONS.get(status, 'Status')}",

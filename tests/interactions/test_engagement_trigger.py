@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from digipersona import db
 from digipersona.autopilot import service as autopilot
 from digipersona.models import AutopilotRun, Interaction, Notification, Post
 from tests.interactions.conftest import Env
@@ -81,16 +82,17 @@ def test_a_failing_trigger_does_not_break_polling(
     _lead_and_praise(env)
     calls: list[str] = []
 
-    def broken(session: Any, **kwargs: Any) -> None:
+    def broken(factory: Any, **kwargs: Any) -> None:
         calls.append(kwargs["reason"])
         # Half-written work before the failure must be undone, not committed.
-        session.add(
-            Notification(
-                workspace_id=env.owner.workspace_id, kind="half.written", title="x", body="x"
+        with db.write_scope(factory) as session:
+            session.add(
+                Notification(
+                    workspace_id=env.owner.workspace_id, kind="half.written", title="x", body="x"
+                )
             )
-        )
-        session.flush()
-        raise RuntimeError("boom")
+            session.flush()
+            raise RuntimeError("boom")
 
     monkeypatch.setattr(autopilot, "fire_engagement", broken)
     report = env.poll()

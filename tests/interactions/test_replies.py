@@ -7,13 +7,17 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from pydantic import SecretStr
+
 from digipersona.interactions import polling
 from digipersona.kit.time import utcnow
 from digipersona.models import Interaction, Persona
 from digipersona.publishing.engine import claim_due, execute
 from digipersona.worker.runtime import build_runtime
-from tests.conftest import invite_actor
-from tests.interactions.conftest import LI_READ, Env
+from tests.conftest import database_is_free, invite_actor
+from tests.fakes.llm_openai import FakeOpenAI
+from tests.fakes.server import serve
+from tests.interactions.conftest import LI_READ, Env, running_env
 
 
 def _only_interaction(env: Env) -> dict[str, Any]:
@@ -216,6 +220,34 @@ def test_ai_draft_in_the_persona_voice(env: Env) -> None:
     assert r.status_code == 201, r.text
     assert r.json()["source"] == "ai" and r.json()["text"].strip()
     assert r.json()["post_status"] == "draft"
+
+
+def test_an_ai_draft_holds_no_transaction_while_the_model_answers(
+    database_url: str, tmp_path: Any
+) -> None:
+    """A remote model takes seconds: SQLite's write lock must not wait on it."""
+    fake = FakeOpenAI()
+    llm = {
+        "llm_provider": "openai",
+        "llm_api_key": SecretStr("test-key"),
+        "llm_model": "test-model",
+        "llm_timeout_seconds": 10.0,
+    }
+    with (
+        serve(fake) as server,
+        running_env(database_url, tmp_path, llm_base_url=server.url + "/v1", **llm) as env,
+    ):
+        env.connect_x()
+        bob = env.x.add_user("bob", "Bob")
+        env.x.add_mention(bob, "@persona_one how do you structure platform teams?")
+        env.poll()
+        item = _only_interaction(env)
+        free: list[bool] = []
+        fake.while_answering = lambda: free.append(database_is_free(database_url))
+        r = env.owner.post(f"/api/v1/interactions/{item['id']}/reply-drafts", json={"ai": True})
+        assert r.status_code == 201, r.text
+        assert r.json()["source"] == "ai" and r.json()["text"].strip()
+        assert free == [True]
 
 
 def test_bad_reply_requests(env: Env) -> None:

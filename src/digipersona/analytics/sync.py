@@ -244,24 +244,27 @@ def _check_spike(
                 return
             if not repository.claim_engagement_spike(session, post.post_id, now):
                 return
-            report.spikes += 1
-            after = OFFSETS[min(reading.stage, len(OFFSETS) - 1)]
-            ratio = reading.engagement / max(float(median), 1.0)
-            fire_engagement_safely(
-                session,
-                persona_id=post.persona_id,
-                reason=(
-                    f"A {reading.platform} post reached {reading.engagement} likes, reposts, "
-                    f"replies and quotes {_describe(after)} after publication: {ratio:.1f}x the "
-                    f"persona's median of {median:g} ({len(history)} posts)"
-                ),
-                text=post.body,
-                url=post.url,
-                settings=settings,
-                now=now,
-            )
     except Exception:
         logger.exception("engagement check of publication %s failed", reading.publication_id)
+        return
+    report.spikes += 1
+    after = OFFSETS[min(reading.stage, len(OFFSETS) - 1)]
+    ratio = reading.engagement / max(float(median), 1.0)
+    # After the claim is committed, in the autopilot's own units of work: none is open while
+    # the AI provider drafts the follow-up.
+    fire_engagement_safely(
+        factory,
+        persona_id=post.persona_id,
+        reason=(
+            f"A {reading.platform} post reached {reading.engagement} likes, reposts, "
+            f"replies and quotes {_describe(after)} after publication: {ratio:.1f}x the "
+            f"persona's median of {median:g} ({len(history)} posts)"
+        ),
+        text=post.body,
+        url=post.url,
+        settings=settings,
+        now=now,
+    )
 
 
 def _describe(offset: timedelta) -> str:

@@ -13,7 +13,7 @@ from digipersona.auth import service
 from digipersona.auth.permissions import Permission
 from digipersona.auth.principal import Principal
 from digipersona.config import Settings
-from digipersona.db import SessionDep
+from digipersona.db import FactoryDep, SessionDep, session_scope, write_scope
 from digipersona.exceptions import BadRequest, Forbidden, Unauthorized
 from digipersona.kit.security import constant_time_equals
 from digipersona.models import User
@@ -81,6 +81,24 @@ def get_principal(request: Request, session: SessionDep, settings: SettingsDep) 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
+def get_principal_unbound(
+    request: Request, factory: FactoryDep, settings: SettingsDep
+) -> Principal:
+    """``get_principal`` in its own short unit of work, committed before the endpoint runs.
+
+    For endpoints that must hold no transaction while they wait on an AI provider (they open
+    their own units of work through ``FactoryDep``). A ``write_scope``: an API token's
+    ``last_used_at`` may be stamped.
+    """
+    with write_scope(factory) as session:
+        return get_principal(request, session, settings)
+
+
+def _unbound_drafter(principal: Annotated[Principal, Depends(get_principal_unbound)]) -> Principal:
+    principal.require(Permission.drafts)
+    return principal
+
+
 def requires(permission: Permission) -> Callable[[Principal], Principal]:
     """A dependency that authenticates and then demands one permission."""
 
@@ -99,6 +117,8 @@ Approver = Annotated[Principal, Depends(requires(Permission.approve))]
 Publisher = Annotated[Principal, Depends(requires(Permission.publish))]
 ConnectionManager = Annotated[Principal, Depends(requires(Permission.connections))]
 Admin = Annotated[Principal, Depends(requires(Permission.admin))]
+# A Drafter that holds no request session (see ``get_principal_unbound``).
+UnboundDrafter = Annotated[Principal, Depends(_unbound_drafter)]
 
 
 def client_ip(request: Request) -> str:
@@ -120,3 +140,12 @@ def get_web_principal(request: Request, session: SessionDep) -> Principal:
 
 
 WebPrincipal = Annotated[Principal, Depends(get_web_principal)]
+
+
+def get_web_principal_unbound(request: Request, factory: FactoryDep) -> Principal:
+    """``get_web_principal`` in its own short read unit of work (see ``get_principal_unbound``)."""
+    with session_scope(factory) as session:
+        return get_web_principal(request, session)
+
+
+UnboundWebPrincipal = Annotated[Principal, Depends(get_web_principal_unbound)]

@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, status
 from sqlalchemy.orm import Session
 
-from digipersona.auth.dependencies import Drafter, Reader, SettingsDep, Writer
+from digipersona import db
+from digipersona.auth.dependencies import Reader, SettingsDep, UnboundDrafter, Writer
 from digipersona.autopilot import schemas, service
-from digipersona.db import SessionDep
+from digipersona.db import FactoryDep, SessionDep
 from digipersona.kit.time import utcnow
 from digipersona.models import GenerationRule, Persona, Trigger
 
@@ -90,13 +91,16 @@ def delete_rule(
 @router.post("/autopilot/run", response_model=list[schemas.RunOut])
 def run_now(
     persona_id: uuid.UUID,
-    principal: Drafter,
-    session: SessionDep,
+    principal: UnboundDrafter,
+    factory: FactoryDep,
     settings: SettingsDep,
     dry_run: bool = Query(default=False, description="plan only: nothing is drafted or saved"),
 ) -> list[schemas.RunOut]:
-    """Run every enabled rule of the persona now; ``dry_run`` shows what would be drafted."""
-    runs = service.run_persona_now(session, principal, settings, persona_id, dry_run=dry_run)
+    """Run every enabled rule of the persona now; ``dry_run`` shows what would be drafted.
+
+    Holds no request session: each rule run keeps the database free while the model answers.
+    """
+    runs = service.run_persona_now(factory, principal, settings, persona_id, dry_run=dry_run)
     return [schemas.RunOut.model_validate(r) for r in runs]
 
 
@@ -194,10 +198,11 @@ def _token(request: Request) -> str | None:
 
 
 def authenticated_trigger(
-    persona_id: uuid.UUID, trigger_id: uuid.UUID, request: Request, session: SessionDep
-) -> Trigger:
-    """The webhook trigger, checked before the body is even read (401 beats 422)."""
-    return service.webhook_trigger(session, persona_id, trigger_id, _token(request))
+    persona_id: uuid.UUID, trigger_id: uuid.UUID, request: Request, factory: FactoryDep
+) -> uuid.UUID:
+    """The webhook trigger's id, checked before the body is even read (401 beats 422)."""
+    with db.session_scope(factory) as session:
+        return service.webhook_trigger(session, persona_id, trigger_id, _token(request)).id
 
 
 @router.post(
@@ -208,8 +213,8 @@ def authenticated_trigger(
 def inbound_webhook(
     request: Request,
     body: schemas.WebhookIn,
-    trigger: Annotated[Trigger, Depends(authenticated_trigger)],
-    session: SessionDep,
+    trigger_id: Annotated[uuid.UUID, Depends(authenticated_trigger)],
+    factory: FactoryDep,
     settings: SettingsDep,
 ) -> schemas.RunOut:
     """Draft a post from an event (a release, a CMS publish), authenticated by the trigger token.
@@ -217,11 +222,13 @@ def inbound_webhook(
     Send ``Authorization: Bearer <token>`` (or ``X-Trigger-Token``) and a JSON body
     ``{"title": ..., "text": ..., "url": ...}``; the answer is the recorded run. Each event
     drafts once: a repeat (same ``Idempotency-Key`` header, or else same ``url``) makes nothing.
+    Holds no request session: ``service.fire_webhook`` keeps the database free while the model
+    answers.
     """
     run = service.fire_webhook(
-        session,
+        factory,
         settings,
-        trigger,
+        trigger_id,
         title=body.title,
         text=body.text,
         url=str(body.url) if body.url else None,

@@ -156,6 +156,12 @@ class FeedItemRepository(Repository[SeenFeedItem]):
         )
         return set(self.session.scalars(stmt))
 
+    def get_key(self, trigger_id: uuid.UUID, key: str) -> SeenFeedItem | None:
+        stmt = select(SeenFeedItem).where(
+            SeenFeedItem.trigger_id == trigger_id, SeenFeedItem.item_key == key
+        )
+        return self.session.scalars(stmt).first()
+
     def for_trigger(self, trigger_id: uuid.UUID) -> list[SeenFeedItem]:
         stmt = (
             select(SeenFeedItem)

@@ -11,6 +11,18 @@ How a run works (rules, feed items, webhooks and engagement events alike):
    scheduled into the persona's next free slots through the publishing service.
 3. Record the run: when, which posts, why nothing was made, or what failed.
 
+NO TRANSACTION IS OPEN WHILE THE AI PROVIDER ANSWERS (seconds to tens of seconds for a remote
+model). SQLite has one write lock: held that long, it would stall the publishing dispatcher and
+every web request. And a deferred transaction that reads, waits, then writes fails at once on
+SQLite ("database is locked", SQLITE_BUSY_SNAPSHOT) if another writer committed meanwhile, so the
+reads and the write cannot share one transaction either. Each run is therefore three steps, and
+these entry points take the session factory rather than a session: (a) a short read unit of work
+plans the drafts and gathers the prompt's inputs as plain data; (b) the provider is asked with no
+session open; (c) a short ``write_scope`` re-loads the rule or trigger, re-checks what may have
+changed meanwhile (deleted, paused, the queue filled), then writes the drafts, routes them and
+records the run exactly once. A webhook event is claimed in a first short ``write_scope`` so the
+same event delivered twice at once is drafted once; a feed is claimed by its poll lease (tasks).
+
 A run is ALL OR NOTHING: its drafts are written inside a savepoint, and any failure (the AI
 provider is down halfway, a database error) rolls every draft of that run back; the run is
 recorded as failed and the rule is retried after ``DIGIPERSONA_AUTOPILOT_RETRY_MINUTES``
@@ -33,8 +45,9 @@ from typing import Any
 
 import httpx
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from digipersona import db
 from digipersona.auth.permissions import Permission
 from digipersona.auth.principal import Principal
 from digipersona.autopilot import feeds, planning
@@ -55,7 +68,7 @@ from digipersona.exceptions import (
     TooManyRequests,
     ValidationFailed,
 )
-from digipersona.generation import GenerationProvider
+from digipersona.generation import Draft, DraftRequest, GenerationProvider, PersonaProfile
 from digipersona.kit.security import constant_time_equals, new_token, token_hash
 from digipersona.kit.time import ensure_utc, utcnow
 from digipersona.models import (
@@ -82,6 +95,9 @@ from digipersona.scheduling.slots import iter_slots
 logger = logging.getLogger("digipersona.autopilot")
 
 MAX_DRAFTS_PER_RUN = 5
+# A webhook event claimed but never finished (the process died while the provider answered)
+# may be drafted again after this long; far above any provider timeout with its retries.
+EVENT_CLAIM_TIMEOUT = timedelta(minutes=10)
 AUTOPILOT_PERMISSIONS = frozenset({Permission.read, Permission.drafts, Permission.publish})
 PLATFORM_LABELS = {"linkedin": "LinkedIn", "x": "X", "bluesky": "Bluesky", "webhook": "webhook"}
 
@@ -416,38 +432,44 @@ def _route(
     return note
 
 
-def _draft_all(
-    session: Session,
-    principal: Principal,
+@dataclass
+class Answer:
+    """What the AI provider gave for a job: one draft per plan, or why it gave none."""
+
+    drafts: list[Draft]
+    error: str | None = None
+
+
+def _ask(
     settings: Settings,
-    persona: Persona,
+    profile: PersonaProfile,
     job: DraftJob,
-    *,
-    now: datetime,
     provider: GenerationProvider | None,
-) -> Outcome:
-    outcome = Outcome()
-    for plan in job.plans:
-        views = posts.generate(
-            session,
-            principal,
-            settings,
-            persona_id=persona.id,
-            brief=job.brief,
-            platforms=job.platforms,
-            count=1,
-            structure=plan.structure,
-            topic=plan.topic or None,
-            link_url=job.link_url,
-            source_title=job.source_title,
-            provider=provider,
-        )
-        post = views[0].post
-        outcome.posts.append(post)
-        note = _route(session, principal, settings, persona, post, job.destination, now)
-        note.update({"topic": plan.topic, "structure": plan.structure})
-        outcome.notes.append(note)
-    return outcome
+) -> Answer:
+    """Ask the AI provider for every draft of a job. Touches no database: callers close their
+    read unit of work first, so no write lock waits on a remote model (module docstring)."""
+    try:
+        requests = [
+            DraftRequest(
+                persona=profile,
+                brief=job.brief,
+                platforms=tuple(job.platforms),
+                count=1,
+                structure=plan.structure,
+                topic=plan.topic or None,
+                link=job.link_url,
+                source_title=job.source_title,
+            )
+            for plan in job.plans
+        ]
+        return Answer(posts.ask_provider(settings, requests, provider=provider, per_request=1))
+    except Exception as exc:  # nothing was written; the failure is recorded as a failed run
+        return Answer([], _describe(exc))
+
+
+def _describe(exc: Exception) -> str:
+    message = exc.message if isinstance(exc, DigipersonaError) else repr(exc)
+    return f"{type(exc).__name__}: {message}"
 
 
 def _record(
@@ -482,24 +504,39 @@ def _record(
     return run
 
 
-def _execute(
+def _save(
     session: Session,
     settings: Settings,
     persona: Persona,
     job: DraftJob,
+    answer: Answer,
     *,
     now: datetime,
-    provider: GenerationProvider | None,
 ) -> tuple[Outcome | None, str | None]:
-    """Draft a job all-or-nothing in a savepoint: (outcome, None) or (None, error message)."""
+    """Write a job's drafts all-or-nothing in a savepoint: (outcome, None) or (None, error)."""
+    if answer.error is not None:
+        return None, answer.error
     savepoint = session.begin_nested()
     try:
         principal = autopilot_principal(session, persona.workspace_id)
-        outcome = _draft_all(session, principal, settings, persona, job, now=now, provider=provider)
+        outcome = Outcome()
+        for plan, draft in zip(job.plans, answer.drafts, strict=True):
+            [saved] = posts.save_drafts(
+                session,
+                principal,
+                persona_id=persona.id,
+                drafts=[draft],
+                brief=job.brief,
+                platforms=job.platforms,
+                link_url=job.link_url,
+            )
+            outcome.posts.append(saved.post)
+            note = _route(session, principal, settings, persona, saved.post, job.destination, now)
+            note.update({"topic": plan.topic, "structure": plan.structure})
+            outcome.notes.append(note)
     except Exception as exc:  # any failure undoes every draft of the run, then is recorded
         savepoint.rollback()
-        message = exc.message if isinstance(exc, DigipersonaError) else repr(exc)
-        return None, f"{type(exc).__name__}: {message}"
+        return None, _describe(exc)
     savepoint.commit()
     return outcome, None
 
@@ -611,42 +648,103 @@ def reanchor_if_moved(session: Session, rule: GenerationRule, now: datetime) -> 
     return True
 
 
-def run_rule(
-    session: Session,
-    settings: Settings,
-    rule: GenerationRule,
-    *,
-    now: datetime | None = None,
-    provider: GenerationProvider | None = None,
-    source: str = "rule",
-    dry_run: bool = False,
+def preview_rule(
+    session: Session, rule: GenerationRule, *, now: datetime, source: str = "rule"
 ) -> AutopilotRun:
-    """Run one rule now and record the run; sets the rule's next run.
-
-    ``dry_run`` plans only: it returns an unsaved run describing what would be drafted and
-    changes nothing.
-    """
-    now = now or utcnow()
+    """A dry run: an unsaved run describing what the rule would draft now; changes nothing."""
     persona = session.get(Persona, rule.persona_id)
     if persona is None:  # pragma: no cover - the rule cascades with its persona
         raise NotFound("The rule's persona no longer exists.")
     plan = plan_rule(session, rule, persona, now)
-    if dry_run:
-        return AutopilotRun(
-            id=uuid.uuid4(),
-            workspace_id=persona.workspace_id,
-            persona_id=persona.id,
-            rule_id=rule.id,
+    return AutopilotRun(
+        id=uuid.uuid4(),
+        workspace_id=persona.workspace_id,
+        persona_id=persona.id,
+        rule_id=rule.id,
+        source=source,
+        status=RunStatus.dry_run.value,
+        started_at=now,
+        finished_at=now,
+        post_ids=[],
+        reason=plan.reason,
+        details=plan.details,
+    )
+
+
+def run_rule(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    rule_id: uuid.UUID,
+    *,
+    now: datetime | None = None,
+    provider: GenerationProvider | None = None,
+    source: str = "rule",
+) -> AutopilotRun | None:
+    """Run one rule now, record the run and set the rule's next run; None if the rule (or its
+    persona) no longer exists.
+
+    In three steps (module docstring): plan in a read unit of work, ask the AI provider with
+    no transaction open, then write in a ``write_scope`` that re-checks the rule first.
+    """
+    now = now or utcnow()
+    with db.session_scope(factory) as session:
+        rule = session.get(GenerationRule, rule_id)
+        persona = session.get(Persona, rule.persona_id) if rule is not None else None
+        if rule is None or persona is None:
+            return None
+        first = plan_rule(session, rule, persona, now)
+        persona_id = persona.id
+        profile = personas.profile_of(persona)
+        job = DraftJob(
+            plans=first.plans,
+            platforms=list(rule.platforms),
+            destination=rule.destination,
+            brief=rule.brief,
+        )
+    answer = _ask(settings, profile, job, provider) if job.plans else None
+    with db.write_scope(factory) as session:
+        return _finish_rule(
+            session, settings, rule_id, persona_id, job, answer, first, now=now, source=source
+        )
+
+
+def _finish_rule(
+    session: Session,
+    settings: Settings,
+    rule_id: uuid.UUID,
+    persona_id: uuid.UUID,
+    job: DraftJob,
+    answer: Answer | None,
+    first: RulePlan,
+    *,
+    now: datetime,
+    source: str,
+) -> AutopilotRun | None:
+    """The write step of ``run_rule``: re-check the rule and its plan, keep the drafts still
+    wanted, record the run exactly once."""
+    rule = session.get(GenerationRule, rule_id)
+    persona = session.get(Persona, persona_id)
+    if persona is None:
+        return None  # deleted meanwhile, and every run of it with it
+    if rule is None or not rule.enabled:
+        # Like any run of a deleted rule, this one stays (without its rule) and says why.
+        return _record(
+            session,
+            persona,
             source=source,
-            status=RunStatus.dry_run.value,
-            started_at=now,
-            finished_at=now,
-            post_ids=[],
-            reason=plan.reason,
-            details=plan.details,
+            status=RunStatus.nothing,
+            now=now,
+            rule=rule,
+            reason="The rule was paused or deleted while its drafts were being written; "
+            "nothing was kept.",
+            details=first.details,
         )
     rule.last_run_at = now
-    if not plan.plans:
+    plan = first
+    if answer is not None and answer.error is None:
+        # The queue may have filled (or the topics gone) while the provider answered.
+        plan = plan_rule(session, rule, persona, now)
+    if answer is None or not plan.plans:
         rule.failures = 0
         rule.next_run_at = planning.next_run_after(rule.rrule, persona.timezone, now)
         rule.timezone = persona.timezone
@@ -660,19 +758,18 @@ def run_rule(
             reason=plan.reason,
             details=plan.details,
         )
-    job = DraftJob(
-        plans=plan.plans,
-        platforms=list(rule.platforms),
-        destination=rule.destination,
-        brief=rule.brief,
-    )
-    outcome, error = _execute(session, settings, persona, job, now=now, provider=provider)
+    keep = min(len(job.plans), len(plan.plans))
+    job.plans = job.plans[:keep]
+    answer.drafts = answer.drafts[:keep]
+    details = dict(plan.details)
+    details["plans"] = [{"topic": p.topic, "structure": p.structure} for p in job.plans]
+    details["cursors"] = first.details["cursors"]
+    outcome, error = _save(session, settings, persona, job, answer, now=now)
     if outcome is None:
         rule.failures += 1
         rule.next_run_at = _retry_at(settings, rule, persona, now)
         if rule.failures == 1:  # once per failure streak, not at every retry
             _notify_failure(session, persona, f"rule {rule.name or rule.rrule}", error)
-        details = dict(plan.details)
         details["retry_at"] = rule.next_run_at.isoformat()
         return _record(
             session,
@@ -686,10 +783,9 @@ def run_rule(
             details=details,
         )
     rule.failures = 0
-    rule.topic_cursor, rule.structure_cursor = plan.details["cursors"]
+    rule.topic_cursor, rule.structure_cursor = details["cursors"]
     rule.next_run_at = planning.next_run_after(rule.rrule, persona.timezone, now)
     rule.timezone = persona.timezone
-    details = dict(plan.details)
     details["drafts"] = outcome.notes
     return _record(
         session,
@@ -704,7 +800,7 @@ def run_rule(
 
 
 def run_persona_now(
-    session: Session,
+    factory: sessionmaker[Session],
     principal: Principal,
     settings: Settings,
     persona_id: uuid.UUID,
@@ -713,36 +809,55 @@ def run_persona_now(
     now: datetime | None = None,
     provider: GenerationProvider | None = None,
 ) -> list[AutopilotRun]:
-    """Run every enabled rule of a persona now (``digipersona autopilot run``); [] if none."""
+    """Run every enabled rule of a persona now (``digipersona autopilot run``); [] if none.
+
+    Each rule in its own units of work (``run_rule``); a dry run only reads.
+    """
     principal.require(Permission.drafts)
-    persona = personas.get(session, principal, persona_id)
-    rules = RuleRepository(session).for_persona(persona.workspace_id, persona.id)
-    rules = [r for r in rules if r.enabled]
-    return [
-        run_rule(session, settings, r, now=now, provider=provider, source="manual", dry_run=dry_run)
+    with db.session_scope(factory) as session:
+        persona = personas.get(session, principal, persona_id)
+        rules = RuleRepository(session).for_persona(persona.workspace_id, persona.id)
+        rules = [r for r in rules if r.enabled]
+        if dry_run:
+            at = now or utcnow()
+            return [preview_rule(session, r, now=at, source="manual") for r in rules]
+    runs = [
+        run_rule(factory, settings, r.id, now=now, provider=provider, source="manual")
         for r in rules
     ]
+    return [r for r in runs if r is not None]
 
 
 # -- events: feed items, webhooks, engagement --------------------------------------------------
-def draft_for_event(
+@dataclass
+class EventDraft:
+    """The read step of an event's run as plain data: what to ask the AI provider for."""
+
+    trigger_id: uuid.UUID
+    persona_id: uuid.UUID
+    profile: PersonaProfile
+    job: DraftJob
+    structure_cursor: int
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something to comment on: a feed item, a webhook payload, an engagement."""
+
+    title: str
+    text: str
+    url: str | None
+
+
+def _plan_events(
     session: Session,
-    settings: Settings,
     trigger: Trigger,
-    *,
-    source: str,
-    title: str,
-    text: str,
-    url: str | None,
-    now: datetime | None = None,
-    provider: GenerationProvider | None = None,
+    persona: Persona,
+    events: Sequence[Event],
     extra: dict[str, Any] | None = None,
-) -> AutopilotRun:
-    """One draft commenting on an event (feed item, webhook payload, engagement), recorded."""
-    now = now or utcnow()
-    persona = session.get(Persona, trigger.persona_id)
-    if persona is None:  # pragma: no cover - the trigger cascades with its persona
-        raise NotFound("The trigger's persona no longer exists.")
+) -> list[EventDraft]:
+    """Plan one draft per event, structures rotating from draft to draft; reads only."""
     last_structure, _last_topic = QueueRepository(session).last_structure(persona.id)
     rotation = Rotation(
         topics=(),
@@ -751,17 +866,44 @@ def draft_for_event(
         last_topic=None,
         last_structure=last_structure,
     )
-    plan = rotation.next()
-    job = DraftJob(
-        plans=[plan],
-        platforms=list(trigger.platforms),
-        destination=trigger.destination,
-        brief=text.strip(),
-        link_url=url,
-        source_title=title.strip() or None,
-    )
-    details: dict[str, Any] = {"title": title[:500], "url": url, **(extra or {})}
-    outcome, error = _execute(session, settings, persona, job, now=now, provider=provider)
+    profile = personas.profile_of(persona)
+    planned = []
+    for event in events:
+        job = DraftJob(
+            plans=[rotation.next()],
+            platforms=list(trigger.platforms),
+            destination=trigger.destination,
+            brief=event.text.strip(),
+            link_url=event.url,
+            source_title=event.title.strip() or None,
+        )
+        planned.append(
+            EventDraft(
+                trigger_id=trigger.id,
+                persona_id=persona.id,
+                profile=profile,
+                job=job,
+                structure_cursor=rotation.structure_cursor,
+                details={"title": event.title[:500], "url": event.url, **(extra or {})},
+            )
+        )
+    return planned
+
+
+def _record_event(
+    session: Session,
+    settings: Settings,
+    trigger: Trigger,
+    persona: Persona,
+    event: EventDraft,
+    answer: Answer,
+    *,
+    source: str,
+    now: datetime,
+) -> AutopilotRun:
+    """The write step of an event's run: save the draft (or the failure) and record the run."""
+    outcome, error = _save(session, settings, persona, event.job, answer, now=now)
+    details = dict(event.details)
     if outcome is None:
         _notify_failure(session, persona, source, error)
         return _record(
@@ -775,7 +917,7 @@ def draft_for_event(
             reason="Nothing was kept.",
             details=details,
         )
-    trigger.structure_cursor = rotation.structure_cursor
+    trigger.structure_cursor = event.structure_cursor
     details["drafts"] = outcome.notes
     return _record(
         session,
@@ -785,6 +927,28 @@ def draft_for_event(
         now=now,
         trigger=trigger,
         posts_made=outcome.posts,
+        details=details,
+    )
+
+
+def _trigger_gone(
+    session: Session,
+    trigger: Trigger | None,
+    persona: Persona,
+    source: str,
+    now: datetime,
+    details: dict[str, Any],
+) -> AutopilotRun:
+    """The run of an event whose trigger was disabled or deleted while the provider answered."""
+    return _record(
+        session,
+        persona,
+        source=source,
+        status=RunStatus.nothing,
+        now=now,
+        trigger=trigger,
+        reason="The trigger was disabled or deleted while the draft was being written; "
+        "nothing was kept.",
         details=details,
     )
 
@@ -806,15 +970,19 @@ def webhook_trigger(
             "Wrong or missing trigger token: send it as 'Authorization: Bearer <token>' (the "
             "token shown when the trigger was created)."
         )
-    if not trigger.enabled:
-        raise Conflict("This webhook trigger is disabled; enable it to accept events.")
+    _check_enabled(trigger)
     return trigger
 
 
+def _check_enabled(trigger: Trigger) -> None:
+    if not trigger.enabled:
+        raise Conflict("This webhook trigger is disabled; enable it to accept events.")
+
+
 def fire_webhook(
-    session: Session,
+    factory: sessionmaker[Session],
     settings: Settings,
-    trigger: Trigger,
+    trigger_id: uuid.UUID,
     *,
     title: str,
     text: str,
@@ -825,44 +993,35 @@ def fire_webhook(
 ) -> AutopilotRun:
     """Draft from a webhook event, once per event: senders retry, the persona should not repeat.
 
-    An event is known by ``event_id`` (the ``Idempotency-Key`` header) or else by its URL; one
-    already drafted from is recorded as a run that made nothing. A failed draft forgets the event,
-    so the sender's retry drafts it.
+    An event is known by ``event_id`` (the ``Idempotency-Key`` header) or else by its URL. A
+    short first ``write_scope`` claims it (a seen-item row; the unique key makes a concurrent
+    twin a duplicate) and plans the draft; the AI provider answers with no transaction open; a
+    second ``write_scope`` re-checks the trigger and records the run. An event already drafted
+    from is recorded as a run that made nothing. A failed draft forgets the event, so the
+    sender's retry drafts it; so does a claim left behind by a crash, once it is
+    ``EVENT_CLAIM_TIMEOUT`` old.
     """
     now = now or utcnow()
-    limit = settings.autopilot_webhook_events_per_hour
-    if limit and RunRepository(session).count_since(trigger.id, now - timedelta(hours=1)) >= limit:
-        raise TooManyRequests(
-            f"This webhook trigger took {limit} events in the last hour "
-            "(DIGIPERSONA_AUTOPILOT_WEBHOOK_EVENTS_PER_HOUR); send the next one later.",
-            retry_after=3600,
-        )
-    identity = event_id or url
-    seen: SeenFeedItem | None = None
-    if identity:
-        key = feeds.item_key(f"webhook:{identity}")
+    with db.write_scope(factory) as session:
+        trigger = session.get(Trigger, trigger_id)
+        if trigger is None or trigger.kind != TriggerKind.webhook.value:
+            raise NotFound("No such webhook trigger.")
+        _check_enabled(trigger)
         persona = session.get(Persona, trigger.persona_id)
-        assert persona is not None
-        seen = SeenFeedItem(
-            workspace_id=trigger.workspace_id,
-            trigger_id=trigger.id,
-            item_key=key,
-            title=(title or text)[:500],
-            link=url,
-            seen_at=now,
-        )
-        duplicate = bool(FeedItemRepository(session).seen_keys(trigger.id, [key]))
-        if not duplicate:
-            savepoint = session.begin_nested()
-            try:
-                session.add(seen)
-                session.flush()
-            except IntegrityError:  # the same event, arriving twice at once
-                savepoint.rollback()
-                duplicate = True
-            else:
-                savepoint.commit()
-        if duplicate:
+        assert persona is not None  # the trigger cascades with its persona
+        limit = settings.autopilot_webhook_events_per_hour
+        if (
+            limit
+            and RunRepository(session).count_since(trigger.id, now - timedelta(hours=1)) >= limit
+        ):
+            raise TooManyRequests(
+                f"This webhook trigger took {limit} events in the last hour "
+                "(DIGIPERSONA_AUTOPILOT_WEBHOOK_EVENTS_PER_HOUR); send the next one later.",
+                retry_after=3600,
+            )
+        identity = event_id or url
+        key = feeds.item_key(f"webhook:{identity}") if identity else None
+        if key is not None and not _claim_event(session, trigger, key, title or text, url, now):
             return _record(
                 session,
                 persona,
@@ -873,28 +1032,71 @@ def fire_webhook(
                 reason="This event was already drafted from (same Idempotency-Key or URL).",
                 details={"title": title[:500], "url": url},
             )
-    run = draft_for_event(
-        session,
-        settings,
-        trigger,
-        source="webhook",
-        title=title,
-        text=text,
-        url=url,
-        now=now,
-        provider=provider,
-    )
+        [event] = _plan_events(session, trigger, persona, [Event(title, text, url)])
+    answer = _ask(settings, event.profile, event.job, provider)
+    with db.write_scope(factory) as session:
+        persona = session.get(Persona, event.persona_id)
+        if persona is None:
+            raise NotFound("The trigger's persona no longer exists.")
+        trigger = session.get(Trigger, trigger_id)
+        items = FeedItemRepository(session)
+        seen = items.get_key(trigger_id, key) if key is not None else None
+        if trigger is None or not trigger.enabled:
+            if seen is not None:
+                items.delete(seen)
+            return _trigger_gone(session, trigger, persona, "webhook", now, event.details)
+        run = _record_event(
+            session, settings, trigger, persona, event, answer, source="webhook", now=now
+        )
+        if seen is not None:
+            if run.status == RunStatus.failed.value:
+                items.delete(seen)
+            else:
+                seen.post_id = uuid.UUID(run.post_ids[0])
+        return run
+
+
+def _claim_event(
+    session: Session, trigger: Trigger, key: str, title: str, url: str | None, now: datetime
+) -> bool:
+    """Mark a webhook event as being drafted; False if it already was (or is being) drafted."""
+    items = FeedItemRepository(session)
+    seen = items.get_key(trigger.id, key)
     if seen is not None:
-        if run.status == RunStatus.failed.value:
-            FeedItemRepository(session).delete(seen)
-        else:
-            seen.post_id = uuid.UUID(run.post_ids[0])
+        abandoned = seen.post_id is None and ensure_utc(seen.seen_at) <= now - EVENT_CLAIM_TIMEOUT
+        if abandoned:  # a crash between the claim and the write: this delivery takes it over
+            seen.seen_at = now
             session.flush()
-    return run
+        return abandoned
+    savepoint = session.begin_nested()
+    try:
+        session.add(
+            SeenFeedItem(
+                workspace_id=trigger.workspace_id,
+                trigger_id=trigger.id,
+                item_key=key,
+                title=title[:500],
+                link=url,
+                seen_at=now,
+            )
+        )
+        session.flush()
+    except IntegrityError:  # the same event, arriving twice at once
+        savepoint.rollback()
+        return False
+    savepoint.commit()
+    return True
+
+
+def _engagement_trigger(session: Session, persona_id: uuid.UUID) -> Trigger | None:
+    triggers = TriggerRepository(session).for_persona_any_workspace(
+        persona_id, TriggerKind.engagement.value
+    )
+    return next((t for t in triggers if t.enabled), None)
 
 
 def fire_engagement(
-    session: Session,
+    factory: sessionmaker[Session],
     *,
     persona_id: uuid.UUID,
     reason: str,
@@ -907,34 +1109,37 @@ def fire_engagement(
     """A follow-up draft for an engagement event, if the persona opted in; None otherwise.
 
     Called by other domains (a high lead score in interactions, a post well above the persona's
-    median engagement in analytics). ``reason`` says why (recorded with the run); ``text`` is
-    what the follow-up should build on; ``url`` links the original. The caller's unit of work
-    commits.
+    median engagement in analytics) after their own unit of work. ``reason`` says why (recorded
+    with the run); ``text`` is what the follow-up should build on; ``url`` links the original.
+    Reads, asks the AI provider with no transaction open, then writes in a ``write_scope``.
     """
     from digipersona.config import get_settings
 
-    triggers = TriggerRepository(session).for_persona_any_workspace(
-        persona_id, TriggerKind.engagement.value
-    )
-    trigger = next((t for t in triggers if t.enabled), None)
-    if trigger is None:
-        return None
-    return draft_for_event(
-        session,
-        settings or get_settings(),
-        trigger,
-        source="engagement",
-        title=reason,
-        text=text,
-        url=url,
-        now=now,
-        provider=provider,
-        extra={"reason": reason},
-    )
+    settings = settings or get_settings()
+    now = now or utcnow()
+    with db.session_scope(factory) as session:
+        trigger = _engagement_trigger(session, persona_id)
+        persona = session.get(Persona, persona_id)
+        if trigger is None or persona is None:
+            return None
+        [event] = _plan_events(
+            session, trigger, persona, [Event(reason, text, url)], extra={"reason": reason}
+        )
+    answer = _ask(settings, event.profile, event.job, provider)
+    with db.write_scope(factory) as session:
+        trigger = session.get(Trigger, event.trigger_id)
+        persona = session.get(Persona, persona_id)
+        if persona is None:
+            return None
+        if trigger is None or not trigger.enabled:
+            return _trigger_gone(session, trigger, persona, "engagement", now, event.details)
+        return _record_event(
+            session, settings, trigger, persona, event, answer, source="engagement", now=now
+        )
 
 
 def fire_engagement_safely(
-    session: Session,
+    factory: sessionmaker[Session],
     *,
     persona_id: uuid.UUID,
     reason: str,
@@ -945,23 +1150,22 @@ def fire_engagement_safely(
     provider: GenerationProvider | None = None,
 ) -> AutopilotRun | None:
     """``fire_engagement`` for callers whose own work must go on whatever happens (polling,
-    metrics sync): it runs in a savepoint, and a failure is logged and undone, never raised.
+    metrics sync): a failure is logged, never raised; its units of work roll back on their own.
 
-    A provider failure is already recorded as a failed run by ``draft_for_event``; this also
-    covers the unexpected (a database error, a bug), which leaves no trace but the log.
+    A provider failure is already recorded as a failed run; this also covers the unexpected (a
+    database error, a bug), which leaves no trace but the log.
     """
     try:
-        with session.begin_nested():
-            return fire_engagement(
-                session,
-                persona_id=persona_id,
-                reason=reason,
-                text=text,
-                url=url,
-                settings=settings,
-                now=now,
-                provider=provider,
-            )
+        return fire_engagement(
+            factory,
+            persona_id=persona_id,
+            reason=reason,
+            text=text,
+            url=url,
+            settings=settings,
+            now=now,
+            provider=provider,
+        )
     except Exception:
         logger.exception("the engagement trigger of persona %s failed (%s)", persona_id, reason)
         return None
@@ -1054,101 +1258,156 @@ def status(
 
 # -- feeds -------------------------------------------------------------------------------------
 def poll_feed(
-    session: Session,
+    factory: sessionmaker[Session],
     settings: Settings,
     http: httpx.Client,
-    trigger: Trigger,
+    trigger_id: uuid.UUID,
     *,
     now: datetime | None = None,
     provider: GenerationProvider | None = None,
-) -> list[AutopilotRun]:
-    """Fetch one feed and draft a comment on each new item (each item is used once).
+) -> list[AutopilotRun] | None:
+    """Fetch one feed and draft a comment on each new item (each item is used once); None if
+    the trigger is gone or disabled.
 
     The first successful poll only marks the items already there as seen (a new feed is not
     news). Errors (unreachable, too slow, too big, malformed) are recorded as a failed run and
     create nothing. When a draft fails, the item stays unseen and the feed's validators are
     dropped, so the next poll fetches it again and retries.
+
+    Neither the fetch nor the AI provider runs inside a transaction (module docstring). The new
+    items, the feed's validators and the drafts are written together at the end, so a crash
+    meanwhile forgets nothing: the next poll (the claim's lease keeps others away until then)
+    fetches the items again.
     """
     now = now or utcnow()
-    persona = session.get(Persona, trigger.persona_id)
-    if persona is None:  # pragma: no cover - the trigger cascades with its persona
-        raise NotFound("The trigger's persona no longer exists.")
-    trigger.last_polled_at = now
-    trigger.next_poll_at = now + timedelta(minutes=trigger.poll_minutes)
+    with db.session_scope(factory) as session:
+        trigger = session.get(Trigger, trigger_id)
+        if trigger is None or not trigger.enabled:
+            return None
+        feed_url, etag, last_modified = trigger.feed_url or "", trigger.etag, trigger.last_modified
     try:
-        result = feeds.fetch(
+        result: feeds.FeedResult | feeds.FeedError = feeds.fetch(
             http,
-            trigger.feed_url or "",
-            etag=trigger.etag,
-            last_modified=trigger.last_modified,
+            feed_url,
+            etag=etag,
+            last_modified=last_modified,
             timeout=settings.autopilot_feed_timeout_seconds,
             max_bytes=settings.autopilot_feed_max_bytes,
             max_items=settings.autopilot_feed_max_items,
         )
     except feeds.FeedError as exc:
-        trigger.failures += 1
-        trigger.last_status = f"Error: {exc}"
-        if trigger.failures == 1:
-            _notify_failure(session, persona, f"feed {trigger.feed_url}", str(exc))
-        run = _record(
+        result = exc
+    with db.write_scope(factory) as session:
+        trigger = session.get(Trigger, trigger_id)
+        if trigger is None or not trigger.enabled:
+            return None
+        persona = session.get(Persona, trigger.persona_id)
+        assert persona is not None  # the trigger cascades with its persona
+        trigger.last_polled_at = now
+        trigger.next_poll_at = now + timedelta(minutes=trigger.poll_minutes)
+        if isinstance(result, feeds.FeedError):
+            return [_feed_failed(session, trigger, persona, str(result), now)]
+        trigger.failures = 0
+        if result.not_modified:
+            trigger.last_status = "Not modified since the last poll (HTTP 304)."
+            return []
+        new = _new_entries(session, trigger, result)
+        if not trigger.baseline_done:
+            trigger.etag, trigger.last_modified = result.etag, result.last_modified
+            trigger.baseline_done = True
+            for entry in new:
+                _mark_seen(session, trigger, entry, now)
+            trigger.last_status = f"First poll: {len(new)} existing item(s) marked as seen."
+            return [
+                _record(
+                    session,
+                    persona,
+                    source="feed",
+                    status=RunStatus.nothing,
+                    now=now,
+                    trigger=trigger,
+                    reason=f"First poll: the {len(new)} item(s) already in the feed are not "
+                    "news; items published from now on get drafts.",
+                    details={"feed_url": trigger.feed_url},
+                )
+            ]
+        if not new:
+            trigger.etag, trigger.last_modified = result.etag, result.last_modified
+            trigger.last_status = "No new items."
+            return []
+        limit = settings.autopilot_feed_drafts_per_poll
+        events = _plan_events(
             session,
+            trigger,
             persona,
-            source="feed",
-            status=RunStatus.failed,
-            now=now,
-            trigger=trigger,
-            error=str(exc),
-            reason="Nothing was drafted from this feed; it is polled again at the next interval.",
-            details={"feed_url": trigger.feed_url},
+            [Event(e.title, e.summary, e.link) for e in new[:limit]],
+            extra={"feed_url": trigger.feed_url},
         )
-        return [run]
-    trigger.failures = 0
-    if result.not_modified:
-        trigger.last_status = "Not modified since the last poll (HTTP 304)."
-        return []
-    items = FeedItemRepository(session)
-    seen = items.seen_keys(trigger.id, [e.key for e in result.entries])
+    answers: list[Answer] = []
+    for event in events:
+        answers.append(_ask(settings, event.profile, event.job, provider))
+        if answers[-1].error is not None:
+            break  # the items after a failure are retried with it at the next poll
+    with db.write_scope(factory) as session:
+        return _record_feed_drafts(session, settings, trigger_id, result, new, events, answers, now)
+
+
+def _feed_failed(
+    session: Session, trigger: Trigger, persona: Persona, error: str, now: datetime
+) -> AutopilotRun:
+    trigger.failures += 1
+    trigger.last_status = f"Error: {error}"
+    if trigger.failures == 1:
+        _notify_failure(session, persona, f"feed {trigger.feed_url}", error)
+    return _record(
+        session,
+        persona,
+        source="feed",
+        status=RunStatus.failed,
+        now=now,
+        trigger=trigger,
+        error=error,
+        reason="Nothing was drafted from this feed; it is polled again at the next interval.",
+        details={"feed_url": trigger.feed_url},
+    )
+
+
+def _new_entries(
+    session: Session, trigger: Trigger, result: feeds.FeedResult
+) -> list[feeds.FeedEntry]:
+    """The fetched items not seen before, in feed order (an item listed twice is one item)."""
+    seen = FeedItemRepository(session).seen_keys(trigger.id, [e.key for e in result.entries])
     new: list[feeds.FeedEntry] = []
     for entry in result.entries:
         if entry.key not in seen:
-            seen.add(entry.key)  # an item listed twice is still one item
+            seen.add(entry.key)
             new.append(entry)
-    trigger.etag, trigger.last_modified = result.etag, result.last_modified
-    if not trigger.baseline_done:
-        trigger.baseline_done = True
-        for entry in new:
-            _mark_seen(session, trigger, entry, now)
-        trigger.last_status = f"First poll: {len(new)} existing item(s) marked as seen."
-        return [
-            _record(
-                session,
-                persona,
-                source="feed",
-                status=RunStatus.nothing,
-                now=now,
-                trigger=trigger,
-                reason=f"First poll: the {len(new)} item(s) already in the feed are not news; "
-                "items published from now on get drafts.",
-                details={"feed_url": trigger.feed_url},
-            )
-        ]
-    if not new:
-        trigger.last_status = "No new items."
-        return []
-    limit = settings.autopilot_feed_drafts_per_poll
+    return new
+
+
+def _record_feed_drafts(
+    session: Session,
+    settings: Settings,
+    trigger_id: uuid.UUID,
+    result: feeds.FeedResult,
+    new: list[feeds.FeedEntry],
+    events: list[EventDraft],
+    answers: list[Answer],
+    now: datetime,
+) -> list[AutopilotRun] | None:
+    """The write step of a poll with new items: one run per item drafted (or failed)."""
+    trigger = session.get(Trigger, trigger_id)
+    persona = session.get(Persona, events[0].persona_id)
+    if persona is None:
+        return None
+    if trigger is None or not trigger.enabled:
+        # Nothing is marked seen: re-enabled, the feed drafts these items then.
+        details = {"feed_url": events[0].details["feed_url"]}
+        return [_trigger_gone(session, trigger, persona, "feed", now, details)]
     runs = []
-    for entry in new[:limit]:
-        run = draft_for_event(
-            session,
-            settings,
-            trigger,
-            source="feed",
-            title=entry.title,
-            text=entry.summary,
-            url=entry.link,
-            now=now,
-            provider=provider,
-            extra={"feed_url": trigger.feed_url},
+    for entry, event, answer in zip(new, events, answers, strict=False):
+        run = _record_event(
+            session, settings, trigger, persona, event, answer, source="feed", now=now
         )
         runs.append(run)
         if run.status == RunStatus.failed.value:
@@ -1157,10 +1416,12 @@ def poll_feed(
             trigger.last_status = f"Drafting failed: {run.error}"
             return runs
         _mark_seen(session, trigger, entry, now, uuid.UUID(run.post_ids[0]))
+    limit = len(events)
     for entry in new[limit:]:
         _mark_seen(session, trigger, entry, now)
-    skipped = len(new) - min(len(new), limit)
-    trigger.last_status = f"{min(len(new), limit)} new item(s) drafted" + (
+    trigger.etag, trigger.last_modified = result.etag, result.last_modified
+    skipped = len(new) - limit
+    trigger.last_status = f"{limit} new item(s) drafted" + (
         f"; {skipped} older new item(s) skipped (at most {limit} per poll)." if skipped else "."
     )
     return runs

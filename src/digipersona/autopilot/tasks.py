@@ -1,7 +1,8 @@
 """Jobs of the autopilot: run due rules, poll due feeds (both safe with several schedulers).
 
 Each job claims its rows one by one with a conditional UPDATE that moves ``next_run_at`` /
-``next_poll_at`` a lease into the future, commits the claim, then works in its own transaction.
+``next_poll_at`` a lease into the future, commits the claim, then works in its own transactions
+(a rule run opens no transaction while the AI provider answers, see ``service.run_rule``).
 A second scheduler's UPDATE matches nothing; a crash mid-run leaves the lease to expire, and the
 rule or feed is picked up again then.
 """
@@ -20,7 +21,7 @@ from digipersona.autopilot.repository import RuleRepository, TriggerRepository
 from digipersona.config import Settings
 from digipersona.generation import GenerationProvider
 from digipersona.kit.time import utcnow
-from digipersona.models import GenerationRule, Trigger
+from digipersona.models import GenerationRule
 from digipersona.worker import runtime
 from digipersona.worker.registry import periodic
 
@@ -46,15 +47,16 @@ def run_due_rules(
             if not RuleRepository(session).claim(rule_id, now, now + LEASE):
                 continue  # another scheduler took it
         try:
-            with db.session_scope(factory) as session:
+            with db.write_scope(factory) as session:
                 rule = session.get(GenerationRule, rule_id)
                 if rule is None or not rule.enabled:
                     continue
                 if service.reanchor_if_moved(session, rule, now):
                     logger.info("autopilot rule %s re-anchored to a new time zone", rule_id)
                     continue
-                run = service.run_rule(session, settings, rule, now=now, provider=provider)
-                logger.info("autopilot rule %s ran: %s", rule_id, run.status)
+            # Its own units of work: no transaction is open while the AI provider answers.
+            run = service.run_rule(factory, settings, rule_id, now=now, provider=provider)
+            logger.info("autopilot rule %s ran: %s", rule_id, run.status if run else "gone")
         except Exception:
             # One broken rule must not stop the others; its lease expires and it runs again.
             logger.exception("autopilot rule %s crashed; retried when its lease ends", rule_id)
@@ -87,11 +89,12 @@ def poll_due_feeds(
             if not TriggerRepository(session).claim_feed(trigger_id, now, now + LEASE):
                 continue
         try:
-            with db.session_scope(factory) as session:
-                trigger = session.get(Trigger, trigger_id)
-                if trigger is None or not trigger.enabled:
-                    continue
-                service.poll_feed(session, settings, http, trigger, now=now, provider=provider)
+            # Its own units of work: none is open during the fetch or while the AI answers.
+            runs = service.poll_feed(
+                factory, settings, http, trigger_id, now=now, provider=provider
+            )
+            if runs is None:
+                continue  # deleted or disabled since it was due
         except Exception:
             logger.exception("autopilot feed %s crashed; retried when its lease ends", trigger_id)
             continue

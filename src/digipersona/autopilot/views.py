@@ -10,13 +10,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from digipersona.auth.dependencies import SettingsDep, WebPrincipal, check_csrf
+from digipersona.auth.dependencies import (
+    SettingsDep,
+    UnboundWebPrincipal,
+    WebPrincipal,
+    check_csrf,
+)
 from digipersona.auth.permissions import Permission
 from digipersona.auth.principal import Principal
 from digipersona.autopilot import schemas, service
 from digipersona.config import Settings
-from digipersona.db import SessionDep
+from digipersona.db import FactoryDep, SessionDep
 from digipersona.exceptions import DigipersonaError
 from digipersona.kit.time import utcnow
 from digipersona.models import AutopilotRun, Persona
@@ -299,12 +305,15 @@ async def delete_trigger(
 async def run_now(
     persona_id: uuid.UUID,
     request: Request,
-    principal: WebPrincipal,
-    session: SessionDep,
+    principal: UnboundWebPrincipal,
+    factory: FactoryDep,
     settings: SettingsDep,
 ) -> Response:
     await _form(request)
-    runs = service.run_persona_now(session, principal, settings, persona_id)
+    # In a worker thread, holding no request session: the model may take seconds.
+    runs = await run_in_threadpool(
+        service.run_persona_now, factory, principal, settings, persona_id
+    )
     made = sum(len(r.post_ids) for r in runs)
     if not runs:
         flash(request, "There is no enabled rule to run.", "error")

@@ -6,6 +6,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from digipersona import db
 from digipersona.autopilot import service
 from digipersona.autopilot.schemas import RuleCreate, RunOut
 from digipersona.cli.context import (
@@ -15,6 +16,7 @@ from digipersona.cli.context import (
     friendly_errors,
     load_settings,
     pick_workspace,
+    session_factory,
     session_scope,
 )
 from digipersona.kit.time import utcnow
@@ -88,24 +90,25 @@ def run(
 ) -> None:
     """Run every enabled rule of a persona now."""
     settings = load_settings()
-    with session_scope(settings) as session:
-        principal = cli_principal(session, pick_workspace(session, workspace))
-        target = personas.get_by_name_or_id(session, principal.workspace_id, persona)
-        runs = service.run_persona_now(session, principal, settings, target.id, dry_run=dry_run)
-        if as_json:
-            dump([RunOut.model_validate(r).model_dump(mode="json") for r in runs])
-            return
-        if not runs:
-            console.print(
-                f"{target.name} has no enabled autopilot rule: add one with "
-                "`digipersona autopilot rule-add`."
-            )
-            return
-        for item in runs:
-            console.print(_run_line(item, target.timezone))
-            for note in item.details.get("drafts", []):
-                extra = f" ({note['note']})" if note.get("note") else ""
-                console.print(escape(f"  {note['post_id']}: {note['status']}{extra}"))
+    with session_factory(settings) as factory:
+        with db.session_scope(factory) as session:
+            principal = cli_principal(session, pick_workspace(session, workspace))
+            target = personas.get_by_name_or_id(session, principal.workspace_id, persona)
+        runs = service.run_persona_now(factory, principal, settings, target.id, dry_run=dry_run)
+    if as_json:
+        dump([RunOut.model_validate(r).model_dump(mode="json") for r in runs])
+        return
+    if not runs:
+        console.print(
+            f"{target.name} has no enabled autopilot rule: add one with "
+            "`digipersona autopilot rule-add`."
+        )
+        return
+    for item in runs:
+        console.print(_run_line(item, target.timezone))
+        for note in item.details.get("drafts", []):
+            extra = f" ({note['note']})" if note.get("note") else ""
+            console.print(escape(f"  {note['post_id']}: {note['status']}{extra}"))
 
 
 @app.command("status")

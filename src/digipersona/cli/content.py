@@ -7,6 +7,7 @@ import uuid
 import typer
 from rich.table import Table
 
+from digipersona import db
 from digipersona.cli.context import (
     cli_principal,
     console,
@@ -14,6 +15,7 @@ from digipersona.cli.context import (
     friendly_errors,
     load_settings,
     pick_workspace,
+    session_factory,
     session_scope,
 )
 from digipersona.exceptions import NotFound
@@ -62,9 +64,10 @@ def generate(
     from digipersona.posts.schemas import GenerateIn
 
     settings = load_settings()
-    with session_scope(settings) as session:
-        principal = cli_principal(session, pick_workspace(session, workspace))
-        target = personas.get_by_name_or_id(session, principal.workspace_id, persona)
+    with session_factory(settings) as factory:
+        with db.session_scope(factory) as session:
+            principal = cli_principal(session, pick_workspace(session, workspace))
+            target = personas.get_by_name_or_id(session, principal.workspace_id, persona)
         body = GenerateIn.model_validate(
             {
                 "persona_id": target.id,
@@ -75,7 +78,7 @@ def generate(
             }
         )
         views = service.generate(
-            session,
+            factory,
             principal,
             settings,
             persona_id=target.id,
@@ -84,12 +87,12 @@ def generate(
             count=body.count,
             seed=body.seed,
         )
-        if as_json:
-            dump([post_out(v).model_dump(mode="json") for v in views])
-            return
-        for view in views:
-            _print_view(view)
-            console.print()
+    if as_json:
+        dump([post_out(v).model_dump(mode="json") for v in views])
+        return
+    for view in views:
+        _print_view(view)
+        console.print()
 
 
 @app.command("list")

@@ -12,7 +12,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from digipersona import db
 from digipersona.auth.permissions import permissions_for
@@ -52,16 +52,23 @@ def load_settings() -> Settings:
 
 
 @contextmanager
-def session_scope(settings: Settings | None = None) -> Iterator[Session]:
+def session_factory(settings: Settings | None = None) -> Iterator[sessionmaker[Session]]:
+    """The database's session factory, for commands that open their own units of work (those
+    that wait on an AI provider must hold no transaction meanwhile)."""
     settings = settings or load_settings()
     engine = db.make_engine(settings.effective_database_url)
     if settings.is_sqlite and settings.auto_migrate:
         db.upgrade(settings.effective_database_url)
     try:
-        with db.session_scope(db.make_sessionmaker(engine)) as session:
-            yield session
+        yield db.make_sessionmaker(engine)
     finally:
         engine.dispose()
+
+
+@contextmanager
+def session_scope(settings: Settings | None = None) -> Iterator[Session]:
+    with session_factory(settings) as factory, db.session_scope(factory) as session:
+        yield session
 
 
 def pick_workspace(session: Session, ref: str | None) -> Workspace:

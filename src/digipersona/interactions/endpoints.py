@@ -5,8 +5,8 @@ from datetime import datetime
 
 from fastapi import APIRouter, Query, status
 
-from digipersona.auth.dependencies import Drafter, Reader, SettingsDep
-from digipersona.db import SessionDep
+from digipersona.auth.dependencies import Drafter, Reader, SettingsDep, UnboundDrafter
+from digipersona.db import FactoryDep, SessionDep
 from digipersona.interactions import replies, schemas, service
 from digipersona.interactions.leads import score_lead
 
@@ -91,17 +91,18 @@ def get_interaction(
 def create_reply_draft(
     interaction_id: uuid.UUID,
     body: schemas.ReplyDraftIn,
-    principal: Drafter,
-    session: SessionDep,
+    principal: UnboundDrafter,
+    factory: FactoryDep,
     settings: SettingsDep,
 ) -> schemas.ReplyDraftOut:
     """Draft a reply (persona template, AI in the persona's voice, or your text) as a post.
 
     The reply goes through the usual approval; it is sent on its own only when the persona
-    opted in for the template's class.
+    opted in for the template's class. Holds no request session: an AI reply is asked for
+    with the database free.
     """
     result = replies.create_draft(
-        session,
+        factory,
         principal,
         settings,
         interaction_id,

@@ -252,25 +252,22 @@ def _fire_engagement(
 ) -> None:
     """A new lead may trigger a follow-up draft (the persona's engagement trigger, opt-in).
 
-    Its own unit of work, after the interactions are committed: a failure is logged and the
-    poll goes on (the autopilot records the run, failed or not).
+    After the interactions are committed, in the autopilot's own units of work (none open while
+    the AI provider answers): a failure is logged and the poll goes on (the autopilot records
+    the run, failed or not).
     """
-    try:
-        with write_scope(factory) as session:
-            fire_engagement_safely(
-                session,
-                persona_id=connection.persona_id,
-                reason=(
-                    f"Possible lead on {connection.platform} from {_who(row)} "
-                    f"(lead score {row['lead_score']})"
-                ),
-                text=str(row["text"]),
-                url=row["url"],
-                settings=settings,
-                now=now,
-            )
-    except Exception:
-        logger.exception("the engagement trigger for interaction %s failed", row["id"])
+    fire_engagement_safely(
+        factory,
+        persona_id=connection.persona_id,
+        reason=(
+            f"Possible lead on {connection.platform} from {_who(row)} "
+            f"(lead score {row['lead_score']})"
+        ),
+        text=str(row["text"]),
+        url=row["url"],
+        settings=settings,
+        now=now,
+    )
 
 
 def _who(row: dict[str, Any]) -> str:

@@ -23,8 +23,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from digipersona import db
 from digipersona.audit import service as audit
 from digipersona.auth.permissions import Permission
 from digipersona.auth.principal import Principal
@@ -86,8 +87,37 @@ def _fill(template: str, interaction: Interaction, persona: Persona) -> str:
     )
 
 
+def _answerable(session: Session, principal: Principal, interaction_id: uuid.UUID) -> Interaction:
+    interaction = service.get(session, principal, interaction_id)
+    if not interaction.reply_target:
+        raise Conflict(
+            f"This {interaction.platform} {interaction.kind} carries no reference to answer it "
+            "by: reply on the platform itself."
+        )
+    return interaction
+
+
+def _ai_reply(
+    factory: sessionmaker[Session],
+    principal: Principal,
+    settings: Settings,
+    interaction_id: uuid.UUID,
+) -> str:
+    """The AI provider's reply in the persona's voice: read what it needs, close the session,
+    then ask, so no transaction (on SQLite, the one write lock) waits on a remote model."""
+    with db.session_scope(factory) as session:
+        interaction = _answerable(session, principal, interaction_id)
+        persona = personas.get(session, principal, interaction.persona_id)
+        profile, said, author = personas.profile_of(persona), interaction.text, _author(interaction)
+    provider = get_provider(config_from_settings(settings))
+    try:
+        return provider.reply(profile, said, author).strip()
+    finally:
+        provider.close()
+
+
 def create_draft(
-    session: Session,
+    factory: sessionmaker[Session],
     principal: Principal,
     settings: Settings,
     interaction_id: uuid.UUID,
@@ -96,14 +126,35 @@ def create_draft(
     ai: bool = False,
     text: str | None = None,
 ) -> dict[str, Any]:
-    """Create the reply post; auto-send it only for an opted-in template class."""
+    """Create the reply post; auto-send it only for an opted-in template class.
+
+    Its own units of work: an AI reply is asked for before the ``write_scope`` that stores it.
+    """
     principal.require(Permission.drafts)
-    interaction = service.get(session, principal, interaction_id)
-    if not interaction.reply_target:
-        raise Conflict(
-            f"This {interaction.platform} {interaction.kind} carries no reference to answer it "
-            "by: reply on the platform itself."
+    ai_body = _ai_reply(factory, principal, settings, interaction_id) if ai else None
+    with db.write_scope(factory) as session:
+        return _store_draft(
+            session,
+            principal,
+            settings,
+            interaction_id,
+            template_id=template_id,
+            ai_body=ai_body,
+            text=text,
         )
+
+
+def _store_draft(
+    session: Session,
+    principal: Principal,
+    settings: Settings,
+    interaction_id: uuid.UUID,
+    *,
+    template_id: str | None,
+    ai_body: str | None,
+    text: str | None,
+) -> dict[str, Any]:
+    interaction = _answerable(session, principal, interaction_id)
     persona = personas.get(session, principal, interaction.persona_id)
     klass: str | None = None
     if template_id is not None:
@@ -119,14 +170,8 @@ def create_draft(
         body = _fill(template.text, interaction, persona)
         klass = template.klass
         source = "template"
-    elif ai:
-        provider = get_provider(config_from_settings(settings))
-        try:
-            body = provider.reply(
-                personas.profile_of(persona), interaction.text, _author(interaction)
-            ).strip()
-        finally:
-            provider.close()
+    elif ai_body is not None:
+        body = ai_body
         source = "ai"
     else:
         body = (text or "").strip()

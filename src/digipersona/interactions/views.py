@@ -10,10 +10,11 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from digipersona.auth.dependencies import WebPrincipal, check_csrf
+from digipersona.auth.dependencies import UnboundWebPrincipal, WebPrincipal, check_csrf
 from digipersona.auth.permissions import Permission
-from digipersona.db import SessionDep
+from digipersona.db import FactoryDep, SessionDep
 from digipersona.exceptions import DigipersonaError
 from digipersona.interactions import replies, service
 from digipersona.personas import service as personas
@@ -150,14 +151,19 @@ async def bulk(request: Request, principal: WebPrincipal, session: SessionDep) -
 
 @router.post("/{interaction_id}/reply")
 async def reply(
-    interaction_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+    interaction_id: uuid.UUID,
+    request: Request,
+    principal: UnboundWebPrincipal,
+    factory: FactoryDep,
 ) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items()}
     check_csrf(request, form.get("csrf_token"))
     source = form.get("source", "text")
     try:
-        result = replies.create_draft(
-            session,
+        # In a worker thread, holding no request session: an AI reply may take seconds.
+        result = await run_in_threadpool(
+            replies.create_draft,
+            factory,
             principal,
             request.app.state.settings,
             interaction_id,
@@ -166,7 +172,6 @@ async def reply(
             text=(form.get("text") or "").strip() or None if source == "text" else None,
         )
     except DigipersonaError as exc:
-        session.rollback()
         flash(request, exc.message, "error")
         return RedirectResponse(_back(form), status_code=303)
     if result["auto_sent"]:

@@ -5,8 +5,14 @@ from typing import Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 
-from digipersona.auth.dependencies import Approver, Drafter, Reader, SettingsDep
-from digipersona.db import SessionDep
+from digipersona.auth.dependencies import (
+    Approver,
+    Drafter,
+    Reader,
+    SettingsDep,
+    UnboundDrafter,
+)
+from digipersona.db import FactoryDep, SessionDep
 from digipersona.exceptions import ValidationFailed
 from digipersona.posts import schemas, service
 from digipersona.posts.media import MAX_UPLOAD_BYTES
@@ -55,11 +61,15 @@ def post_out(v: service.PostView) -> schemas.PostOut:
 
 @router.post("/generate", status_code=status.HTTP_201_CREATED, response_model=schemas.GenerateOut)
 def generate(
-    body: schemas.GenerateIn, principal: Drafter, session: SessionDep, settings: SettingsDep
+    body: schemas.GenerateIn, principal: UnboundDrafter, factory: FactoryDep, settings: SettingsDep
 ) -> schemas.GenerateOut:
-    """Draft posts in the persona's voice with the configured AI provider."""
+    """Draft posts in the persona's voice with the configured AI provider.
+
+    Holds no request session: ``service.generate`` keeps the database free while the model
+    answers.
+    """
     views = service.generate(
-        session,
+        factory,
         principal,
         settings,
         persona_id=body.persona_id,
@@ -197,13 +207,16 @@ def reject(
 def suggest(
     post_id: uuid.UUID,
     body: schemas.SuggestIn,
-    principal: Drafter,
-    session: SessionDep,
+    principal: UnboundDrafter,
+    factory: FactoryDep,
     settings: SettingsDep,
 ) -> schemas.SuggestionOut:
-    """An AI rewrite (shorten, punchier, hook, tone, translate), proposed and never applied."""
+    """An AI rewrite (shorten, punchier, hook, tone, translate), proposed and never applied.
+
+    Holds no request session while the model answers.
+    """
     text, previews = service.suggest(
-        session,
+        factory,
         principal,
         settings,
         post_id,

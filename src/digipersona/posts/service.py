@@ -12,14 +12,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from digipersona.audit import service as audit
 from digipersona.auth.permissions import Permission
 from digipersona.auth.principal import Principal
 from digipersona.config import Settings
+from digipersona.db import session_scope, write_scope
 from digipersona.exceptions import Conflict, NotFound, ValidationFailed
 from digipersona.generation import (
+    Draft,
     DraftRequest,
     GenerationProvider,
     config_from_settings,
@@ -250,49 +252,47 @@ def create(
     return view(session, post)
 
 
-def generate(
-    session: Session,
-    principal: Principal,
+def ask_provider(
     settings: Settings,
+    requests: Sequence[DraftRequest],
     *,
-    persona_id: uuid.UUID,
-    brief: str,
-    platforms: list[str],
-    count: int,
-    seed: int | None = None,
-    link_url: str | None = None,
-    structure: str | None = None,
-    topic: str | None = None,
-    source_title: str | None = None,
     provider: GenerationProvider | None = None,
-) -> list[PostView]:
-    """Draft ``count`` posts in the persona's voice with the configured AI provider.
+    per_request: int | None = None,
+) -> list[Draft]:
+    """The AI provider's drafts for each request, in order; touches no database.
 
-    The provider runs before anything is written, so a provider failure creates nothing.
-    ``structure``/``topic`` pin the drafts (the autopilot rotates them itself); a ``provider``
-    given by the caller is used as is and left open.
+    Callers gather the requests in a read unit of work that they close first: a remote model
+    takes seconds, and a transaction held meanwhile would keep SQLite's single write lock (and
+    with it the publishing engine) waiting. ``per_request`` keeps only the first drafts of each
+    answer; a ``provider`` given by the caller is used as is and left open.
     """
-    principal.require(Permission.drafts)
-    persona = personas.get(session, principal, persona_id)
     own = provider is None
     active = get_provider(config_from_settings(settings)) if provider is None else provider
     try:
-        drafts = active.draft(
-            DraftRequest(
-                persona=personas.profile_of(persona),
-                brief=brief,
-                platforms=tuple(platforms),
-                count=count,
-                seed=seed,
-                structure=structure,
-                topic=topic,
-                link=link_url,
-                source_title=source_title,
-            )
-        )
+        drafts: list[Draft] = []
+        for request in requests:
+            answer = list(active.draft(request))
+            drafts.extend(answer if per_request is None else answer[:per_request])
+        return drafts
     finally:
         if own:
             active.close()
+
+
+def save_drafts(
+    session: Session,
+    principal: Principal,
+    *,
+    persona_id: uuid.UUID,
+    drafts: Sequence[Draft],
+    brief: str,
+    platforms: list[str],
+    link_url: str | None = None,
+) -> list[PostView]:
+    """Store drafts from ``ask_provider`` as posts with their provenance (re-checks the persona:
+    it may have been deleted while the provider answered)."""
+    principal.require(Permission.drafts)
+    persona = personas.get(session, principal, persona_id)
     posts = [
         _new_post(
             session,
@@ -312,6 +312,48 @@ def generate(
         for draft in drafts
     ]
     return views(session, posts)
+
+
+def generate(
+    factory: sessionmaker[Session],
+    principal: Principal,
+    settings: Settings,
+    *,
+    persona_id: uuid.UUID,
+    brief: str,
+    platforms: list[str],
+    count: int,
+    seed: int | None = None,
+    link_url: str | None = None,
+    provider: GenerationProvider | None = None,
+) -> list[PostView]:
+    """Draft ``count`` posts in the persona's voice with the configured AI provider.
+
+    Three short steps, so no transaction is open while the model answers: read the persona,
+    ask the provider, then save in a ``write_scope``. A provider failure creates nothing.
+    """
+    principal.require(Permission.drafts)
+    with session_scope(factory) as session:
+        profile = personas.profile_of(personas.get(session, principal, persona_id))
+    request = DraftRequest(
+        persona=profile,
+        brief=brief,
+        platforms=tuple(platforms),
+        count=count,
+        seed=seed,
+        link=link_url,
+    )
+    drafts = ask_provider(settings, [request], provider=provider)
+    with write_scope(factory) as session:
+        return save_drafts(
+            session,
+            principal,
+            persona_id=persona_id,
+            drafts=drafts,
+            brief=brief,
+            platforms=platforms,
+            link_url=link_url,
+        )
 
 
 # -- editing ----------------------------------------------------------------------------------
@@ -530,7 +572,7 @@ def reject(
 
 
 def suggest(
-    session: Session,
+    factory: sessionmaker[Session],
     principal: Principal,
     settings: Settings,
     post_id: uuid.UUID,
@@ -539,20 +581,22 @@ def suggest(
     tone: str | None = None,
     language: str | None = None,
 ) -> tuple[str, list[Any]]:
-    """An AI rewrite of the body, returned as a proposal: nothing is changed."""
+    """An AI rewrite of the body, returned as a proposal: nothing is changed.
+
+    The post is read in a unit of work closed before the provider is asked (see ``generate``).
+    """
     principal.require(Permission.drafts)
-    post = get(session, principal, post_id)
-    persona = personas.get(session, principal, post.persona_id)
+    with session_scope(factory) as session:
+        post = get(session, principal, post_id)
+        persona = personas.get(session, principal, post.persona_id)
+        profile, body, hashtags = personas.profile_of(persona), post.body, list(persona.hashtags)
+        platforms, numbering = list(post.platforms), post.thread_numbering
     provider = get_provider(config_from_settings(settings))
     try:
-        text = provider.suggest(
-            personas.profile_of(persona), post.body, kind, target_language=language, tone=tone
-        )
+        text = provider.suggest(profile, body, kind, target_language=language, tone=tone)
     finally:
         provider.close()
-    previews = [
-        fit_post(p, text, persona.hashtags, numbering=post.thread_numbering) for p in post.platforms
-    ]
+    previews = [fit_post(p, text, hashtags, numbering=numbering) for p in platforms]
     return text, previews
 
 

@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from digipersona.auth.dependencies import WebPrincipal, check_csrf
+from digipersona.auth.dependencies import UnboundWebPrincipal, WebPrincipal, check_csrf
 from digipersona.auth.permissions import Permission
-from digipersona.db import SessionDep
+from digipersona.db import FactoryDep, SessionDep
 from digipersona.exceptions import DigipersonaError
 from digipersona.personas import service as personas
 from digipersona.posts import service
@@ -74,12 +75,14 @@ def content_page(
 
 @router.post("/content/generate")
 async def generate_submit(
-    request: Request, principal: WebPrincipal, session: SessionDep
+    request: Request, principal: UnboundWebPrincipal, factory: FactoryDep
 ) -> Response:
     data = await _form(request)
     try:
-        views = service.generate(
-            session,
+        # In a worker thread: the model may take seconds, the event loop must keep serving.
+        views = await run_in_threadpool(
+            service.generate,
+            factory,
             principal,
             request.app.state.settings,
             persona_id=uuid.UUID(data.get("persona_id", "")),
@@ -88,7 +91,6 @@ async def generate_submit(
             count=int(data.get("count") or 1),
         )
     except (DigipersonaError, ValueError) as exc:
-        session.rollback()
         flash(
             request,
             getattr(exc, "message", None)
@@ -230,12 +232,14 @@ async def decide(
 
 @router.post("/content/{post_id}/suggest")
 async def suggest(
-    post_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+    post_id: uuid.UUID, request: Request, principal: UnboundWebPrincipal, factory: FactoryDep
 ) -> Response:
     data = await _form(request)
     try:
-        text, _ = service.suggest(
-            session,
+        # In a worker thread, holding no request session: the model may take seconds.
+        text, _ = await run_in_threadpool(
+            service.suggest,
+            factory,
             principal,
             request.app.state.settings,
             post_id,
