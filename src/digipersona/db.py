@@ -111,7 +111,11 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit happens before the response is sent. (By default FastAPI runs a
+# yield dependency's exit after sending, so a browser following a redirect could read the
+# database before the write that redirected it was committed, e.g. a fresh registration
+# bounced to the login page.) A failing commit is then an error answer, never a false success.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_sessionmaker(request: Request) -> sessionmaker[Session]:
