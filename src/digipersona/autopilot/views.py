@@ -86,6 +86,15 @@ def _back(persona_id: uuid.UUID) -> RedirectResponse:
     return RedirectResponse(f"/personas/{persona_id}#autopilot", status_code=303)
 
 
+def _refused(
+    request: Request, persona_id: uuid.UUID, what: str, exc: ValidationError | DigipersonaError
+) -> RedirectResponse:
+    """Back to the persona's autopilot section, flashing what was refused and why."""
+    reason = _first_error(exc) if isinstance(exc, ValidationError) else exc.message
+    flash(request, f"{what} {reason}", "error")
+    return _back(persona_id)
+
+
 async def _form(request: Request) -> dict[str, Any]:
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token", "")))
@@ -114,12 +123,8 @@ async def add_rule(
         rule = service.create_rule(
             session, principal, persona_id, schemas.RuleCreate.model_validate(data)
         )
-    except ValidationError as exc:
-        flash(request, f"The rule was not added. {_first_error(exc)}", "error")
-        return _back(persona_id)
-    except DigipersonaError as exc:
-        flash(request, f"The rule was not added. {exc.message}", "error")
-        return _back(persona_id)
+    except (ValidationError, DigipersonaError) as exc:
+        return _refused(request, persona_id, "The rule was not added.", exc)
     persona = session.get(Persona, rule.persona_id)
     assert persona is not None
     flash(request, f"Rule added. Next: {service.describe_next(session, rule, persona, utcnow())}")
@@ -156,12 +161,8 @@ async def add_feed(
         service.create_trigger(
             session, principal, persona_id, schemas.TriggerCreate.model_validate(data)
         )
-    except ValidationError as exc:
-        flash(request, f"The feed was not added. {_first_error(exc)}", "error")
-        return _back(persona_id)
-    except DigipersonaError as exc:
-        flash(request, f"The feed was not added. {exc.message}", "error")
-        return _back(persona_id)
+    except (ValidationError, DigipersonaError) as exc:
+        return _refused(request, persona_id, "The feed was not added.", exc)
     flash(
         request, "Feed added: the items already in it are the starting point; new ones get drafts."
     )
@@ -212,12 +213,8 @@ async def add_webhook(
         created = service.create_trigger(
             session, principal, persona_id, schemas.TriggerCreate.model_validate(data)
         )
-    except ValidationError as exc:
-        flash(request, f"The webhook was not added. {_first_error(exc)}", "error")
-        return _back(persona_id)
-    except DigipersonaError as exc:
-        flash(request, f"The webhook was not added. {exc.message}", "error")
-        return _back(persona_id)
+    except (ValidationError, DigipersonaError) as exc:
+        return _refused(request, persona_id, "The webhook was not added.", exc)
     return _secret_page(request, settings, created, rotated=False)
 
 
@@ -270,12 +267,8 @@ async def set_engagement(
             service.create_trigger(
                 session, principal, persona_id, schemas.TriggerCreate.model_validate(data)
             )
-    except ValidationError as exc:
-        flash(request, f"Engagement follow-ups were not changed. {_first_error(exc)}", "error")
-        return _back(persona_id)
-    except DigipersonaError as exc:
-        flash(request, f"Engagement follow-ups were not changed. {exc.message}", "error")
-        return _back(persona_id)
+    except (ValidationError, DigipersonaError) as exc:
+        return _refused(request, persona_id, "Engagement follow-ups were not changed.", exc)
     if enabled:
         flash(
             request,
