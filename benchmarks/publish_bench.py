@@ -19,6 +19,8 @@ Scenarios (issue 5):
   scaleout  the same with 2 Celery worker processes, a scheduler, Redis and PostgreSQL
   latency   1,000 due at once with 300 ms platform latency (embedded): all within 30 s?
   single    one post due at an exact second: how late is it sent?
+  cycle     the embedded dispatcher's transaction alone (record nothing, claim and prepare a
+            batch) over N due rows on SQLite, nothing sent: engine milliseconds per publication
 Throughput is publications / (last published - due instant); the ceiling's is tasks / (last
 start - first start). Lateness counts from the due instant (for the ceiling: from the moment
 enqueueing began). Figures are medians of --repeat runs. Nothing here asserts: it prints.
@@ -453,6 +455,40 @@ def run_ceiling(n: int) -> dict[str, Any]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def run_cycle(n: int, connections: int) -> dict[str, Any]:
+    """Time ``engine.cycle`` claiming and preparing N due rows, batch by batch, in one process."""
+    tmp = Path(tempfile.mkdtemp(prefix="dp-bench-"))
+    key = Fernet.generate_key().decode()
+    url = f"sqlite:///{tmp / 'bench.db'}"
+    try:
+        db.upgrade(url)
+        seed(url, key, n, connections)
+        make_due(url, lead=0.0)
+        env = bench_env(tmp, key, "http://127.0.0.1:9", DIGIPERSONA_DATABASE_URL=url)
+        code = (
+            "import time\n"
+            "from digipersona.config import get_settings\n"
+            "from digipersona.worker.runtime import build_runtime\n"
+            "from digipersona.publishing.engine import cycle\n"
+            "s = get_settings(); rt = build_runtime(s); done = 0\n"
+            "t = time.perf_counter()\n"
+            "while True:\n"
+            "    _r, prepared, _s = cycle(rt.engine, 'bench', [], s.dispatch_batch)\n"
+            "    if not prepared: break\n"
+            "    done += len(prepared)\n"
+            "print(done, time.perf_counter() - t)\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True
+        )
+        if out.returncode != 0:
+            raise RuntimeError(out.stderr)
+        done, seconds = out.stdout.split()
+        return {"n": int(done), "ms_per_publication": 1000 * float(seconds) / int(done)}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def show(name: str, r: dict[str, Any]) -> None:
     print(
         f"{name:<28} n={r['n']:>6}  {r['per_second']:>8.1f}/s  lateness p50={r['p50']:.3f}s "
@@ -477,7 +513,9 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="small N for a smoke run")
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--only", default="ceiling,embedded,embedded-httpx,scaleout,latency,single")
+    parser.add_argument(
+        "--only", default="ceiling,embedded,embedded-httpx,scaleout,latency,single,cycle"
+    )
     args = parser.parse_args()
     n = 2000 if args.quick else 10000
     only = set(args.only.split(","))
@@ -517,6 +555,13 @@ def main() -> None:
             [run_embedded(1, 1, 0.0, threads=4) for _ in range(max(3, args.repeat))]
         )
         show("single post due at :00", out["single"])
+    if "cycle" in only:
+        out["cycle"] = med([run_cycle(n, 50) for _ in range(max(3, args.repeat))])
+        print(
+            f"{'dispatcher cycle, sqlite':<28} n={out['cycle']['n']:>6.0f}  "
+            f"{out['cycle']['ms_per_publication']:.3f} ms/publication claimed and prepared",
+            flush=True,
+        )
     if "ceiling" in out:
         c = out["ceiling"]
         print("\nratios to the no-op Celery ceiling (same run):")

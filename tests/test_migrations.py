@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, event, inspect, text
 
 from digipersona import db
 from digipersona.models import Base
+from digipersona.publishing import engine as publishing_engine
 from tests.conftest import PG_ADMIN_URL
 
 
@@ -37,7 +39,35 @@ def test_sqlite_migrations_match_models_and_use_wal(tmp_path: Any) -> None:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL: durable commits
+        assert conn.execute(text("PRAGMA cache_size")).scalar() == -65536  # 64 MiB
     engine.dispose()
+
+
+def test_sqlite_claim_reads_the_due_ids_from_the_covering_index(tmp_path: Any) -> None:
+    """The dispatcher's claim-and-prepare statement picks due ids from ix_publications_claim
+    alone and looks each picked row up by primary key (no scan of every claimable row)."""
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    db.upgrade(url)
+    engine = db.make_engine(url)
+
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _explain(*args: Any) -> tuple[str, Any]:
+        statement, parameters = args[2], args[3]
+        return "EXPLAIN QUERY PLAN " + statement, parameters
+
+    statement = publishing_engine._prepare_statement("sqlite", True)
+    with engine.connect() as conn:
+        result = conn.execute(statement, {"now": datetime.now(UTC), "limit": 100})
+        plan = [row[3] for row in result.cursor.fetchall()]
+    engine.dispose()
+    assert any(
+        step.startswith("SEARCH publications USING COVERING INDEX ix_publications_claim")
+        for step in plan
+    ), plan
+    assert not any(
+        step.startswith("SCAN publications") or "ix_publications_claim (state=?)" in step
+        for step in plan
+    ), plan
 
 
 def test_downgrade_to_base_and_up_again(tmp_path: Any) -> None:

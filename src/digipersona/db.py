@@ -26,6 +26,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_pre_ping=False,
+            # Most recently used connection first: its page cache is the warm one.
+            pool_use_lifo=True,
             **kwargs,
         )
 
@@ -41,6 +43,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # its platform call: after the restart it would be sent again, unreconciled.
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            # 64 MiB page cache per connection (default 2 MiB): the dispatcher's claim reads the
+            # due index and the joined rows of every batch; with thousands due at once a small
+            # cache re-reads the same pages from the OS on every cycle.
+            cursor.execute("PRAGMA cache_size=-65536")
             cursor.close()
 
         @event.listens_for(engine, "begin")

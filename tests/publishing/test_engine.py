@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -49,25 +50,52 @@ def test_claim_order_is_priority_then_time(world: World) -> None:
     assert claim_due(world.engine, "a", 10) == [high, early_low, late_low]
 
 
-def test_two_claimers_never_share_a_row(world: World) -> None:
+def _claimed_by_three_at_once(
+    world: World, claim: Callable[[str], list[uuid.UUID]]
+) -> list[uuid.UUID]:
+    """60 due rows claimed by three threads at once, batch by batch until none is left."""
     ids = {world.add_post() for _ in range(60)}
     got: dict[str, list[uuid.UUID]] = {"a": [], "b": [], "c": []}
 
-    def claim(owner: str) -> None:
-        while True:
-            batch = claim_due(world.engine, owner, 7)
-            if not batch:
-                return
+    def run(owner: str) -> None:
+        while batch := claim(owner):
             got[owner].extend(batch)
 
-    threads = [threading.Thread(target=claim, args=(o,)) for o in got]
+    threads = [threading.Thread(target=run, args=(o,)) for o in got]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     claimed = [pid for batch in got.values() for pid in batch]
     assert sorted(claimed) == sorted(ids)
+    return claimed
+
+
+def test_two_claimers_never_share_a_row(world: World) -> None:
+    claimed = _claimed_by_three_at_once(world, lambda owner: claim_due(world.engine, owner, 7))
     assert len(claimed) == len(set(claimed))
+
+
+def test_dispatcher_cycles_claim_in_priority_order_and_never_share_a_row(world: World) -> None:
+    now = world.clock.now
+    late_low = world.add_post(at=now - timedelta(minutes=1), priority=0)
+    early_low = world.add_post(at=now - timedelta(minutes=2), priority=0)
+    high = world.add_post(at=now, priority=5)
+    world.add_post(at=now + timedelta(minutes=1), priority=9)  # not due yet
+    _recorded, prepared, states = engine.cycle(world.engine, "a", [], 10)
+    assert [p.publication_id for p in prepared] == [high, early_low, late_low]
+    assert states == dict.fromkeys([high, early_low, late_low], "sending")
+    assert engine.cycle(world.engine, "b", [], 10) == ({}, [], {})
+
+    def cycle(owner: str) -> list[uuid.UUID]:
+        _recorded, prepared, _states = engine.cycle(world.engine, owner, [], 7)
+        return [p.publication_id for p in prepared]
+
+    claimed = _claimed_by_three_at_once(world, cycle)
+    assert len(claimed) == len(set(claimed))
+    with world.runtime.factory() as s:
+        rows = s.scalars(select(Publication).where(Publication.id.in_(claimed))).all()
+        assert {(row.state, row.attempts) for row in rows} == {("sending", 1)}
 
 
 def test_transient_backs_off_then_publishes(world: World) -> None:

@@ -186,15 +186,16 @@ def cycle(
     ``claim_due`` and ``prepare_batch``). Returns the recorded states, what to send, and the
     state of every claimed publication."""
     now = engine.clock()
+    prepared: list[_Prepared] = []
+    states: dict[uuid.UUID, str] = {}
     with write_scope(engine.factory) as session:
         recorded = _record(session, engine, finished, owner, now) if finished else {}
-        due: list[uuid.UUID] = []
         if limit > 0:
-            due_stmt, _lease = _claim_statements(session.get_bind().dialect.name)
-            due = list(session.scalars(due_stmt, {"now": now, "limit": limit}))
-        # Claimed and prepared in the same transaction, so the rows go straight to
-        # ``sending`` (or are settled) without the intermediate ``claimed`` write.
-        prepared, states = _prepare(session, engine, due, owner, now, claim=True)
+            # Claimed and prepared by one statement: the due ids are picked (on PostgreSQL
+            # locked, skipping rows another scheduler holds) inside the SELECT that reads what
+            # sending needs, and the rows go straight to ``sending`` (or are settled) without
+            # the intermediate ``claimed`` write.
+            prepared, states = _prepare(session, engine, owner, now, limit=limit)
     return recorded, prepared, states
 
 
@@ -417,12 +418,18 @@ def _prepare_statement(dialect: str, claim: bool) -> Any:
             Variant,
             (Variant.post_id == Publication.post_id) & (Variant.platform == Publication.platform),
         )
-        .where(Publication.id.in_(bindparam("ids", expanding=True)))
     )
     if claim:
-        stmt = stmt.where(Publication.state.in_(CLAIMABLE))
+        # The subquery's own conditions are the claim's (on PostgreSQL re-checked on the locked
+        # row); repeating ``state`` outside would make SQLite scan the state index for the
+        # outer rows instead of looking the picked ids up by primary key.
+        due, _lease = _claim_statements(dialect)
+        stmt = stmt.where(Publication.id.in_(due)).order_by(
+            Publication.priority.desc(), Publication.next_attempt_at, Publication.id
+        )
     else:
         stmt = stmt.where(
+            Publication.id.in_(bindparam("ids", expanding=True)),
             Publication.state == PublicationState.claimed.value,
             Publication.lease_owner == bindparam("owner"),
         )
@@ -472,34 +479,40 @@ def prepare_batch(
         return [], {}
     now = engine.clock()
     with write_scope(engine.factory) as session:
-        return _prepare(session, engine, ids, owner, now)
+        return _prepare(session, engine, owner, now, ids=ids)
 
 
 def _prepare(
     session: Session,
     engine: Engine,
-    ids: list[uuid.UUID],
     owner: str,
     now: datetime,
     *,
-    claim: bool = False,
+    ids: list[uuid.UUID] | None = None,
+    limit: int = 0,
 ) -> tuple[list[_Prepared], dict[uuid.UUID, str]]:
-    """``prepare_batch`` inside a transaction. With ``claim``, ``ids`` are due rows picked (and
-    on PostgreSQL locked) in this same transaction rather than rows claimed by ``owner``.
+    """``prepare_batch`` inside a transaction: ``ids`` are rows claimed by ``owner``. Without
+    ``ids``, up to ``limit`` due rows are claimed by the same statement (``cycle``).
 
     The common case (on time, connection active, no spend budget) is two Core statements for
     the whole batch; publications that must be settled otherwise (missed, held, budget) take
     the ORM path through ``_admit``.
     """
     prepared: list[_Prepared] = []
+    dialect = session.get_bind().dialect.name
+    if ids is None:
+        stmt = _prepare_statement(dialect, True)
+        rows = list(session.execute(stmt, {"now": now, "limit": limit}))  # priority, time order
+        ids = [row.id for row in rows]
+    elif ids:
+        result = session.execute(_prepare_statement(dialect, False), {"ids": ids, "owner": owner})
+        by_id = {row.id: row for row in result}
+        rows = [by_id[pid] for pid in dict.fromkeys(ids) if pid in by_id]  # claim order
+    else:
+        rows = []
+    if not rows:
+        return prepared, dict.fromkeys(ids, "lost")
     states: dict[uuid.UUID, str] = {}
-    if not ids:
-        return prepared, states
-    result = session.execute(
-        _prepare_statement(session.get_bind().dialect.name, claim), {"ids": ids, "owner": owner}
-    )
-    by_id = {row.id: row for row in result.all()}
-    rows = [by_id[pid] for pid in dict.fromkeys(ids) if pid in by_id]  # claim order
     parts_of = {row.id: list(row.variant_parts or ()) or [row.body] for row in rows}
     slow = [row.id for row in rows if _needs_orm(engine, row, parts_of[row.id], now)]
     orm: dict[uuid.UUID, Any] = {}
