@@ -233,20 +233,109 @@ def test_x_reads_are_billed_and_a_spent_budget_stops_reading(env: Env) -> None:
     assert "budget" in (poll.last_error or "") and poll.next_poll_at.day == 1
 
 
+def _linkedin_post(env: Env, text: str) -> str:
+    """A post of ours published through the LinkedIn fake; its URN."""
+    import httpx
+
+    from tests.interactions.conftest import LI_READ
+
+    r = httpx.post(
+        f"{env.linkedin.url}/rest/posts",
+        headers={
+            "Authorization": f"Bearer {env.linkedin.issue_token(scopes=LI_READ)}",
+            "LinkedIn-Version": "202609",
+            "X-Restli-Protocol-Version": "2.0.0",
+        },
+        json={
+            "author": env.linkedin.consenting.urn,
+            "commentary": text,
+            "visibility": "PUBLIC",
+            "distribution": {"feedDistribution": "MAIN_FEED"},
+            "lifecycleState": "PUBLISHED",
+        },
+    )
+    return str(r.headers["x-restli-id"])
+
+
+def _comment_reads(env: Env) -> list[str]:
+    return [r.raw_path for r in env.linkedin.requests if "socialActions" in r.raw_path]
+
+
+def _request_quota(env: Env) -> Any:
+    from digipersona.publishing import quotas
+
+    rule = quotas.rule_named("linkedin", "app_requests", env.settings)
+    assert rule is not None
+    return rule
+
+
 def test_linkedin_reads_count_against_the_daily_app_request_quota(
     database_url: str, tmp_path: Any
 ) -> None:
-    # One request left in the day: a connection with two recent posts must wait for midnight.
+    # One request a day and two recent posts: the newest is read (the pair could never fit in
+    # a window), then the spent window waits for midnight.
     with running_env(database_url, tmp_path, quota_linkedin_app_requests_per_day=1) as env:
         conn = env.connect_linkedin()
         env.published(conn, "linkedin", "urn:li:share:1")
+        env.clock.advance(minutes=1)
         env.published(conn, "linkedin", "urn:li:share:2")
         report = env.poll()
+        assert report.outcomes[str(conn)] == "ok"
+        assert ["share%3A2" in p for p in _comment_reads(env)] == [True]
+
+        env.clock.advance(seconds=env.settings.interactions_poll_seconds + 1)
+        report = env.poll()
         assert report.outcomes[str(conn)] == "budget"
-        assert not [r for r in env.linkedin.requests if "socialActions" in r.raw_path]
+        assert len(_comment_reads(env)) == 1
         poll = _poll_row(env, conn)
-        assert (poll.next_poll_at.hour, poll.next_poll_at.minute) == (0, 0)
+        assert poll.next_poll_at == _request_quota(env).window_end(env.clock.now)
         assert "request budget" in (poll.last_error or "")
+        assert "DIGIPERSONA_QUOTA_LINKEDIN_APP_REQUESTS_PER_DAY" in (poll.last_error or "")
+
+        env.clock.now = poll.next_poll_at
+        assert env.poll().outcomes[str(conn)] == "ok"
+        assert len(_comment_reads(env)) == 2
+
+
+def test_a_partly_spent_linkedin_window_reads_the_newest_posts_and_keeps_the_cursor(
+    database_url: str, tmp_path: Any
+) -> None:
+    from digipersona.db import write_scope
+    from digipersona.publishing import quotas
+
+    with running_env(database_url, tmp_path, quota_linkedin_app_requests_per_day=5) as env:
+        env.linkedin.clock = env.clock
+        conn = env.connect_linkedin()
+        oldest, middle, newest = (_linkedin_post(env, f"Post {n}") for n in range(3))
+        for urn in (oldest, middle, newest):
+            env.published(conn, "linkedin", urn)
+            env.clock.advance(minutes=1)
+        bob = env.linkedin.add_member("bob1", "Bob", "bob@example.com")
+        early = env.linkedin.add_comment(oldest, bob, "An early comment on the oldest post")
+        env.clock.advance(minutes=1)
+        late = env.linkedin.add_comment(newest, bob, "A later comment on the newest post")
+        # Publishing used three of today's five requests: two posts' comments fit.
+        rule = _request_quota(env)
+        with write_scope(env.factory) as s:
+            quotas.consume(
+                s, [rule], platform="linkedin", connection_id=conn, now=env.clock.now, cost=3
+            )
+
+        report = env.poll()
+        assert report.outcomes[str(conn)] == "ok" and report.stored == 1
+        assert len(_comment_reads(env)) == 2
+        with env.factory() as s:
+            assert quotas.usage(s, rule, "linkedin", conn, env.clock.now) == 5
+        assert [r.external_id for r in _interactions(env)] == [late]
+        # The cursor stays: past the late comment it would hide the oldest post's early one.
+        assert _poll_row(env, conn).cursor is None
+
+        env.clock.now = rule.window_end(env.clock.now)
+        report = env.poll()
+        assert report.outcomes[str(conn)] == "ok" and report.stored == 1
+        assert len(_comment_reads(env)) == 5
+        assert [r.external_id for r in _interactions(env)] == [early, late]
+        assert _poll_row(env, conn).cursor is not None
 
 
 def test_the_periodic_job_polls_and_marks_replied(env: Env) -> None:

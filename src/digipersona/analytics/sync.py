@@ -13,8 +13,11 @@ Outcomes per post, by what the platform said:
 - ``RateLimited``/``QuotaExhausted``: the rows wait until the platform's reset;
 - LinkedIn reads count against the engine's daily app request quota
   (``DIGIPERSONA_QUOTA_LINKEDIN_APP_REQUESTS_PER_DAY``, shared with publishing and interactions
-  polling; ``metrics_requests_per_post`` requests per post) before they are made; when it is
-  spent the rows wait for the quota's next window, nothing is read;
+  polling; ``metrics_requests_per_post`` requests per post) before they are made. A batch never
+  holds more posts than a whole window admits, and a partly spent window reads the posts that
+  still fit (oldest due first); the rest wait for the quota's next window, unread. A quota too
+  small for even one post keeps the rows waiting with a message naming the setting (they are
+  read once it is raised);
 - a billed read (X, ``Provider.read_cost_usd``) is reserved against the connection's monthly
   budget first, atomically; over budget the rows wait for the next month, nothing is read;
 - ``AuthExpired``: one serialised refresh, then the rows wait and the error is recorded;
@@ -167,11 +170,42 @@ def _sync_connection(
         return
     provider = provider_for(rows[0].platform)
     credentials = credentials_for(connection, cipher)
-    readable = [r for r in rows if r.external_id]
+    # Oldest due first: rows a quota held back are read before those it let through.
+    readable = sorted((r for r in rows if r.external_id), key=_due_at)
     size = max(1, provider.metrics_batch_size)
     cost_each = provider.read_cost_usd
-    for start in range(0, len(readable), size):
+    quota = _request_quota(settings, connection)
+    per_post = max(1, provider.metrics_requests_per_post)
+    if quota is not None:
+        fits = quota.limit // per_post
+        if fits == 0:
+            now = clock()
+            _wait(
+                factory, readable, quota.window_end(now), _too_small(quota, per_post, now), report
+            )
+            return
+        # A batch costing more than a whole window could never be counted: it would wait forever.
+        size = min(size, fits)
+    start = 0
+    while start < len(readable):
         batch = readable[start : start + size]
+        start += len(batch)
+        if quota is not None:
+            now = clock()
+            admitted = _admit(factory, quota, connection, per_post, len(batch), now)
+            if admitted < len(batch):
+                # The window is spent: the batch's rest and every later row wait for the next.
+                _wait(
+                    factory,
+                    readable[start - len(batch) + admitted :],
+                    quota.window_end(now),
+                    _spent(quota, now),
+                    report,
+                )
+                start = len(readable)
+                batch = batch[:admitted]
+                if not batch:
+                    break
         if cost_each > 0 and not _reserve(factory, connection_id, cost_each * len(batch), clock()):
             _wait(
                 factory,
@@ -179,17 +213,6 @@ def _sync_connection(
                 _next_month(clock()),
                 "Reading metrics would exceed this connection's monthly budget; they resume "
                 "next month or when the budget is raised.",
-                report,
-            )
-            continue
-        held = _quota_hold(factory, settings, connection, provider, len(batch), clock())
-        if held is not None:
-            _wait(
-                factory,
-                batch,
-                held,
-                "LinkedIn's daily request budget for this app is used up; metrics are read "
-                f"again after {held:%Y-%m-%d %H:%M} UTC.",
                 report,
             )
             continue
@@ -272,32 +295,55 @@ def _describe(offset: timedelta) -> str:
     return f"{hours // 24} d" if hours >= 24 and hours % 24 == 0 else f"{hours} h"
 
 
-def _quota_hold(
-    factory: sessionmaker[Session],
-    settings: Settings,
-    connection: Connection,
-    provider: Provider,
-    posts: int,
-    now: datetime,
-) -> datetime | None:
-    """Count a LinkedIn batch's requests against the app's daily request quota (like the
-    interactions polling): ``None`` when counted, else when the quota's window ends."""
+def _due_at(row: Claimed) -> datetime:
+    """When the row's current step fell due (a held-back row keeps its early time)."""
+    return row.published_at + OFFSETS[min(row.stage, len(OFFSETS) - 1)]
+
+
+def _request_quota(settings: Settings, connection: Connection) -> quotas.QuotaRule | None:
+    """The app request quota LinkedIn reads count against (``None``: not LinkedIn, or off)."""
     if connection.platform != "linkedin":
         return None
-    rules = [r for r in quotas.rules_for("linkedin", settings) if r.name == "app_requests"]
-    try:
-        with write_scope(factory) as session:
-            quotas.consume(
-                session,
-                rules,
-                platform="linkedin",
-                connection_id=connection.id,
-                now=now,
-                cost=posts * max(1, provider.metrics_requests_per_post),
-            )
-    except quotas.QuotaExceeded as exc:
-        return exc.retry_at
-    return None
+    return quotas.rule_named("linkedin", "app_requests", settings)
+
+
+def _admit(
+    factory: sessionmaker[Session],
+    quota: quotas.QuotaRule,
+    connection: Connection,
+    per_post: int,
+    posts: int,
+    now: datetime,
+) -> int:
+    """Count as many of ``posts`` as the quota's window still has room for; how many."""
+    with write_scope(factory) as session:
+        return quotas.admit(
+            session,
+            quota,
+            platform="linkedin",
+            connection_id=connection.id,
+            now=now,
+            wanted=posts,
+            unit=per_post,
+        )
+
+
+def _spent(quota: quotas.QuotaRule, now: datetime) -> str:
+    return (
+        "LinkedIn's daily request budget for this app is used up "
+        f"(DIGIPERSONA_QUOTA_LINKEDIN_APP_REQUESTS_PER_DAY={quota.limit}, shared with publishing "
+        "and comment polling); metrics are read again after "
+        f"{quota.window_end(now):%Y-%m-%d %H:%M} UTC."
+    )
+
+
+def _too_small(quota: quotas.QuotaRule, per_post: int, now: datetime) -> str:
+    return (
+        f"Reading one post's metrics takes {per_post} requests, more than "
+        f"DIGIPERSONA_QUOTA_LINKEDIN_APP_REQUESTS_PER_DAY={quota.limit} allows in a day: raise it "
+        f"to at least {per_post} to read LinkedIn metrics (tried again after "
+        f"{quota.window_end(now):%Y-%m-%d %H:%M} UTC)."
+    )
 
 
 def _next_month(now: datetime) -> datetime:

@@ -12,7 +12,12 @@ duplicate delivery or a re-read page is stored once. Failures follow the error c
 - Anything else: recorded as ``last_error``; polled again at the next interval.
 
 Budgets: LinkedIn comment reads count against the engine's daily app request quota
-(``DIGIPERSONA_QUOTA_LINKEDIN_APP_REQUESTS_PER_DAY``, one request per post read); X bills every
+(``DIGIPERSONA_QUOTA_LINKEDIN_APP_REQUESTS_PER_DAY``, one request per post read, shared with
+publishing and the metrics sync): a poll reads at most as many recent posts as a whole window
+admits (the newest), and in a partly spent window the newest that still fit, keeping the
+cursor where it was (LinkedIn's cursor is a time filter over all the posts read: advancing it
+past posts not read this time would skip their comments); a spent window waits for the next
+one. X bills every
 post read (platform-apis 1.6), so reads are added to the connection's monthly spend and a
 connection whose monthly budget is used up is not read until the month ends (the price per read
 is ``Provider.read_cost_usd``, shared with the metrics sync).
@@ -152,10 +157,30 @@ def _poll_one(
             return "gone"
         session.expunge(connection)
         cursor = poll.cursor
+        quota = _request_quota(settings, connection)
+        # More posts than a whole window admits could never be counted: the newest that fit.
         recent = PollRepository(session).recent_post_ids(
-            connection_id, clock() - timedelta(days=RECENT_POSTS_DAYS), RECENT_POSTS_LIMIT
+            connection_id,
+            clock() - timedelta(days=RECENT_POSTS_DAYS),
+            min(RECENT_POSTS_LIMIT, quota.limit) if quota else RECENT_POSTS_LIMIT,
         )
-    held = _budget_hold(factory, settings, connection, recent, clock())
+    held = _budget_hold(connection, clock())
+    partial = False
+    if held is None and quota is not None and recent:
+        now = clock()
+        admitted = _admit(factory, quota, connection, len(recent), now)
+        if admitted == 0:
+            held = (
+                quota.window_end(now),
+                (
+                    "LinkedIn's daily request budget for this app is used up "
+                    f"(DIGIPERSONA_QUOTA_LINKEDIN_APP_REQUESTS_PER_DAY={quota.limit}, shared with "
+                    "publishing and the metrics sync); comments are read again after "
+                    f"{quota.window_end(now):%Y-%m-%d %H:%M} UTC."
+                ),
+            )
+        elif admitted < len(recent):
+            recent, partial = recent[:admitted], True
     if held is not None:
         retry_at, reason = held
         _finish(factory, connection_id, owner, clock, last_error=reason, next_poll_at=retry_at)
@@ -227,7 +252,7 @@ def _poll_one(
         still_ours = PollRepository(session).finish(
             connection_id,
             owner,
-            cursor=page.cursor,
+            cursor=cursor if partial else page.cursor,
             last_polled_at=clock(),
             last_error=None,
             next_poll_at=clock() + interval,
@@ -276,14 +301,8 @@ def _who(row: dict[str, Any]) -> str:
     )
 
 
-def _budget_hold(
-    factory: sessionmaker[Session],
-    settings: Settings,
-    connection: Connection,
-    recent: list[str],
-    now: datetime,
-) -> tuple[datetime, str] | None:
-    """When reading now would break a budget: (when to try again, why); else ``None``."""
+def _budget_hold(connection: Connection, now: datetime) -> tuple[datetime, str] | None:
+    """When reading now would break the monthly budget: (when to try again, why); else ``None``."""
     month = now.strftime("%Y-%m")
     budget = connection.monthly_budget_usd
     spent = float(connection.spend_usd or 0) if connection.spend_month == month else 0.0
@@ -296,25 +315,28 @@ def _budget_hold(
             f"The monthly budget of ${float(budget):.2f} is used up (${spent:.2f}); mentions "
             "are read again next month or when the budget is raised."
         )
-    if connection.platform != "linkedin" or not recent:
-        return None
-    rules = [r for r in quotas.rules_for("linkedin", settings) if r.name == "app_requests"]
-    try:
-        with write_scope(factory) as session:
-            quotas.consume(
-                session,
-                rules,
-                platform="linkedin",
-                connection_id=connection.id,
-                now=now,
-                cost=len(recent),
-            )
-    except quotas.QuotaExceeded as exc:
-        return exc.retry_at, (
-            "LinkedIn's daily request budget for this app is used up; comments are read again "
-            f"after {exc.retry_at:%Y-%m-%d %H:%M} UTC."
-        )
     return None
+
+
+def _request_quota(settings: Settings, connection: Connection) -> quotas.QuotaRule | None:
+    """The app request quota LinkedIn reads count against (``None``: not LinkedIn, or off)."""
+    if connection.platform != "linkedin":
+        return None
+    return quotas.rule_named("linkedin", "app_requests", settings)
+
+
+def _admit(
+    factory: sessionmaker[Session],
+    quota: quotas.QuotaRule,
+    connection: Connection,
+    posts: int,
+    now: datetime,
+) -> int:
+    """Count as many of ``posts`` reads as the quota's window still has room for; how many."""
+    with write_scope(factory) as session:
+        return quotas.admit(
+            session, quota, platform="linkedin", connection_id=connection.id, now=now, wanted=posts
+        )
 
 
 class _Classifier:

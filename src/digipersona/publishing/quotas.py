@@ -2,7 +2,10 @@
 
 Windows are fixed and aligned (LinkedIn's daily counters reset at 00:00 UTC, X counts 15-minute
 windows). A publication that would exceed a quota is not failed: it waits for the window's end.
-Counting is all-or-nothing across the rules of one publish (one savepoint).
+Counting is all-or-nothing across the rules of one publish (one savepoint). Reads that come in
+batches (metrics, comment polling) use ``admit`` instead: as much of a batch as the window still
+has room for, so a quota smaller than a batch, or a partly spent window, is used rather than
+the whole batch waiting for a window it can never fit in.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Table
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -33,6 +36,9 @@ class QuotaRule:
     def window_start(self, now: datetime) -> datetime:
         epoch = int(now.timestamp())
         return datetime.fromtimestamp(epoch - epoch % self.window_seconds, UTC)
+
+    def window_end(self, now: datetime) -> datetime:
+        return self.window_start(now) + timedelta(seconds=self.window_seconds)
 
 
 DAY = 86400
@@ -62,6 +68,11 @@ def rules_for(platform: str, settings: Settings) -> list[QuotaRule]:
         ],
     }
     return [rule for rule in table.get(platform, []) if rule.limit > 0]
+
+
+def rule_named(platform: str, name: str, settings: Settings) -> QuotaRule | None:
+    """One rule of a platform, ``None`` when it is disabled (0) or unknown."""
+    return next((r for r in rules_for(platform, settings) if r.name == name), None)
 
 
 class QuotaExceeded(Exception):
@@ -106,6 +117,55 @@ def consume(
             )
             if session.execute(stmt).first() is None:
                 raise QuotaExceeded(rule, start + timedelta(seconds=rule.window_seconds))
+
+
+# How often ``admit`` reads the room again after a concurrent consumer took it first; after
+# that it admits nothing (the caller waits for the next window: late, never over).
+_ADMIT_TRIES = 5
+
+
+def admit(
+    session: Session,
+    rule: QuotaRule,
+    *,
+    platform: str,
+    connection_id: uuid.UUID,
+    now: datetime,
+    wanted: int,
+    unit: int = 1,
+) -> int:
+    """Count as many of ``wanted`` items (``unit`` calls each) as ``rule``'s current window has
+    room for; how many were counted (0: not even one fits, nothing is counted).
+
+    The room is read, then counted through ``consume``'s conditional update: a concurrent
+    consumer can only make that count fail (the room is read again), never overfill the window.
+    """
+    unit = max(1, unit)
+    start = rule.window_start(now)
+    for _ in range(_ADMIT_TRIES):
+        # A column select, not ``session.get``: the identity map would keep a stale count.
+        used = session.scalar(
+            select(QuotaCounter.count).where(
+                QuotaCounter.key == rule.key(platform, connection_id),
+                QuotaCounter.window_start == start,
+            )
+        )
+        fits = min(wanted, (rule.limit - (used or 0)) // unit)
+        if fits <= 0:
+            return 0
+        try:
+            consume(
+                session,
+                [rule],
+                platform=platform,
+                connection_id=connection_id,
+                now=now,
+                cost=fits * unit,
+            )
+        except QuotaExceeded:
+            continue
+        return fits
+    return 0
 
 
 def usage(
