@@ -19,16 +19,7 @@ LIMIT = 20
 
 
 def _sync(world: World) -> SyncReport:
-    settings = world.runtime.settings.model_copy(
-        update={"quota_linkedin_app_requests_per_day": LIMIT}
-    )
-    return sync_metrics(
-        world.runtime.factory,
-        world.cipher,
-        world.runtime.engine.provider,
-        world.clock,
-        settings=settings,
-    )
+    return _sync_with(world, LIMIT)
 
 
 def _rule(world: World) -> quotas.QuotaRule:

@@ -174,7 +174,7 @@ def _sync_connection(
     readable = sorted((r for r in rows if r.external_id), key=_due_at)
     size = max(1, provider.metrics_batch_size)
     cost_each = provider.read_cost_usd
-    quota = _request_quota(settings, connection)
+    quota = quotas.linkedin_read_quota(settings, connection.platform)
     per_post = max(1, provider.metrics_requests_per_post)
     if quota is not None:
         fits = quota.limit // per_post
@@ -192,7 +192,9 @@ def _sync_connection(
         start += len(batch)
         if quota is not None:
             now = clock()
-            admitted = _admit(factory, quota, connection, per_post, len(batch), now)
+            admitted = quotas.admit_linkedin_reads(
+                factory, quota, connection.id, now, wanted=len(batch), unit=per_post
+            )
             if admitted < len(batch):
                 # The window is spent: the batch's rest and every later row wait for the next.
                 _wait(
@@ -298,34 +300,6 @@ def _describe(offset: timedelta) -> str:
 def _due_at(row: Claimed) -> datetime:
     """When the row's current step fell due (a held-back row keeps its early time)."""
     return row.published_at + OFFSETS[min(row.stage, len(OFFSETS) - 1)]
-
-
-def _request_quota(settings: Settings, connection: Connection) -> quotas.QuotaRule | None:
-    """The app request quota LinkedIn reads count against (``None``: not LinkedIn, or off)."""
-    if connection.platform != "linkedin":
-        return None
-    return quotas.rule_named("linkedin", "app_requests", settings)
-
-
-def _admit(
-    factory: sessionmaker[Session],
-    quota: quotas.QuotaRule,
-    connection: Connection,
-    per_post: int,
-    posts: int,
-    now: datetime,
-) -> int:
-    """Count as many of ``posts`` as the quota's window still has room for; how many."""
-    with write_scope(factory) as session:
-        return quotas.admit(
-            session,
-            quota,
-            platform="linkedin",
-            connection_id=connection.id,
-            now=now,
-            wanted=posts,
-            unit=per_post,
-        )
 
 
 def _spent(quota: quotas.QuotaRule, now: datetime) -> str:

@@ -157,7 +157,7 @@ def _poll_one(
             return "gone"
         session.expunge(connection)
         cursor = poll.cursor
-        quota = _request_quota(settings, connection)
+        quota = quotas.linkedin_read_quota(settings, connection.platform)
         # More posts than a whole window admits could never be counted: the newest that fit.
         recent = PollRepository(session).recent_post_ids(
             connection_id,
@@ -168,7 +168,9 @@ def _poll_one(
     partial = False
     if held is None and quota is not None and recent:
         now = clock()
-        admitted = _admit(factory, quota, connection, len(recent), now)
+        admitted = quotas.admit_linkedin_reads(
+            factory, quota, connection.id, now, wanted=len(recent)
+        )
         if admitted == 0:
             held = (
                 quota.window_end(now),
@@ -316,27 +318,6 @@ def _budget_hold(connection: Connection, now: datetime) -> tuple[datetime, str] 
             "are read again next month or when the budget is raised."
         )
     return None
-
-
-def _request_quota(settings: Settings, connection: Connection) -> quotas.QuotaRule | None:
-    """The app request quota LinkedIn reads count against (``None``: not LinkedIn, or off)."""
-    if connection.platform != "linkedin":
-        return None
-    return quotas.rule_named("linkedin", "app_requests", settings)
-
-
-def _admit(
-    factory: sessionmaker[Session],
-    quota: quotas.QuotaRule,
-    connection: Connection,
-    posts: int,
-    now: datetime,
-) -> int:
-    """Count as many of ``posts`` reads as the quota's window still has room for; how many."""
-    with write_scope(factory) as session:
-        return quotas.admit(
-            session, quota, platform="linkedin", connection_id=connection.id, now=now, wanted=posts
-        )
 
 
 class _Classifier:

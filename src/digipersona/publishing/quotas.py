@@ -16,9 +16,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from digipersona.config import Settings
+from digipersona.db import write_scope
 from digipersona.models import QuotaCounter
 
 
@@ -174,3 +175,33 @@ def usage(
     """How much of ``rule``'s current window is used."""
     row = session.get(QuotaCounter, (rule.key(platform, connection_id), rule.window_start(now)))
     return row.count if row else 0
+
+
+def linkedin_read_quota(settings: Settings, platform: str) -> QuotaRule | None:
+    """The app request quota LinkedIn reads (metrics, comments) count against; ``None`` when
+    the platform is not LinkedIn or the quota is off."""
+    if platform != "linkedin":
+        return None
+    return rule_named("linkedin", "app_requests", settings)
+
+
+def admit_linkedin_reads(
+    factory: sessionmaker[Session],
+    rule: QuotaRule,
+    connection_id: uuid.UUID,
+    now: datetime,
+    *,
+    wanted: int,
+    unit: int = 1,
+) -> int:
+    """``admit`` in a unit of work of its own: how many of ``wanted`` reads were counted."""
+    with write_scope(factory) as session:
+        return admit(
+            session,
+            rule,
+            platform="linkedin",
+            connection_id=connection_id,
+            now=now,
+            wanted=wanted,
+            unit=unit,
+        )
