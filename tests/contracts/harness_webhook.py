@@ -22,8 +22,8 @@ from tests.fakes.server import serve
 from tests.fakes.webhook_receiver import Reply, WebhookReceiver
 
 SECRET = "contract-webhook-secret-0123456789"
-TIMEOUT = 1.0
-DELAY = 2.0
+TIMEOUT = 3.0  # generous: a loaded CI machine must not time out a normal answer
+DELAY = 6.0  # twice the client timeout
 
 
 @dataclass

@@ -14,8 +14,8 @@ from digipersona.platforms.x.provider import XProvider
 from tests.contracts.protocol import FAULTS, FaultTransport
 from tests.fakes.x import FakeX
 
-TIMEOUT = 1.0
-DELAY = 2.0
+TIMEOUT = 3.0  # generous: a loaded CI machine must not time out a normal answer
+DELAY = 6.0  # twice the client timeout
 
 
 @dataclass
