@@ -155,11 +155,11 @@ def test_one_server_error_is_retried_away(llm: LLMHarness, persona: PersonaProfi
 
 
 def test_timeout_is_a_502(llm: LLMHarness, persona: PersonaProfile) -> None:
-    llm.fake.delay_next(2.0)
+    llm.fake.delay_next(6.0)
     started = time.monotonic()
     with pytest.raises(AIProviderError) as caught:
-        llm.provider(timeout_seconds=0.3, max_retries=0).draft(_request(persona))
-    assert time.monotonic() - started < 1.5
+        llm.provider(timeout_seconds=0.5, max_retries=0).draft(_request(persona))
+    assert time.monotonic() - started < 4.0  # the timeout, not the 6 s answer (margin for load)
     assert caught.value.status_code == 502
     assert caught.value.reason == "timeout"
     assert "DIGIPERSONA_LLM_TIMEOUT_SECONDS" in caught.value.message

@@ -153,8 +153,8 @@ def test_4xx_is_permanent_with_the_receivers_message(
 def test_a_timeout_after_sending_is_unknown_and_the_retry_is_deduplicated(
     http: httpx.Client, server: RunningServer, receiver: WebhookReceiver
 ) -> None:
-    receiver.script.append(Reply(status=201, body={"id": "late"}, delay=1.5, store=True))
-    slow = provider(http, timeout=0.5)
+    receiver.script.append(Reply(status=201, body={"id": "late"}, delay=4.0, store=True))
+    slow = provider(http, timeout=1.5)
     with pytest.raises(errors.UnknownOutcome):
         slow.publish(creds(server), request())
     # lookup cannot ask the receiver: the engine re-delivers with the same key.
