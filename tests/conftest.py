@@ -188,6 +188,8 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settin
         "log_level": "WARNING",
         "embedded_worker": False,
         "readiness_requires_scheduler": False,
+        # The fakes listen on loopback; tests of the outbound guard itself override this.
+        "outbound_allowed_networks": "127.0.0.0/8",
     }
     values.update(overrides)
     return Settings(**values).ensure_secrets()

@@ -8,6 +8,7 @@ be given and placeholders are refused. See docs/configuration.md for every setti
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import lru_cache
@@ -109,6 +110,9 @@ class Settings(BaseSettings):
     platform_timeout_seconds: float = 30.0
     # Extra provider classes ("package.module:Class", comma-separated) for networks not built in.
     provider_plugins: str = ""
+    # Networks (comma-separated CIDRs) that URLs chosen by users may reach besides public
+    # addresses: feeds, webhook targets, Bluesky PDSes, notification webhooks (kit/outbound.py).
+    outbound_allowed_networks: str = ""
 
     # Publishing engine
     embedded_worker: bool = True
@@ -172,6 +176,12 @@ class Settings(BaseSettings):
             )
         return level
 
+    @field_validator("outbound_allowed_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        _parse_networks(value)
+        return value
+
     # -- derived -----------------------------------------------------------------------------
     @property
     def is_production(self) -> bool:
@@ -200,6 +210,11 @@ class Settings(BaseSettings):
         if self.broker_url and self.broker_url.startswith(("redis://", "rediss://")):
             return self.broker_url
         return None
+
+    @property
+    def outbound_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """``DIGIPERSONA_OUTBOUND_ALLOWED_NETWORKS``, parsed."""
+        return _parse_networks(self.outbound_allowed_networks)
 
     def secret_key_value(self) -> str:
         assert self.secret_key is not None, "call ensure_secrets() first"
@@ -252,6 +267,22 @@ class Settings(BaseSettings):
                     f"DIGIPERSONA_ENCRYPTION_KEYS entry {index + 1} is not a Fernet key "
                     "(32 url-safe base64 bytes; generate one with `digipersona keys generate`)"
                 ) from exc
+
+
+def _parse_networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    networks = []
+    for entry in (e.strip() for e in value.split(",")):
+        if not entry:
+            continue
+        try:
+            # Host bits are ignored (10.1.2.3/8 is 10.0.0.0/8); a bare address is one host.
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(
+                f"DIGIPERSONA_OUTBOUND_ALLOWED_NETWORKS entry {entry!r} is not a network: use "
+                "CIDRs such as 10.0.0.0/8 or fd00::/8, comma-separated"
+            ) from None
+    return tuple(networks)
 
 
 def _load_or_create(path: Path, make: Any) -> str:
