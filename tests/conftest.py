@@ -176,6 +176,13 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return make_settings(tmp_path, database_url)
 
 
+@pytest.fixture
+def public_only(settings: Settings) -> Settings:
+    """The app's settings without the loopback allowance: the outbound guard's default."""
+    settings.outbound_allowed_networks = ""
+    return settings
+
+
 def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "env": "test",

@@ -45,7 +45,12 @@ class Ctx:
         with self.factory.begin() as s:
             principal = cli_principal(s, s.get(Workspace, self.owner.workspace_id))  # type: ignore[arg-type]
             return service.create_trigger(
-                s, principal, self.persona_id, TriggerCreate.model_validate(fields), now=now
+                s,
+                principal,
+                self.persona_id,
+                TriggerCreate.model_validate(fields),
+                settings=self.settings,
+                now=now,
             )
 
     def posts(self) -> list[Post]:

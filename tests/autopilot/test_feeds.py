@@ -220,3 +220,49 @@ def test_a_due_feed_is_claimed_once(
         assert not TriggerRepository(s).claim_feed(trigger_id, T0, T0 + timedelta(minutes=10))
     assert poll_due_feeds(ctx.factory, ctx.settings, http, now=T0) == 0
     assert fake.requests == []
+
+
+REFUSED_FEEDS = [
+    "http://127.0.0.1:8080/feed.xml",
+    "http://localhost/feed.xml",
+    "http://[::1]/feed.xml",
+    "http://10.0.0.1/rss",
+    "http://169.254.169.254/latest/meta-data/",
+]
+
+
+def test_a_feed_on_a_refused_address_is_not_saved(ctx: Ctx, public_only: Any) -> None:
+    base = f"/api/v1/personas/{ctx.persona_id}/autopilot/triggers"
+    for url in REFUSED_FEEDS:
+        r = ctx.owner.post(base, json={"kind": "feed", "feed_url": url})
+        assert r.status_code == 422, r.text
+        problem = r.json()
+        assert "Refused to connect to" in problem["detail"], problem
+        assert "DIGIPERSONA_OUTBOUND_ALLOWED_NETWORKS" in problem["detail"]
+        assert problem["errors"][0]["field"] == "feed_url"
+    assert ctx.owner.get(base).json() == []
+
+    # Changing a feed's URL is checked the same way; the feed keeps the URL it had.
+    r = ctx.owner.post(base, json={"kind": "feed", "feed_url": "https://blog.example/rss"})
+    assert r.status_code == 201, r.text
+    feed_id = r.json()["id"]
+    r = ctx.owner.patch(f"{base}/{feed_id}", json={"feed_url": "http://[::ffff:127.0.0.1]/f"})
+    assert r.status_code == 422 and "loopback" in r.json()["detail"], r.text
+    assert ctx.owner.get(f"{base}/{feed_id}").json()["feed_url"] == "https://blog.example/rss"
+
+
+def test_a_feed_refused_when_fetched_fails_the_poll_and_is_never_requested(
+    ctx: Ctx, feed: tuple[FakeFeed, str], http: httpx.Client
+) -> None:
+    fake, url = feed
+    trigger_id = _add_feed(ctx, url + "/feed.xml")  # saved while loopback was allowed
+    # The poll is handed an unguarded client; the feed is fetched through the guard anyway.
+    public_only = ctx.settings.model_copy(update={"outbound_allowed_networks": ""})
+    assert poll_due_feeds(ctx.factory, public_only, http, now=T0) == 1
+    assert fake.requests == []
+    [run] = _runs(ctx)
+    assert run.status == "failed", run.error
+    assert "Refused to connect to 127.0.0.1: it is a loopback address" in (run.error or "")
+    assert "DIGIPERSONA_OUTBOUND_ALLOWED_NETWORKS" in (run.error or "")
+    assert _trigger(ctx, trigger_id).failures == 1
+    assert ctx.count_posts() == 0

@@ -112,3 +112,23 @@ def test_viewers_see_the_section_but_no_forms(ctx: Ctx, make_member: Any) -> Non
         data={"csrf_token": csrf_from(page), "rrule": "FREQ=DAILY"},
     )
     assert r.status_code == 403
+
+
+def test_a_feed_on_a_refused_address_is_refused_on_the_page(ctx: Ctx, public_only: Any) -> None:
+    client: Any = ctx.owner.client
+    web_login(client, ctx.owner.email)
+    page = _page(ctx)
+    r = client.post(
+        f"/personas/{ctx.persona_id}/autopilot/feeds",
+        data={
+            "csrf_token": csrf_from(page),
+            "feed_url": "http://169.254.169.254/latest/meta-data/",
+            "platforms": ["x"],
+        },
+        follow_redirects=True,
+    )
+    text = _text(r.text)
+    assert "The feed was not added" in text
+    assert "Refused to connect to 169.254.169.254: it is a link-local address" in text
+    assert "DIGIPERSONA_OUTBOUND_ALLOWED_NETWORKS" in text
+    assert ctx.owner.get(f"/api/v1/personas/{ctx.persona_id}/autopilot/triggers").json() == []

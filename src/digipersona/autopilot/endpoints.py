@@ -119,10 +119,14 @@ def list_triggers(
     response_model=schemas.TriggerCreated,
 )
 def create_trigger(
-    persona_id: uuid.UUID, body: schemas.TriggerCreate, principal: Writer, session: SessionDep
+    persona_id: uuid.UUID,
+    body: schemas.TriggerCreate,
+    principal: Writer,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> schemas.TriggerCreated:
     """Add a trigger; a webhook's secret token is in this answer and never shown again."""
-    created = service.create_trigger(session, principal, persona_id, body)
+    created = service.create_trigger(session, principal, persona_id, body, settings=settings)
     out = schemas.TriggerCreated.model_validate(created.trigger)
     out.webhook_path = webhook_path(created.trigger)
     out.token = created.token
@@ -156,9 +160,12 @@ def update_trigger(
     body: schemas.TriggerUpdate,
     principal: Writer,
     session: SessionDep,
+    settings: SettingsDep,
 ) -> schemas.TriggerOut:
     """Change a trigger."""
-    return trigger_out(service.update_trigger(session, principal, persona_id, trigger_id, body))
+    return trigger_out(
+        service.update_trigger(session, principal, persona_id, trigger_id, body, settings=settings)
+    )
 
 
 @router.delete("/autopilot/triggers/{trigger_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -1,6 +1,7 @@
 """Fetching and reading RSS/Atom feeds: conditional GET, size and time caps, feedparser.
 
-A feed is fetched with the process's ``httpx.Client`` (redirects followed for feeds only), with
+The autopilot fetches a feed with the outbound guard's client (``kit/outbound.py``: public
+addresses only, each redirect hop checked; redirects are followed for feeds only), with
 ``If-None-Match``/``If-Modified-Since`` from the previous 200 answer, so an unchanged feed costs
 one 304. The body is read in chunks and refused once it passes ``max_bytes`` or the total time
 passes ``timeout``; XML that does not parse, a document that is no feed, or more than
@@ -20,6 +21,8 @@ from typing import Any
 
 import feedparser
 import httpx
+
+from digipersona.kit.outbound import OutboundRefused
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
@@ -159,6 +162,8 @@ def fetch(
             new_modified = response.headers.get("last-modified")
     except httpx.TimeoutException:
         raise FeedError(_too_slow(timeout)) from None
+    except OutboundRefused as exc:
+        raise FeedError(f"The feed was not fetched. {exc}") from None
     except httpx.HTTPError as exc:
         raise FeedError(f"The feed could not be fetched ({type(exc).__name__}).") from None
     entries = parse(b"".join(chunks), content_type, max_items=max_items)

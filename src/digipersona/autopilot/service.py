@@ -69,6 +69,7 @@ from digipersona.exceptions import (
     ValidationFailed,
 )
 from digipersona.generation import Draft, DraftRequest, GenerationProvider, PersonaProfile
+from digipersona.kit import outbound
 from digipersona.kit.security import constant_time_equals, new_token, token_hash
 from digipersona.kit.time import ensure_utc, utcnow
 from digipersona.models import (
@@ -258,9 +259,14 @@ def create_trigger(
     persona_id: uuid.UUID,
     data: TriggerCreate,
     *,
+    settings: Settings | None = None,
     now: datetime | None = None,
 ) -> CreatedTrigger:
-    """Add a feed, webhook or engagement trigger; a webhook's token is returned this once."""
+    """Add a feed, webhook or engagement trigger; a webhook's token is returned this once.
+
+    A feed's URL must pass the outbound guard (``kit/outbound.py``), so ``settings`` is
+    required for feeds; a refused URL is a 422 and nothing is written.
+    """
     principal.require(Permission.write)
     now = now or utcnow()
     persona = personas.get(session, principal, persona_id)
@@ -283,6 +289,7 @@ def create_trigger(
                 "A feed trigger needs feed_url: the RSS or Atom address to watch.",
                 errors=[{"field": "feed_url", "message": "required for feeds"}],
             )
+        _check_feed_url(str(data.feed_url), settings)
         trigger.feed_url = str(data.feed_url)
         trigger.next_poll_at = now
     elif data.feed_url is not None:
@@ -302,6 +309,12 @@ def create_trigger(
             raise Conflict("This persona already has an engagement trigger; change that one.")
     TriggerRepository(session).add(trigger)
     return CreatedTrigger(trigger, token)
+
+
+def _check_feed_url(url: str, settings: Settings | None) -> None:
+    if settings is None:
+        raise TypeError("a feed URL is checked against the settings: pass settings=")
+    outbound.ensure_allowed(url, settings, field="feed_url")
 
 
 def rotate_token(
@@ -326,8 +339,10 @@ def update_trigger(
     trigger_id: uuid.UUID,
     data: TriggerUpdate,
     *,
+    settings: Settings | None = None,
     now: datetime | None = None,
 ) -> Trigger:
+    """Change a trigger; a new feed URL is checked like one of ``create_trigger``."""
     principal.require(Permission.write)
     now = now or utcnow()
     trigger = get_trigger(session, principal, persona_id, trigger_id)
@@ -340,6 +355,7 @@ def update_trigger(
                 "feed_url is only for feed triggers.",
                 errors=[{"field": "feed_url", "message": "only for kind 'feed'"}],
             )
+        _check_feed_url(str(data.feed_url), settings)
         changes["feed_url"] = str(data.feed_url)
         # Another feed: its validators and its baseline start over.
         trigger.etag = trigger.last_modified = None
@@ -1270,9 +1286,9 @@ def poll_feed(
     the trigger is gone or disabled.
 
     The first successful poll only marks the items already there as seen (a new feed is not
-    news). Errors (unreachable, too slow, too big, malformed) are recorded as a failed run and
-    create nothing. When a draft fails, the item stays unseen and the feed's validators are
-    dropped, so the next poll fetches it again and retries.
+    news). Errors (unreachable, refused by the outbound guard, too slow, too big, malformed) are
+    recorded as a failed run and create nothing. When a draft fails, the item stays unseen and
+    the feed's validators are dropped, so the next poll fetches it again and retries.
 
     Neither the fetch nor the AI provider runs inside a transaction (module docstring). The new
     items, the feed's validators and the drafts are written together at the end, so a crash
@@ -1287,7 +1303,8 @@ def poll_feed(
         feed_url, etag, last_modified = trigger.feed_url or "", trigger.etag, trigger.last_modified
     try:
         result: feeds.FeedResult | feeds.FeedError = feeds.fetch(
-            http,
+            # The URL is a member's choice: only the outbound guard's client may fetch it.
+            outbound.guarded(http, settings, timeout=settings.autopilot_feed_timeout_seconds),
             feed_url,
             etag=etag,
             last_modified=last_modified,

@@ -147,7 +147,11 @@ async def delete_rule(
 
 @router.post("/feeds")
 async def add_feed(
-    persona_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+    persona_id: uuid.UUID,
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Response:
     form = await _form(request)
     principal.require(Permission.write)
@@ -159,7 +163,11 @@ async def add_feed(
     }
     try:
         service.create_trigger(
-            session, principal, persona_id, schemas.TriggerCreate.model_validate(data)
+            session,
+            principal,
+            persona_id,
+            schemas.TriggerCreate.model_validate(data),
+            settings=settings,
         )
     except (ValidationError, DigipersonaError) as exc:
         return _refused(request, persona_id, "The feed was not added.", exc)
