@@ -225,3 +225,97 @@ def test_bluesky_connect_and_publish_against_the_real_pds(
         assert len(records) == 1
         assert records[0]["value"]["text"].startswith("Hello from digipersona")
         assert uuid.UUID(pub["id"])
+
+
+def test_webhook_refused_at_send_time_fails_at_once_without_retry(
+    tmp_path: Any, database_url: str
+) -> None:
+    receiver = WebhookReceiver("receiver-shared-secret-0123456789")
+    from tests.fakes.server import serve
+
+    with serve(receiver) as server:
+        app = create_app(make_settings(tmp_path, database_url))
+        with TestClient(app) as client:
+            owner = register_actor(client, "wh")
+            persona = owner.post("/api/v1/personas", json={"name": "Hook"}).json()
+            r = owner.post(
+                "/api/v1/integrations/webhook/connect",
+                json={"persona_id": persona["id"], "url": f"{server.url}/hook"},
+            )
+            assert r.status_code == 201, r.text
+            # The operator takes loopback off the allowed networks after the URL was saved.
+            app.state.settings.outbound_allowed_networks = ""
+            [pub] = publish_now(app, owner, persona["id"], "Not for loopback", ["webhook"])
+    assert pub["state"] == "failed", pub
+    assert pub["attempts"] == 1 and pub["error_class"] == "Permanent", pub
+    assert "Refused to connect to 127.0.0.1: it is a loopback address" in pub["last_error"]
+    assert "DIGIPERSONA_OUTBOUND_ALLOWED_NETWORKS" in pub["last_error"]
+    assert receiver.deliveries == [] and receiver.rejected == []
+
+
+REFUSED_URLS = [
+    "http://127.0.0.1:8080/hook",
+    "http://localhost/hook",
+    "http://[::1]/hook",
+    "http://10.0.0.1/hook",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://0.0.0.0:8080/hook",
+    "http://[::ffff:127.0.0.1]/hook",
+]
+
+
+@pytest.mark.parametrize("url", REFUSED_URLS)
+def test_a_webhook_connection_to_a_refused_address_is_not_saved(
+    owner: Any, public_only: Any, url: str
+) -> None:
+    persona = owner.post("/api/v1/personas", json={"name": "Hook"}).json()
+    r = owner.post(
+        "/api/v1/integrations/webhook/connect", json={"persona_id": persona["id"], "url": url}
+    )
+    assert r.status_code == 422, r.text
+    problem = r.json()
+    assert "Refused to connect to" in problem["detail"]
+    assert "DIGIPERSONA_OUTBOUND_ALLOWED_NETWORKS" in problem["detail"]
+    assert problem["errors"][0]["field"] == "url"
+    assert owner.get("/api/v1/connections").json() == []
+
+
+def test_a_bluesky_server_on_a_refused_address_is_not_used(owner: Any, public_only: Any) -> None:
+    persona = owner.post("/api/v1/personas", json={"name": "Sky"}).json()
+    r = owner.post(
+        "/api/v1/integrations/bluesky/connect",
+        json={
+            "persona_id": persona["id"],
+            "handle": "alice.test",
+            "app_password": "abcd-efgh-ijkl-mnop",
+            "service_url": "http://169.254.169.254",
+        },
+    )
+    assert r.status_code == 422, r.text
+    problem = r.json()
+    assert "Refused to connect to 169.254.169.254: it is a link-local address" in problem["detail"]
+    assert problem["errors"][0]["field"] == "service_url"
+    assert owner.get("/api/v1/connections").json() == []
+
+
+def test_the_connections_page_refuses_a_webhook_on_a_refused_address(
+    owner: Any, public_only: Any
+) -> None:
+    from tests.web.test_shell import csrf_from, web_login
+
+    persona = owner.post("/api/v1/personas", json={"name": "Hook"}).json()
+    client = owner.client
+    web_login(client, owner.email)
+    page = client.get("/connections").text
+    r = client.post(
+        "/connections/connect/webhook",
+        data={
+            "csrf_token": csrf_from(page),
+            "persona_id": persona["id"],
+            "url": "http://10.0.0.1/hook",
+        },
+        follow_redirects=True,
+    )
+    assert r.status_code == 200
+    assert "Refused to connect to 10.0.0.1: it is a private address" in r.text
+    assert owner.get("/api/v1/connections").json() == []

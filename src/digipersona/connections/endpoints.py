@@ -80,6 +80,7 @@ def connect_webhook(
     body: schemas.WebhookConnectIn,
     principal: ConnectionManager,
     session: SessionDep,
+    settings: SettingsDep,
     cipher: CipherDep,
 ) -> schemas.ConnectionOut:
     """Publish to your own URL (n8n, Zapier, Make, a site); the signing secret is shown once."""
@@ -87,6 +88,7 @@ def connect_webhook(
         session,
         principal,
         cipher,
+        settings=settings,
         persona_id=body.persona_id,
         url=str(body.url),
         secret=body.secret,

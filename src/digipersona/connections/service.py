@@ -25,7 +25,7 @@ from digipersona.config import Settings
 from digipersona.connections.credentials import credentials_for
 from digipersona.connections.repository import ConnectionRepository, OAuthStateRepository
 from digipersona.exceptions import BadRequest, NotFound, UpstreamError, ValidationFailed
-from digipersona.kit import security
+from digipersona.kit import outbound, security
 from digipersona.kit.crypto import TokenCipher
 from digipersona.kit.time import ensure_utc, utcnow
 from digipersona.models import Connection, ConnectionState, OAuthState
@@ -275,9 +275,15 @@ def connect_bluesky(
     app_password: str,
     service_url: str | None,
 ) -> Connection:
-    """Log in once with an app password; the session is persisted and refreshed afterwards."""
+    """Log in once with an app password; the session is persisted and refreshed afterwards.
+
+    A ``service_url`` the user gives must pass the outbound guard (422 otherwise); the login and
+    every later call, to it and to the PDS the account's DID document names, are guarded too.
+    """
     principal.require(Permission.connections)
     personas.get(session, principal, persona_id)
+    if service_url:
+        outbound.ensure_allowed(service_url, settings, field="service_url")
     provider = _provider("bluesky", settings, http)
     connect = getattr(provider, "connect", None)  # Bluesky-specific: app-password login
     if not callable(connect):
@@ -289,6 +295,11 @@ def connect_bluesky(
             service_url=service_url or settings.bluesky_service_url,
         )
     except errors.PlatformError as exc:
+        if isinstance(exc.__cause__, outbound.OutboundRefused):
+            raise ValidationFailed(
+                f"This Bluesky server cannot be used. {exc.__cause__}",
+                errors=[{"field": "service_url", "message": str(exc.__cause__)}],
+            ) from exc
         raise BadRequest(f"Bluesky refused the login: {exc.message}") from exc
     tokens = TokenSet(
         access_token=credentials.access_token,
@@ -314,17 +325,23 @@ def connect_webhook(
     principal: Principal,
     cipher: TokenCipher,
     *,
+    settings: Settings,
     persona_id: uuid.UUID,
     url: str,
     secret: str | None,
 ) -> tuple[Connection, str | None]:
-    """A webhook target; the signing secret is generated when absent and shown once."""
+    """A webhook target; the signing secret is generated when absent and shown once.
+
+    The URL must pass the outbound guard (422 otherwise, nothing stored); deliveries are
+    guarded again when they connect.
+    """
     principal.require(Permission.connections)
     personas.get(session, principal, persona_id)
     if not url.startswith(("https://", "http://")):
         raise ValidationFailed(
             "The webhook URL must start with https:// (or http:// on a private network)."
         )
+    outbound.ensure_allowed(url, settings, field="url")
     generated = None
     if secret is None:
         generated = secret = secrets.token_urlsafe(32)

@@ -87,6 +87,7 @@ async def connect(
                 session,
                 principal,
                 app.state.cipher,
+                settings=app.state.settings,
                 persona_id=persona_id,
                 url=form.get("url", ""),
                 secret=form.get("secret") or None,

@@ -224,6 +224,10 @@ class Provider(abc.ABC):
     # HTTP requests ``fetch_metrics`` makes per post, for request quotas (LinkedIn's daily app
     # requests are counted by the metrics sync before it reads).
     metrics_requests_per_post: ClassVar[int] = 1
+    # Whether people choose the hosts it calls (a webhook URL, a self-hosted PDS): then
+    # ``platforms/factory.py`` gives it the outbound guard's client (``kit/outbound.py``), never
+    # the operator's unguarded one. Providers whose hosts only the operator sets leave it False.
+    user_chosen_urls: ClassVar[bool] = False
 
     def __init__(self, config: ProviderConfig, http: httpx.Client) -> None:
         self.config = config

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from digipersona.config import Settings
+from digipersona.kit import outbound
 from digipersona.platforms.base import Provider, ProviderConfig
 from digipersona.platforms.registry import get_provider_class
 
@@ -51,6 +52,13 @@ def provider_config(platform: str, settings: Settings) -> ProviderConfig:
 
 
 def build_provider(platform: str, settings: Settings, http: httpx.Client) -> Provider:
-    """An instance of the platform's provider; raises ``KeyError`` for an unknown platform."""
+    """An instance of the platform's provider; raises ``KeyError`` for an unknown platform.
+
+    A provider that calls hosts people choose (``Provider.user_chosen_urls``: the webhook target,
+    Bluesky) gets the outbound guard's client instead of ``http`` unless ``http`` is guarded.
+    """
     cls = get_provider_class(platform)
-    return cls(provider_config(platform, settings), http)
+    config = provider_config(platform, settings)
+    if cls.user_chosen_urls:
+        http = outbound.guarded(http, settings, timeout=config.timeout_seconds)
+    return cls(config, http)

@@ -6,6 +6,9 @@ the request might have reached the server and whether repeating it could post tw
 
 - Nothing reached the server (connect refused, connect timeout, no pooled connection, the body
   could not be written completely): ``Transient``. Retrying cannot duplicate anything.
+- The outbound guard refused the address (``kit/outbound.py``: a user-chosen URL that resolves
+  to loopback, a private network, ...): ``Permanent`` with the guard's reason. Nothing was sent,
+  and retrying would be refused again until the URL or the operator's setting changes.
 - The request was sent and the answer never came (read timeout, connection reset or closed
   mid-response): ``UnknownOutcome`` when the call is a non-idempotent write (``write=True``,
   e.g. create a post), ``Transient`` otherwise (reads, uploads of unattached media, deletes).
@@ -29,6 +32,7 @@ from typing import Any
 
 import httpx
 
+from digipersona.kit.outbound import OutboundRefused
 from digipersona.kit.time import utcnow
 from digipersona.platforms import errors
 
@@ -58,7 +62,8 @@ def send(
     what: str = "",
     **kwargs: Any,
 ) -> httpx.Response:
-    """Send one request; transport failures become ``Transient`` or ``UnknownOutcome``.
+    """Send one request; transport failures become ``Transient``, ``UnknownOutcome`` or, when
+    the outbound guard refuses the address, ``Permanent``.
 
     ``write`` marks a non-idempotent write (repeating it could post twice). ``what`` names the
     operation in messages. HTTP error statuses are returned, not raised: the caller maps them.
@@ -66,6 +71,10 @@ def send(
     label = what or f"{method} {httpx.URL(url).path}"
     try:
         return http.request(method, url, timeout=timeout(timeout_seconds), **kwargs)
+    except OutboundRefused as exc:  # a ConnectError: must come before _NOT_SENT
+        raise errors.Permanent(
+            f"Nothing was sent to {platform} for {label}. {exc}", platform=platform
+        ) from exc
     except _NOT_SENT as exc:
         raise errors.Transient(
             f"Could not reach {platform} for {label} ({type(exc).__name__}); nothing was sent.",

@@ -127,6 +127,9 @@ class BlueskyProvider(Provider):
     max_image_bytes: ClassVar[int] = 2_000_000
     supports_threads: ClassVar[bool] = True
     link_handling = "facet"
+    # The entryway is the user's choice and the PDS is whatever the account's DID document names:
+    # requests go through the outbound guard (platforms/factory.py).
+    user_chosen_urls: ClassVar[bool] = True
     # Reading back (platform-apis 2.5): notifications and postView counts, through the PDS.
     supports_interactions: ClassVar[bool] = True
     interactions_note: ClassVar[str] = (

@@ -137,6 +137,8 @@ class WebhookProvider(Provider):
     max_image_bytes: ClassVar[int] = 10_000_000
     supports_threads: ClassVar[bool] = False
     link_handling = "payload"
+    # The URL is the user's: requests go through the outbound guard (platforms/factory.py).
+    user_chosen_urls: ClassVar[bool] = True
 
     @staticmethod
     def _url(credentials: Credentials) -> str:
