@@ -12,7 +12,9 @@ from typing import Any
 import http_ece
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import select
 
+from digipersona.models import PushSubscription
 from digipersona.notifications import delivery
 from tests.conftest import Actor
 
@@ -131,3 +133,18 @@ def test_push_goes_only_to_members_who_want_it(owner: Actor, make_member: Any) -
     # The owner turned push off for approval requests: only the approver's device rings.
     assert [h[":path"] for h, _ in service.received] == ["/push/approver-phone"]
     service.server.shutdown()
+
+
+def test_a_push_endpoint_on_a_refused_address_is_not_saved(
+    owner: Actor, public_only: Any, session_factory: Any
+) -> None:
+    keys = {"p256dh": "B" * 87, "auth": "a" * 22}
+    for endpoint in ("http://127.0.0.1:9/push/1", "http://[::1]/push", "http://10.0.0.1/push"):
+        r = owner.post("/api/v1/push/subscriptions", json={"endpoint": endpoint, "keys": keys})
+        assert r.status_code == 422, r.text
+        problem = r.json()
+        assert "Refused to connect to" in problem["detail"]
+        assert "DIGIPERSONA_OUTBOUND_ALLOWED_NETWORKS" in problem["detail"]
+        assert problem["errors"][0]["field"] == "endpoint"
+    with session_factory() as session:
+        assert session.scalars(select(PushSubscription)).all() == []

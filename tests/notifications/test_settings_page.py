@@ -132,3 +132,17 @@ def test_in_app_page_lists_and_marks_read(client: Any, owner: Actor, make_member
     assert r.status_code == 303
     assert owner.get("/api/v1/notifications", params={"unread": "true"}).json() == []
     assert client.post("/notifications/read", data={}).status_code == 403  # no CSRF token
+
+
+def test_the_webhook_form_refuses_a_refused_address(
+    client: Any, owner: Actor, public_only: Any
+) -> None:
+    web_login(client, owner.email)
+    html = client.get("/settings").text
+    client.post(
+        "/settings/notifications/webhook",
+        data={"csrf_token": csrf_from(html), "url": "http://10.0.0.1/n"},
+        follow_redirects=False,
+    )
+    assert "Refused to connect to 10.0.0.1: it is a private address" in client.get("/settings").text
+    assert owner.get("/api/v1/notifications/webhook").json()["configured"] is False

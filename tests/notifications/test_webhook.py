@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from digipersona.models import NotificationWebhook
@@ -125,3 +127,33 @@ def test_bad_urls_are_refused(owner: Actor) -> None:
         assert r.status_code == 422, url
         assert "https://" in r.json()["detail"]
     assert owner.get("/api/v1/notifications/webhook").json()["configured"] is False
+
+
+def test_a_webhook_on_a_refused_address_is_not_saved(owner: Actor, public_only: Any) -> None:
+    for url in ("http://127.0.0.1:9/x", "http://localhost/x", "http://169.254.169.254/x"):
+        r = owner.request("PUT", "/api/v1/notifications/webhook", json={"url": url})
+        assert r.status_code == 422, r.text
+        problem = r.json()
+        assert "Refused to connect to" in problem["detail"]
+        assert "DIGIPERSONA_OUTBOUND_ALLOWED_NETWORKS" in problem["detail"]
+        assert problem["errors"][0]["field"] == "url"
+    assert owner.get("/api/v1/notifications/webhook").json()["configured"] is False
+
+
+def test_a_webhook_refused_when_sent_is_not_delivered_and_says_why(
+    owner: Actor, make_member: Any, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = set_hook(owner, "http://127.0.0.1:9/x")["secret"]
+    receiver = WebhookReceiver(secret=secret)
+    with serve(receiver) as server:
+        set_hook(owner, server.url + "/hook")  # saved while loopback was allowed
+        settings.outbound_allowed_networks = ""
+        result = owner.post("/api/v1/notifications/webhook/test").json()
+        make_member("approver")
+        with caplog.at_level(logging.WARNING, logger="digipersona.notifications"):
+            submit_post(owner, "Not for loopback")  # a real event, delivered off-thread
+            assert delivery.drain()
+    assert result["delivered"] is False and result["status"] is None
+    assert "Refused to connect to 127.0.0.1: it is a loopback address" in result["message"]
+    assert "approval.requested not delivered: Nothing was sent. Refused" in caplog.text
+    assert receiver.deliveries == [] and receiver.rejected == []

@@ -13,6 +13,7 @@ from digipersona.auth.principal import Principal
 from digipersona.auth.schemas import Strict
 from digipersona.db import SessionDep
 from digipersona.exceptions import NotFound
+from digipersona.kit import outbound
 from digipersona.models import Notification, PushSubscription
 from digipersona.notifications import preferences, push, service
 
@@ -172,6 +173,7 @@ def put_webhook(
         body.url,
         rotate_secret=body.rotate_secret,
         cipher=request.app.state.cipher,
+        settings=request.app.state.settings,
     )
     return WebhookOut(
         configured=True,
@@ -192,7 +194,7 @@ def delete_webhook(principal: Admin, session: SessionDep) -> None:
 def test_webhook(principal: Admin, session: SessionDep, request: Request) -> WebhookTestOut:
     """Send a signed test event now; the answer says whether the receiver took it."""
     result = service.send_test(
-        session, principal, request.app.state.cipher, request.app.state.settings.base_url
+        session, principal, request.app.state.cipher, request.app.state.settings
     )
     return WebhookTestOut(**result)
 
@@ -206,8 +208,13 @@ def push_key(principal: Reader, request: Request) -> dict[str, str]:
 @router.post(
     "/push/subscriptions", status_code=status.HTTP_201_CREATED, response_model=SubscriptionOut
 )
-def subscribe(body: SubscriptionIn, principal: Reader, session: SessionDep) -> SubscriptionOut:
+def subscribe(
+    body: SubscriptionIn, principal: Reader, session: SessionDep, request: Request
+) -> SubscriptionOut:
     """Register this device for push notifications (approval requests, failures)."""
+    # Messages are sent by pywebpush (requests), outside the guarded client: the endpoint is
+    # checked here, when it is saved, and not again when a message is sent.
+    outbound.ensure_allowed(body.endpoint, request.app.state.settings, field="endpoint")
     existing = session.scalars(
         select(PushSubscription).where(
             PushSubscription.user_id == principal.user_id,

@@ -2,6 +2,10 @@
 
 Delivery happens after the notification's transaction commits, never inside it; a gone
 subscription (404/410 from the push service) is deleted.
+
+Endpoints are checked by the outbound guard (``kit/outbound.py``) when a subscription is saved.
+pywebpush sends with ``requests``, outside the guarded client, so they are not checked again
+here: a known gap (docs/notifications.md).
 """
 
 from __future__ import annotations

@@ -16,7 +16,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from digipersona.auth.principal import Principal
+from digipersona.config import Settings
 from digipersona.exceptions import NotFound, ValidationFailed
+from digipersona.kit import outbound
 from digipersona.kit.time import utcnow
 from digipersona.models import Notification, NotificationWebhook, Workspace
 from digipersona.notifications import delivery, preferences, repository
@@ -128,9 +130,9 @@ def _dispatch(event: Event, routing: Routing) -> None:
     if routing.webhook:
         from digipersona.notifications import webhook
 
-        base = config.settings.base_url
+        settings = config.settings
         delivery.submit(
-            "webhook", lambda: webhook.deliver(config.factory, config.cipher, event, base)
+            "webhook", lambda: webhook.deliver(config.factory, config.cipher, event, settings)
         )
 
 
@@ -180,15 +182,25 @@ def get_webhook(session: Session, principal: Principal) -> NotificationWebhook |
 
 
 def set_webhook(
-    session: Session, principal: Principal, url: str, *, rotate_secret: bool, cipher: Any
+    session: Session,
+    principal: Principal,
+    url: str,
+    *,
+    rotate_secret: bool,
+    cipher: Any,
+    settings: Settings,
 ) -> tuple[NotificationWebhook, str | None]:
-    """Set the URL; a new secret (returned once) when there was none or when asked."""
+    """Set the URL; a new secret (returned once) when there was none or when asked.
+
+    The URL must pass the outbound guard (``kit/outbound.py``): a refused one is a 422.
+    """
     url = url.strip()
     if not url.startswith(("https://", "http://")) or len(url) > 2000:
         raise ValidationFailed(
             "The webhook URL must start with https:// (or http://) and be at most 2000 characters.",
             errors=[{"field": "url", "message": "not an http(s) URL"}],
         )
+    outbound.ensure_allowed(url, settings, field="url")
     existing = repository.webhook(session, principal.workspace_id)
     secret = None
     if existing is None or rotate_secret:
@@ -204,7 +216,9 @@ def clear_webhook(session: Session, principal: Principal) -> bool:
     return repository.delete_webhook(session, principal.workspace_id)
 
 
-def send_test(session: Session, principal: Principal, cipher: Any, base_url: str) -> dict[str, Any]:
+def send_test(
+    session: Session, principal: Principal, cipher: Any, settings: Settings
+) -> dict[str, Any]:
     """Send a signed test event now and say what the receiver answered."""
     from digipersona.notifications import webhook
 
@@ -213,5 +227,5 @@ def send_test(session: Session, principal: Principal, cipher: Any, base_url: str
         raise NotFound("This workspace has no notification webhook; set its URL first.")
     workspace = session.get(Workspace, principal.workspace_id)
     event = webhook.sample_event(principal.workspace_id, workspace.name if workspace else "")
-    outcome = webhook.post(row.url, cipher.decrypt(row.secret_enc), event, base_url)
+    outcome = webhook.post(row.url, cipher.decrypt(row.secret_enc), event, settings)
     return {"delivered": outcome.delivered, "status": outcome.status, "message": outcome.message}

@@ -82,7 +82,7 @@ async def save_webhook(request: Request, principal: WebPrincipal, session: Sessi
             flash(request, "The notification webhook was removed.")
         elif data.get("test"):
             result = service.send_test(
-                session, principal, request.app.state.cipher, request.app.state.settings.base_url
+                session, principal, request.app.state.cipher, request.app.state.settings
             )
             flash(
                 request,
@@ -96,6 +96,7 @@ async def save_webhook(request: Request, principal: WebPrincipal, session: Sessi
                 url,
                 rotate_secret=bool(data.get("rotate")),
                 cipher=request.app.state.cipher,
+                settings=request.app.state.settings,
             )
             if secret:
                 request.session["new_webhook_secret"] = secret

@@ -11,7 +11,9 @@ Request (``Content-Type: application/json``)::
 Body: ``{"event": "notification", "id", "kind", "title", "body", "url", "data",
 "workspace": {"id", "name"}, "created_at"}``. The key is the secret shown once when the webhook
 was set; receivers check it with ``platforms.webhook.provider.verify_signature``. Any 2xx counts
-as delivered; there is no retry (a notification is not worth a backlog).
+as delivered; there is no retry (a notification is not worth a backlog). The URL is an admin's
+choice, so it is sent through the outbound guard's client (``kit/outbound.py``): an address the
+guard refuses is not delivered, and the outcome says why.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
+from digipersona.config import Settings
+from digipersona.kit import outbound
 from digipersona.kit.crypto import TokenCipher
 from digipersona.kit.time import isoformat_z
 from digipersona.notifications import repository
@@ -64,9 +68,9 @@ def payload(event: Event, base_url: str) -> bytes:
     return json.dumps(document, separators=(",", ":"), default=str).encode()
 
 
-def post(url: str, secret: str, event: Event, base_url: str) -> Outcome:
+def post(url: str, secret: str, event: Event, settings: Settings) -> Outcome:
     """Sign and send one event; the outcome never carries the URL or the secret."""
-    body = payload(event, base_url)
+    body = payload(event, settings.base_url)
     timestamp = int(time.time())
     headers = {
         "Content-Type": "application/json",
@@ -76,11 +80,13 @@ def post(url: str, secret: str, event: Event, base_url: str) -> Outcome:
         SIGNATURE_HEADER: sign(secret, timestamp, body),
         IDEMPOTENCY_HEADER: str(event.id),
     }
+    client = outbound.client(settings, timeout=TIMEOUT_SECONDS)
     try:
-        with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
-            response = client.post(url, content=body, headers=headers)
+        response = client.post(url, content=body, headers=headers, timeout=TIMEOUT_SECONDS)
     except httpx.TimeoutException:
         return Outcome(False, None, "The receiver did not answer in time.")
+    except outbound.OutboundRefused as exc:
+        return Outcome(False, None, f"Nothing was sent. {exc}")
     except httpx.HTTPError as exc:
         return Outcome(False, None, f"The receiver could not be reached ({type(exc).__name__}).")
     if response.is_success:
@@ -89,7 +95,7 @@ def post(url: str, secret: str, event: Event, base_url: str) -> Outcome:
 
 
 def deliver(
-    factory: sessionmaker[Session], cipher: TokenCipher, event: Event, base_url: str
+    factory: sessionmaker[Session], cipher: TokenCipher, event: Event, settings: Settings
 ) -> Outcome | None:
     """Send an event to the workspace's webhook, if it has one (None when it has not)."""
     with factory() as session:
@@ -97,7 +103,7 @@ def deliver(
         if row is None:
             return None
         url, secret = row.url, cipher.decrypt(row.secret_enc)
-    outcome = post(url, secret, event, base_url)
+    outcome = post(url, secret, event, settings)
     if not outcome.delivered:
         logger.warning("notification webhook %s not delivered: %s", event.kind, outcome.message)
     return outcome
