@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -84,3 +85,17 @@ def test_redis_url_falls_back_to_redis_broker() -> None:
 def test_cookie_secure_follows_base_url() -> None:
     assert Settings(base_url="https://social.example.com").effective_cookie_secure is True
     assert Settings().effective_cookie_secure is False
+
+
+def test_outbound_allowed_networks_are_parsed_and_checked() -> None:
+    settings = Settings(outbound_allowed_networks=" 10.0.0.0/8, fd00::/8,192.168.1.7 ,")
+    assert [str(n) for n in settings.outbound_networks] == [
+        "10.0.0.0/8",
+        "fd00::/8",
+        "192.168.1.7/32",
+    ]
+    assert Settings().outbound_networks == ()
+    with pytest.raises(
+        ValueError, match=re.escape("DIGIPERSONA_OUTBOUND_ALLOWED_NETWORKS entry '10.0.0.0/33'")
+    ):
+        Settings(outbound_allowed_networks="10.0.0.0/8,10.0.0.0/33")

@@ -93,3 +93,26 @@ def test_calendar_resets() -> None:
     assert platform_http.first_of_next_month(datetime(2026, 3, 5, tzinfo=UTC)) == datetime(
         2026, 4, 1, tzinfo=UTC
     )
+
+
+@pytest.mark.parametrize("write", [True, False])
+def test_an_outbound_guard_refusal_is_permanent_and_sends_nothing(write: bool) -> None:
+    from digipersona.config import Settings
+    from digipersona.kit import outbound
+    from tests.fakes.server import serve
+
+    seen: list[str] = []
+
+    def app(environ: dict[str, object], start_response: object) -> list[bytes]:
+        seen.append(str(environ["PATH_INFO"]))
+        raise AssertionError("the guard let a request through")
+
+    guarded = outbound.client(Settings(outbound_allowed_networks=""))
+    with serve(app) as server, pytest.raises(errors.Permanent) as caught:
+        platform_http.send(
+            guarded, "POST", f"{server.url}/x", platform="p", write=write, timeout_seconds=1
+        )
+    assert type(caught.value) is errors.Permanent
+    assert caught.value.message.startswith("Nothing was sent to p for POST /x. Refused to")
+    assert "DIGIPERSONA_OUTBOUND_ALLOWED_NETWORKS" in caught.value.message
+    assert seen == []

@@ -249,3 +249,31 @@ def test_lookup_returns_only_what_the_engine_recorded(
     recorded = request(parts=["one", "two"], already_published=result.parts)
     found = provider(http).lookup(creds(server), recorded)
     assert found is not None and found.external_id == "hook-1"
+
+
+def test_the_factory_gives_user_url_platforms_the_guarded_client(
+    http: httpx.Client, server: RunningServer, receiver: WebhookReceiver
+) -> None:
+    from digipersona.config import Settings
+    from digipersona.kit.outbound import GuardedClient
+    from digipersona.platforms.factory import build_provider
+
+    assert WebhookProvider.user_chosen_urls and get_provider_class("bluesky").user_chosen_urls
+    public_only = Settings(outbound_allowed_networks="")
+    bluesky = build_provider("bluesky", public_only, http)
+    assert isinstance(bluesky.http, GuardedClient)
+    # LinkedIn and X call the hosts the operator configured: they keep the client they are given.
+    assert not get_provider_class("linkedin").user_chosen_urls
+    assert build_provider("linkedin", public_only, http).http is http
+
+    # Handed an unguarded client, the webhook target still cannot reach loopback: nothing is
+    # sent, and the failure is permanent (a retry would be refused the same way).
+    hook = build_provider("webhook", public_only, http)
+    with pytest.raises(errors.Permanent) as caught:
+        hook.publish(creds(server), request())
+    assert not isinstance(caught.value, errors.Transient)
+    assert "Refused to connect to 127.0.0.1: it is a loopback address" in caught.value.message
+    assert receiver.deliveries == [] and receiver.rejected == []
+    allowed = build_provider("webhook", Settings(outbound_allowed_networks="127.0.0.0/8"), http)
+    assert allowed.publish(creds(server), request()).external_id
+    assert len(receiver.deliveries) == 1
