@@ -70,8 +70,24 @@ def test_drag_a_post_to_another_day_on_the_calendar(context: Any, live_server: s
     )
     item = page.locator(f'.cal-item[data-post-id="{post["id"]}"]')
     target_day = day + timedelta(days=1) if day.weekday() < 6 else day - timedelta(days=1)
-    item.drag_to(page.locator(f'.cal-day[data-date="{target_day.isoformat()}"]'))
-    page.wait_for_selector(f'.cal-day[data-date="{target_day.isoformat()}"] .cal-item')
+    target = page.locator(f'.cal-day[data-date="{target_day.isoformat()}"]')
+    # Drag by hand (Playwright's documented sequence): hover, press, hover the target twice
+    # (the second move fires ``dragover`` reliably), release. ``drag_to`` sometimes dropped
+    # nothing on a loaded machine.
+    item.hover()
+    page.mouse.down()
+    target.hover()
+    target.hover()
+    page.mouse.up()
+    page.wait_for_function(
+        """([date, postId]) => document.querySelector(
+              `.cal-day[data-date="${date}"] .cal-item[data-post-id="${postId}"]`)
+            || document.getElementById("cal-status").className === "field-error" """,
+        arg=[target_day.isoformat(), post["id"]],
+    )
+    assert "field-error" not in (page.locator("#cal-status").get_attribute("class") or ""), (
+        page.locator("#cal-status").inner_text()
+    )
     [pub] = client.get(f"/api/v1/content/{post['id']}/schedule").json()["publications"]
     moved = datetime.fromisoformat(pub["scheduled_at"]).astimezone(berlin)
     assert (moved.date(), moved.strftime("%H:%M")) == (target_day, "06:30")
