@@ -13,6 +13,8 @@ Scenarios (issue 5):
             rows are made due at one instant a moment ahead, so process start-up is not counted.
             The fake's provider plugin sends with a lean keep-alive http.client connection, so
             what is measured is the engine, not an HTTP library
+  embedded-2p  the same with DIGIPERSONA_DISPATCH_PROCESSES=2: the dispatcher plus one
+            publishing helper process, as `serve` starts them (two GILs on two cores)
   embedded-httpx  the same, the plugin sending through httpx like the real platform clients
             (httpx costs about 0.4 ms of CPU per request in Python: with one GIL, that is the
             figure for real providers at zero latency)
@@ -169,8 +171,10 @@ def make_due(url: str, lead: float = 1.0) -> Any:
     return at
 
 
-def wait_heartbeat(url: str, procs: list[subprocess.Popen[Any]], timeout: float = 120) -> None:
-    """Wait until a dispatcher or scheduler has written its first heartbeat (it is running)."""
+def wait_heartbeat(
+    url: str, procs: list[subprocess.Popen[Any]], timeout: float = 120, count: int = 1
+) -> None:
+    """Wait until ``count`` dispatchers or schedulers have written a heartbeat (they run)."""
     engine = db.make_engine(url)
     deadline = time.monotonic() + timeout
     try:
@@ -178,7 +182,9 @@ def wait_heartbeat(url: str, procs: list[subprocess.Popen[Any]], timeout: float 
             if any(p.poll() is not None for p in procs):
                 raise RuntimeError("an engine process exited during start-up")
             with engine.connect() as conn:
-                if conn.execute(select(func.count()).select_from(Heartbeat)).scalar():
+                if (
+                    conn.execute(select(func.count()).select_from(Heartbeat)).scalar() or 0
+                ) >= count:
                     return
             time.sleep(0.1)
     finally:
@@ -215,9 +221,17 @@ def results(url: str, platform_url: str, started: float) -> dict[str, Any]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc), to report CPU per publication."""
+    """User + system CPU time of a process and its live children so far (Linux /proc), to
+    report CPU per publication."""
+    total = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                total += cpu_seconds(int(child))
+            except FileNotFoundError:
+                continue
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wait_done(url: str, n: int, timeout: float) -> None:
@@ -258,9 +272,15 @@ def bench_env(
 
 
 def run_embedded(
-    n: int, connections: int, latency: float, threads: int, plugin: str = "CountingProvider"
+    n: int,
+    connections: int,
+    latency: float,
+    threads: int,
+    plugin: str = "CountingProvider",
+    processes: int = 1,
 ) -> dict[str, Any]:
-    """The embedded dispatcher in its own process (like `digipersona serve`), on SQLite."""
+    """The embedded dispatcher in its own process (like `digipersona serve`), on SQLite; with
+    ``processes`` > 1, plus that many - 1 publishing helper processes (its children)."""
     tmp = Path(tempfile.mkdtemp(prefix="dp-bench-"))
     key = Fernet.generate_key().decode()
     url = f"sqlite:///{tmp / 'bench.db'}"
@@ -275,19 +295,24 @@ def run_embedded(
         DIGIPERSONA_DATABASE_URL=url,
         DIGIPERSONA_WORKER_THREADS=str(threads),
         DIGIPERSONA_DISPATCH_POLL_SECONDS="0.05",
+        DIGIPERSONA_DISPATCH_PROCESSES=str(processes),
     )
+    # What `digipersona serve` starts in embedded mode, without the web app.
     code = (
         "import time, threading\n"
         "from digipersona.config import get_settings\n"
         "from digipersona.worker.runtime import build_runtime\n"
         "from digipersona.worker.embedded import Dispatcher\n"
+        "from digipersona.worker.processes import HelperProcesses\n"
         "s = get_settings(); rt = build_runtime(s)\n"
         "d = Dispatcher(rt.engine, threads=s.worker_threads, batch=s.dispatch_batch, poll_seconds=s.dispatch_poll_seconds)\n"
-        "d.start(); threading.Event().wait()\n"
+        "d.start()\n"
+        "if s.dispatch_processes > 1: HelperProcesses(s, s.dispatch_processes - 1).start()\n"
+        "threading.Event().wait()\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT, start_new_session=True)
     try:
-        wait_heartbeat(url, [proc])
+        wait_heartbeat(url, [proc], count=processes)
         cpu_before = cpu_seconds(proc.pid)
         platform_before = cpu_seconds(platform.pid)
         make_due(url)
@@ -521,7 +546,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small N for a smoke run")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument(
-        "--only", default="ceiling,embedded,embedded-httpx,scaleout,latency,single,cycle"
+        "--only",
+        default="ceiling,embedded,embedded-2p,embedded-httpx,scaleout,latency,single,cycle",
     )
     args = parser.parse_args()
     n = 2000 if args.quick else 10000
@@ -538,6 +564,11 @@ def main() -> None:
     if "embedded" in only:
         out["embedded"] = med([run_embedded(n, 50, 0.0, threads=16) for _ in range(args.repeat)])
         show("embedded sqlite, 0 ms", out["embedded"])
+    if "embedded-2p" in only:
+        out["embedded-2p"] = med(
+            [run_embedded(n, 50, 0.0, threads=16, processes=2) for _ in range(args.repeat)]
+        )
+        show("embedded, 2 processes", out["embedded-2p"])
     if "embedded-httpx" in only:
         out["embedded-httpx"] = med(
             [
@@ -572,7 +603,7 @@ def main() -> None:
     if "ceiling" in out:
         c = out["ceiling"]
         print("\nratios to the no-op Celery ceiling (same run):")
-        for name in ("embedded", "embedded-httpx", "scaleout"):
+        for name in ("embedded", "embedded-2p", "embedded-httpx", "scaleout"):
             if name in out:
                 r = out[name]
                 print(

@@ -25,6 +25,7 @@ from digipersona.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
 from digipersona.kit.ratelimit import build_limiter
 from digipersona.web import problems
 from digipersona.worker import runtime
+from digipersona.worker.processes import HelperProcesses
 
 logger = logging.getLogger("digipersona.http")
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -42,9 +43,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.is_sqlite and settings.auto_migrate:
             db.upgrade(settings.effective_database_url)
         dispatcher = None
+        helpers: HelperProcesses | None = None
         if settings.embedded_worker and not settings.broker_url:
             dispatcher = _start_embedded_worker(app)
+            if settings.dispatch_processes > 1:
+                helpers = HelperProcesses(settings, settings.dispatch_processes - 1)
+                helpers.start()
+                app.state.helpers = helpers
         yield
+        if helpers is not None:
+            helpers.stop()
         if dispatcher is not None:
             dispatcher.stop()
             runtime.set_runtime(None)

@@ -118,6 +118,8 @@ class Settings(BaseSettings):
     embedded_worker: bool = True
     readiness_requires_scheduler: bool = True
     worker_threads: int = Field(default=8, ge=1, le=256)
+    # Embedded mode: processes that publish (serve itself plus N - 1 helpers, worker/processes.py).
+    dispatch_processes: int = Field(default=1, ge=1, le=32)
     dispatch_batch: int = Field(default=200, ge=1, le=1000)
     dispatch_poll_seconds: float = Field(default=0.25, gt=0, le=10)
     publish_lease_seconds: int = Field(default=600, ge=10)

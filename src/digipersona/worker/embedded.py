@@ -73,12 +73,24 @@ class Dispatcher:
     pool threads only talk to platforms. That keeps SQLite's single writer uncontended.
     """
 
-    def __init__(self, engine: Engine, *, threads: int, batch: int, poll_seconds: float) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        threads: int,
+        batch: int,
+        poll_seconds: float,
+        periodic: bool = True,
+        name: str = "embedded",
+    ) -> None:
         self.engine = engine
         self.threads = threads
         self.batch = batch
         self.poll_seconds = poll_seconds
-        self.owner = owner_name("embedded")
+        # ``periodic=False``: publish only (a helper process beside serve's dispatcher, which
+        # alone runs the domain jobs and slow housekeeping: no job runs twice at once).
+        self.periodic = periodic
+        self.owner = owner_name(name)
         self._pool = _SendPool(threads, self._call)
         self._results: queue.SimpleQueue[tuple[Any, Any]] = queue.SimpleQueue()
         self._inflight = 0
@@ -95,9 +107,13 @@ class Dispatcher:
         self._last_periodic = 0.0
         # Periodic domain jobs (polling, autopilot, metrics) run beside publishing, never on the
         # dispatcher thread, and never two runs of the same job at once in this process.
-        registry.load_all()
+        self._periodic_pool: ThreadPoolExecutor | None = None
+        if periodic:
+            registry.load_all()
+            self._periodic_pool = ThreadPoolExecutor(
+                max_workers=2, thread_name_prefix="dp-periodic"
+            )
         self._clock = registry.PeriodicClock()
-        self._periodic_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dp-periodic")
         self._periodic_running: set[str] = set()
         self._periodic_lock = threading.Lock()
 
@@ -114,7 +130,8 @@ class Dispatcher:
         if self._thread is not None:
             self._thread.join(timeout)
         self._pool.shutdown()
-        self._periodic_pool.shutdown(wait=True, cancel_futures=True)
+        if self._periodic_pool is not None:
+            self._periodic_pool.shutdown(wait=True, cancel_futures=True)
         self._record()
 
     @property
@@ -130,10 +147,11 @@ class Dispatcher:
             self._last_maintenance = now
             pub_engine.release_expired(self.engine)
             pub_engine.beat(self.engine, self.owner, "scheduler")
-            if now - self._last_periodic >= PERIODIC_SECONDS:
-                self._last_periodic = now
-                pub_engine.periodic_checks(self.engine)
-            self._submit_periodic(now)
+            if self._periodic_pool is not None:
+                if now - self._last_periodic >= PERIODIC_SECONDS:
+                    self._last_periodic = now
+                    pub_engine.periodic_checks(self.engine)
+                self._submit_periodic(now)
         finished = self._take_results()
         busy = self._inflight - len(finished)
         free = self.capacity - busy
@@ -156,6 +174,7 @@ class Dispatcher:
         return len(recorded) + len(claimed)
 
     def _submit_periodic(self, now: float) -> None:
+        assert self._periodic_pool is not None
         for name in self._clock.due(now):
             with self._periodic_lock:
                 if name in self._periodic_running:
