@@ -8,7 +8,8 @@ Scenarios (issue 5):
             enqueued at once once the worker is up: tasks/s and lateness (start - the instant
             enqueueing began)
   embedded  N publications due at the same instant across M connections, embedded dispatcher on
-            SQLite, loopback fake platform (separate process) with zero latency. The engine
+            SQLite with the default settings (8 worker threads, batches of 200), loopback fake
+            platform (separate process) with zero latency. The engine
             processes start first (like a running `digipersona serve`); once they are up, all
             rows are made due at one instant a moment ahead, so process start-up is not counted.
             The fake's provider plugin sends with a lean keep-alive http.client connection, so
@@ -562,17 +563,17 @@ def main() -> None:
         out["ceiling"] = med([run_ceiling(n) for _ in range(args.repeat)])
         show("celery no-op ceiling", out["ceiling"])
     if "embedded" in only:
-        out["embedded"] = med([run_embedded(n, 50, 0.0, threads=16) for _ in range(args.repeat)])
+        out["embedded"] = med([run_embedded(n, 50, 0.0, threads=8) for _ in range(args.repeat)])
         show("embedded sqlite, 0 ms", out["embedded"])
     if "embedded-2p" in only:
         out["embedded-2p"] = med(
-            [run_embedded(n, 50, 0.0, threads=16, processes=2) for _ in range(args.repeat)]
+            [run_embedded(n, 50, 0.0, threads=8, processes=2) for _ in range(args.repeat)]
         )
         show("embedded, 2 processes", out["embedded-2p"])
     if "embedded-httpx" in only:
         out["embedded-httpx"] = med(
             [
-                run_embedded(n, 50, 0.0, threads=16, plugin="CountingHttpxProvider")
+                run_embedded(n, 50, 0.0, threads=8, plugin="CountingHttpxProvider")
                 for _ in range(args.repeat)
             ]
         )

@@ -1,0 +1,124 @@
+"""Queued write scopes (the dispatchers' rounds): on a SQLite file they wait in line on a lock
+file, released when the unit of work ends, whether it committed or failed; elsewhere they are
+plain write scopes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from digipersona import db
+
+
+def probe_factory(url: str) -> sessionmaker[Session]:
+    engine = db.make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS queue_probe (n INTEGER)"))
+    return db.make_sessionmaker(engine)
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'q.db'}"
+
+
+@pytest.fixture
+def factory(url: str) -> sessionmaker[Session]:
+    return probe_factory(url)
+
+
+def test_a_queued_writer_waits_for_the_one_holding_its_turn(
+    url: str, factory: sessionmaker[Session]
+) -> None:
+    holding, release, entered = threading.Event(), threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def first() -> None:
+        with db.write_scope(factory, queue=True) as session:
+            session.execute(text("INSERT INTO queue_probe (n) VALUES (1)"))
+            holding.set()
+            release.wait(10)
+            order.append("first commits")
+
+    def second() -> None:
+        holding.wait(10)
+        with db.write_scope(factory, queue=True) as session:
+            entered.set()
+            order.append("second enters")
+            session.execute(text("INSERT INTO queue_probe (n) VALUES (2)"))
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    assert holding.wait(10)
+    assert not entered.wait(0.3)  # in line while the first holds its turn
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert order == ["first commits", "second enters"]
+    with factory() as session:
+        assert session.execute(text("SELECT count(*) FROM queue_probe")).scalar_one() == 2
+    assert Path(url.removeprefix("sqlite:///") + "-writers.lock").exists()
+
+
+def test_a_failed_unit_of_work_gives_its_turn_back(factory: sessionmaker[Session]) -> None:
+    def failing() -> None:
+        with db.write_scope(factory, queue=True) as session:
+            session.execute(text("INSERT INTO queue_probe (n) VALUES (1)"))
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        failing()
+    with db.write_scope(factory, queue=True) as session:  # would wait forever if still held
+        assert session.execute(text("SELECT count(*) FROM queue_probe")).scalar_one() == 0
+
+
+HOLDER = """
+import sys, time
+from digipersona import db
+factory = db.make_sessionmaker(db.make_engine(sys.argv[1]))
+with db.write_scope(factory, queue=True):
+    print("holding", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_the_turn_is_shared_between_processes(url: str, factory: sessionmaker[Session]) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, url], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert holder.stdout is not None and holder.stdin is not None
+    assert holder.stdout.readline().strip() == b"holding"
+    done = threading.Event()
+
+    def queued() -> None:
+        with db.write_scope(factory, queue=True):
+            done.set()
+
+    thread = threading.Thread(target=queued)
+    thread.start()
+    assert not done.wait(0.3)  # the other process has the turn
+    holder.stdin.write(b"\n")
+    holder.stdin.close()
+    holder.wait(10)
+    assert done.wait(10)
+    thread.join(10)
+
+
+def test_on_postgresql_a_queued_scope_is_a_plain_write_scope(pg_database: str) -> None:
+    factory = probe_factory(pg_database)
+    try:
+        with db.write_scope(factory, queue=True) as session:
+            session.execute(text("INSERT INTO queue_probe (n) VALUES (1)"))
+        with factory() as session:
+            assert session.execute(text("SELECT count(*) FROM queue_probe")).scalar_one() == 1
+    finally:
+        with factory() as session:
+            session.execute(text("DROP TABLE queue_probe"))
+            session.commit()
