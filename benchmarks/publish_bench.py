@@ -20,6 +20,8 @@ Scenarios (issue 5):
             (httpx costs about 0.4 ms of CPU per request in Python: with one GIL, that is the
             figure for real providers at zero latency)
   scaleout  the same with 2 Celery worker processes, a scheduler, Redis and PostgreSQL
+            The embedded scenarios also time a small write transaction every 50 ms from another
+            process during the burst (a user saving a draft meanwhile): p50 and max wait
   latency   1,000 due at once with 300 ms platform latency (embedded): all within 30 s?
   single    one post due at an exact second: how late is it sent?
   cycle     the embedded dispatcher's transaction alone (record nothing, claim and prepare a
@@ -39,6 +41,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -221,6 +224,42 @@ def results(url: str, platform_url: str, started: float) -> dict[str, Any]:
     }
 
 
+class WriteProbe:
+    """A small write transaction every 50 ms from another process while the engine works
+    (like a user saving a draft during the burst): how long does the database make it wait?"""
+
+    def __init__(self, url: str, due: Any) -> None:
+        self._engine = db.make_engine(url)
+        self._factory = db.make_sessionmaker(self._engine)
+        with self._engine.begin() as conn:
+            conn.execute(text("CREATE TABLE IF NOT EXISTS bench_probe (n INTEGER)"))
+        self._due = ensure_utc(due)
+        self._stop = threading.Event()
+        self.waits: list[float] = []
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        self._stop.wait(max(0.0, (self._due - utcnow()).total_seconds()))
+        while not self._stop.is_set():
+            started = time.perf_counter()
+            with db.write_scope(self._factory) as session:
+                session.execute(text("INSERT INTO bench_probe (n) VALUES (1)"))
+            self.waits.append(time.perf_counter() - started)
+            self._stop.wait(0.05)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._engine.dispose()
+
+    def figures(self) -> dict[str, float]:
+        return {
+            "write_p50_ms": 1000 * percentile(self.waits, 0.5),
+            "write_max_ms": 1000 * max(self.waits, default=float("nan")),
+        }
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process and its live children so far (Linux /proc), to
     report CPU per publication."""
@@ -316,15 +355,20 @@ def run_embedded(
         wait_heartbeat(url, [proc], count=processes)
         cpu_before = cpu_seconds(proc.pid)
         platform_before = cpu_seconds(platform.pid)
-        make_due(url)
+        at = make_due(url)
         started = time.monotonic()
-        wait_done(url, n, 600)
+        probe = WriteProbe(url, at)
+        try:
+            wait_done(url, n, 600)
+        finally:
+            probe.stop()
         cpu = cpu_seconds(proc.pid) - cpu_before
         platform_cpu = cpu_seconds(platform.pid) - platform_before
         return {
             **results(url, platform_url, started),
             "engine_cpu_ms": 1000 * cpu / n,
             "platform_cpu_ms": 1000 * platform_cpu / n,
+            **probe.figures(),
         }
     finally:
         stop(proc)
@@ -534,6 +578,12 @@ def show(name: str, r: dict[str, Any]) -> None:
             f"  engine CPU {r['engine_cpu_ms']:.2f} ms/publication (fake platform "
             f"{r['platform_cpu_ms']:.2f})"
             if "engine_cpu_ms" in r and r["n"] >= 100  # idle housekeeping dominates tiny runs
+            else ""
+        )
+        + (
+            f"  a write meanwhile waits p50 {r['write_p50_ms']:.0f} ms, max "
+            f"{r['write_max_ms']:.0f} ms"
+            if "write_max_ms" in r and r["n"] >= 100
             else ""
         ),
         flush=True,

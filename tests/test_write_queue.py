@@ -40,7 +40,7 @@ def test_a_queued_writer_waits_for_the_one_holding_its_turn(
     order: list[str] = []
 
     def first() -> None:
-        with db.write_scope(factory, queue=True) as session:
+        with db.write_scope(factory) as session:
             session.execute(text("INSERT INTO queue_probe (n) VALUES (1)"))
             holding.set()
             release.wait(10)
@@ -48,7 +48,7 @@ def test_a_queued_writer_waits_for_the_one_holding_its_turn(
 
     def second() -> None:
         holding.wait(10)
-        with db.write_scope(factory, queue=True) as session:
+        with db.write_scope(factory) as session:
             entered.set()
             order.append("second enters")
             session.execute(text("INSERT INTO queue_probe (n) VALUES (2)"))
@@ -69,13 +69,13 @@ def test_a_queued_writer_waits_for_the_one_holding_its_turn(
 
 def test_a_failed_unit_of_work_gives_its_turn_back(factory: sessionmaker[Session]) -> None:
     def failing() -> None:
-        with db.write_scope(factory, queue=True) as session:
+        with db.write_scope(factory) as session:
             session.execute(text("INSERT INTO queue_probe (n) VALUES (1)"))
             raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
         failing()
-    with db.write_scope(factory, queue=True) as session:  # would wait forever if still held
+    with db.write_scope(factory) as session:  # would wait forever if still held
         assert session.execute(text("SELECT count(*) FROM queue_probe")).scalar_one() == 0
 
 
@@ -83,7 +83,7 @@ HOLDER = """
 import sys, time
 from digipersona import db
 factory = db.make_sessionmaker(db.make_engine(sys.argv[1]))
-with db.write_scope(factory, queue=True):
+with db.write_scope(factory):
     print("holding", flush=True)
     sys.stdin.readline()
 """
@@ -98,7 +98,7 @@ def test_the_turn_is_shared_between_processes(url: str, factory: sessionmaker[Se
     done = threading.Event()
 
     def queued() -> None:
-        with db.write_scope(factory, queue=True):
+        with db.write_scope(factory):
             done.set()
 
     thread = threading.Thread(target=queued)
@@ -114,7 +114,7 @@ def test_the_turn_is_shared_between_processes(url: str, factory: sessionmaker[Se
 def test_on_postgresql_a_queued_scope_is_a_plain_write_scope(pg_database: str) -> None:
     factory = probe_factory(pg_database)
     try:
-        with db.write_scope(factory, queue=True) as session:
+        with db.write_scope(factory) as session:
             session.execute(text("INSERT INTO queue_probe (n) VALUES (1)"))
         with factory() as session:
             assert session.execute(text("SELECT count(*) FROM queue_probe")).scalar_one() == 1
@@ -122,3 +122,16 @@ def test_on_postgresql_a_queued_scope_is_a_plain_write_scope(pg_database: str) -
         with factory() as session:
             session.execute(text("DROP TABLE queue_probe"))
             session.commit()
+
+
+def test_scopes_on_two_databases_nest_in_one_thread(tmp_path: Path) -> None:
+    first = probe_factory(f"sqlite:///{tmp_path / 'a.db'}")
+    second = probe_factory(f"sqlite:///{tmp_path / 'b.db'}")
+    with db.write_scope(first) as outer:
+        outer.execute(text("INSERT INTO queue_probe (n) VALUES (1)"))
+        with db.write_scope(second) as inner:  # its own line: taken, not skipped or deadlocked
+            inner.execute(text("INSERT INTO queue_probe (n) VALUES (2)"))
+    for factory, value in ((first, 1), (second, 2)):
+        with factory() as session:
+            assert session.execute(text("SELECT n FROM queue_probe")).scalar_one() == value
+    assert (tmp_path / "b.db-writers.lock").exists()

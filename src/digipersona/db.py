@@ -7,6 +7,7 @@ and the worker threads can share one file. The request dependency owns commit/ro
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -93,18 +94,18 @@ def run_after_commit(session: Session) -> None:
 
 
 @contextmanager
-def write_scope(factory: sessionmaker[Session], *, queue: bool = False) -> Iterator[Session]:
+def write_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A unit of work that holds the database write lock from its start (SQLite IMMEDIATE).
 
-    ``queue=True`` (the publishing dispatchers' rounds): on a SQLite file, first wait in line
-    on a lock file beside it. The kernel hands that lock to the next waiter the moment it is
-    released, whereas SQLite's busy handler sleeps in steps of up to 100 ms: with two
-    dispatcher processes, each spent most of its time asleep waiting for a lock the other had
-    long released. Never nest a queued scope inside another write scope (the same holds for
-    any two write scopes on SQLite: the inner one would wait for the outer one).
+    On a SQLite file, writers first wait in line on a lock file beside it: the kernel hands
+    that lock to a waiter the moment it is released, whereas SQLite's busy handler sleeps in
+    steps of up to 100 ms. With two dispatcher processes, each spent most of a burst asleep
+    waiting for a lock the other had long released, and a web request's write waited up to
+    1.6 s. A scope nested in the same thread (which SQLite itself would make wait for the
+    outer one) does not queue again.
     """
     session = factory()
-    turn = _queue_for_writes(session) if queue else None
+    turn = _queue_for_writes(session)
     try:
         if session.get_bind().dialect.name == "sqlite":
             session.connection(execution_options={"sqlite_immediate": True})
@@ -116,23 +117,41 @@ def write_scope(factory: sessionmaker[Session], *, queue: bool = False) -> Itera
     finally:
         session.close()
         if turn is not None:
+            _held().discard(turn.name)
             turn.close()  # releases the lock
     run_after_commit(session)
+
+
+_writers = threading.local()
+
+
+def _held() -> set[str]:
+    """The lock files this thread holds."""
+    if not hasattr(_writers, "held"):
+        _writers.held = set()
+    held: set[str] = _writers.held
+    return held
 
 
 def _queue_for_writes(session: Session) -> IO[bytes] | None:
     """Take the SQLite file's writers' lock (``<database>-writers.lock``); None elsewhere."""
     url = session.get_bind().engine.url
-    path = url.database
-    if fcntl is None or url.get_backend_name() != "sqlite" or not path or path == ":memory:":
+    database = url.database
+    if fcntl is None or url.get_backend_name() != "sqlite" or not database:
+        return None
+    if database == ":memory:" or database.startswith("file:"):
+        return None
+    path = f"{database}-writers.lock"
+    if path in _held():
         return None
     # One open file per turn: flock excludes other open files, threads of this process too.
-    handle = open(f"{path}-writers.lock", "ab")  # noqa: SIM115 - closed when the turn ends
+    handle = open(path, "ab")  # noqa: SIM115 - closed when the turn ends
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
     except BaseException:
         handle.close()
         raise
+    _held().add(path)
     return handle
 
 

@@ -188,7 +188,7 @@ def cycle(
     now = engine.clock()
     prepared: list[_Prepared] = []
     states: dict[uuid.UUID, str] = {}
-    with write_scope(engine.factory, queue=True) as session:
+    with write_scope(engine.factory) as session:
         recorded = _record(session, engine, finished, owner, now) if finished else {}
         if limit > 0:
             # Claimed and prepared by one statement: the due ids are picked (on PostgreSQL
