@@ -303,11 +303,8 @@ def _due_at(row: Claimed) -> datetime:
 
 
 def _spent(quota: quotas.QuotaRule, now: datetime) -> str:
-    return (
-        "LinkedIn's daily request budget for this app is used up "
-        f"(DIGIPERSONA_QUOTA_LINKEDIN_APP_REQUESTS_PER_DAY={quota.limit}, shared with publishing "
-        "and comment polling); metrics are read again after "
-        f"{quota.window_end(now):%Y-%m-%d %H:%M} UTC."
+    return quotas.linkedin_reads_spent(
+        quota, now, reading="metrics", shared="publishing and comment polling"
     )
 
 

@@ -62,8 +62,9 @@ def refresh_serialised(
     """Refresh once for everyone: whoever finds a newer token version just uses it.
 
     Threads of one process serialise on a lock; processes serialise on the connection row
-    (``SELECT ... FOR UPDATE`` on PostgreSQL; embedded SQLite is a single process). The lock is
-    held across the refresh call on purpose: a rotating refresh token must be used once.
+    (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite, serve and its publishing helpers on the
+    database's write lock, which the unit of work holds from its start). The lock is held across
+    the refresh call on purpose: a rotating refresh token must be used once.
     Raises ``AuthExpired`` when the platform refuses the refresh (the user must reconnect).
     """
     with _local_locks[connection_id], write_scope(factory) as session:

@@ -174,11 +174,8 @@ def _poll_one(
         if admitted == 0:
             held = (
                 quota.window_end(now),
-                (
-                    "LinkedIn's daily request budget for this app is used up "
-                    f"(DIGIPERSONA_QUOTA_LINKEDIN_APP_REQUESTS_PER_DAY={quota.limit}, shared with "
-                    "publishing and the metrics sync); comments are read again after "
-                    f"{quota.window_end(now):%Y-%m-%d %H:%M} UTC."
+                quotas.linkedin_reads_spent(
+                    quota, now, reading="comments", shared="publishing and the metrics sync"
                 ),
             )
         elif admitted < len(recent):

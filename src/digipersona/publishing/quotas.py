@@ -185,6 +185,16 @@ def linkedin_read_quota(settings: Settings, platform: str) -> QuotaRule | None:
     return rule_named("linkedin", "app_requests", settings)
 
 
+def linkedin_reads_spent(rule: QuotaRule, now: datetime, *, reading: str, shared: str) -> str:
+    """Why LinkedIn ``reading`` waits: the app's daily requests (shared with ``shared``) are
+    used up until the window ends."""
+    return (
+        "LinkedIn's daily request budget for this app is used up "
+        f"(DIGIPERSONA_QUOTA_LINKEDIN_APP_REQUESTS_PER_DAY={rule.limit}, shared with {shared}); "
+        f"{reading} are read again after {rule.window_end(now):%Y-%m-%d %H:%M} UTC."
+    )
+
+
 def admit_linkedin_reads(
     factory: sessionmaker[Session],
     rule: QuotaRule,
