@@ -196,6 +196,12 @@ def test_helper_stops_by_itself_when_serve_is_killed(
             exposed = Path(f"/proc/{helper}/{name}").read_bytes()
             assert secret.encode() not in exposed
             assert settings.encryption_key_list()[0].encode() not in exposed
+        # Ctrl-C in serve's terminal is serve's to handle: the helper ignores SIGINT.
+        status = Path(f"/proc/{helper}/status").read_text()
+        ignored = int(
+            next(x for x in status.splitlines() if x.startswith("SigIgn:")).split()[1], 16
+        )
+        assert ignored & (1 << (signal.SIGINT - 1))
         parent.kill()  # SIGKILL: serve gets no chance to stop its helpers
         parent.wait(10)
         assert wait_for(lambda: gone(helper), 15), "the orphaned helper kept running"

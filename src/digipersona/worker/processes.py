@@ -8,8 +8,9 @@ safe for concurrent claimers (SQLite's write lock, PostgreSQL's ``SKIP LOCKED``)
 that dies leaves leases that expire into reconciliation, exactly like a killed Celery worker.
 
 A helper receives serve's settings on its standard input (never in its arguments or
-environment, where secrets would show), stops on SIGTERM or SIGINT after recording what it has
-sent, and stops by itself when serve is gone. Serve restarts a helper that exits.
+environment, where secrets would show), stops on SIGTERM after recording what it has sent
+(serve sends it when it stops; SIGINT from the terminal is left to serve), and stops by itself
+when serve is gone. Serve restarts a helper that exits.
 """
 
 from __future__ import annotations
@@ -141,15 +142,18 @@ class HelperProcesses:
 
 
 def run_helper(settings: Settings, parent: int) -> None:
-    """A helper's life: publish until SIGTERM/SIGINT or until ``parent`` is gone."""
+    """A helper's life: publish until SIGTERM or until ``parent`` is gone."""
     from digipersona.kit.logging import configure_logging
     from digipersona.worker.embedded import Dispatcher
     from digipersona.worker.runtime import build_runtime, set_runtime
 
     configure_logging(settings.log_level, settings.log_format)
     stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Ctrl-C in serve's terminal reaches its whole process group: serve stops its helpers
+    # itself (SIGTERM), after its watcher stopped, so a helper must not quit (and be restarted
+    # by a watcher still running) on its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     runtime = build_runtime(settings)
     set_runtime(runtime)
     dispatcher = Dispatcher(
