@@ -95,12 +95,7 @@ def _start_embedded_worker(app: FastAPI) -> Any:
     settings: Settings = app.state.settings
     rt = runtime.build_runtime(settings, factory=app.state.sessionmaker, http=app.state.http)
     runtime.set_runtime(rt)
-    dispatcher = Dispatcher(
-        rt.engine,
-        threads=settings.worker_threads,
-        batch=settings.dispatch_batch,
-        poll_seconds=settings.dispatch_poll_seconds,
-    )
+    dispatcher = Dispatcher.for_settings(rt.engine, settings)
     dispatcher.start()
     app.state.dispatcher = dispatcher
     return dispatcher

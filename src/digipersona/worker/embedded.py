@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from digipersona.config import Settings
 from digipersona.kit.time import utcnow
 from digipersona.platforms import errors
 from digipersona.publishing import engine as pub_engine
@@ -87,9 +88,6 @@ class Dispatcher:
         self.threads = threads
         self.batch = batch
         self.poll_seconds = poll_seconds
-        # ``periodic=False``: publish only (a helper process beside serve's dispatcher, which
-        # alone runs the domain jobs and slow housekeeping: no job runs twice at once).
-        self.periodic = periodic
         self.owner = owner_name(name)
         self._pool = _SendPool(threads, self._call)
         self._results: queue.SimpleQueue[tuple[Any, Any]] = queue.SimpleQueue()
@@ -107,6 +105,8 @@ class Dispatcher:
         self._last_periodic = 0.0
         # Periodic domain jobs (polling, autopilot, metrics) run beside publishing, never on the
         # dispatcher thread, and never two runs of the same job at once in this process.
+        # ``periodic=False``: publish only (a helper process beside serve's dispatcher, which
+        # alone runs the domain jobs and slow housekeeping: no job runs twice at once).
         self._periodic_pool: ThreadPoolExecutor | None = None
         if periodic:
             registry.load_all()
@@ -116,6 +116,17 @@ class Dispatcher:
         self._clock = registry.PeriodicClock()
         self._periodic_running: set[str] = set()
         self._periodic_lock = threading.Lock()
+
+    @classmethod
+    def for_settings(cls, engine: Engine, settings: Settings, **options: Any) -> Dispatcher:
+        """The dispatcher ``serve`` (or a helper, with ``periodic=False``) runs."""
+        return cls(
+            engine,
+            threads=settings.worker_threads,
+            batch=settings.dispatch_batch,
+            poll_seconds=settings.dispatch_poll_seconds,
+            **options,
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:

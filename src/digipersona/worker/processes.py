@@ -156,13 +156,8 @@ def run_helper(settings: Settings, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     runtime = build_runtime(settings)
     set_runtime(runtime)
-    dispatcher = Dispatcher(
-        runtime.engine,
-        threads=settings.worker_threads,
-        batch=settings.dispatch_batch,
-        poll_seconds=settings.dispatch_poll_seconds,
-        periodic=False,
-        name="embedded-helper",
+    dispatcher = Dispatcher.for_settings(
+        runtime.engine, settings, periodic=False, name="embedded-helper"
     )
     dispatcher.start()
     try:
