@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000
+    # How long ``serve`` lets requests and jobs finish after SIGTERM before it exits anyway.
+    shutdown_grace_seconds: float = Field(default=10.0, gt=0, le=600)
     registration: Literal["open", "invite_only", "closed"] = "open"
     cookie_secure: bool | None = None
     access_token_minutes: int = Field(default=15, ge=1, le=1440)

@@ -206,3 +206,30 @@ def test_jobs_summary(owner: Actor, setup: dict[str, Any], session_factory: Any)
     assert data["by_state"] == {"scheduled": 1}
     assert data["due_now"] == 0
     assert data["scheduler_healthy"] is False
+
+
+def test_a_stored_slot_that_never_advances_is_refused_promptly(
+    owner: Actor, setup: dict[str, Any], session_factory: Any
+) -> None:
+    """A slot saved before RRULEs were checked (INTERVAL=0 spun forever with the write lock
+    held): scheduling into it answers 422 at once, and an explicit time still works."""
+    from sqlalchemy import update
+
+    from digipersona.models import Persona
+    from tests.scheduling.test_rrules import finishes
+
+    with session_factory.begin() as s:
+        s.execute(
+            update(Persona)
+            .where(Persona.id == uuid.UUID(setup["persona"]["id"]))
+            .values(slots=["FREQ=WEEKLY;INTERVAL=0"])
+        )
+    post_id = approved_post(session_factory, owner, setup["persona"]["id"])
+    (r,) = finishes(lambda: owner.post(f"/api/v1/content/{post_id}/schedule", json={}))
+    assert r.status_code == 422, r.text
+    assert "INTERVAL" in r.text
+    at = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    (explicit,) = finishes(
+        lambda: owner.post(f"/api/v1/content/{post_id}/schedule", json={"at": at})
+    )
+    assert explicit.status_code == 200, explicit.text

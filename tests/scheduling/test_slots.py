@@ -10,12 +10,12 @@ import pytest
 
 from digipersona.exceptions import Conflict, ValidationFailed
 from digipersona.scheduling.describe import describe_slot_instant, describe_slots
+from digipersona.scheduling.rrules import validate_rrule
 from digipersona.scheduling.slots import (
     DEFAULT_SLOTS,
     apply_jitter,
     iter_slots,
     next_free_slot,
-    validate_rrule,
     validate_timezone,
 )
 

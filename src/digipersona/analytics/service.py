@@ -415,7 +415,7 @@ def _next_slot(session: Session, post: Post) -> datetime:
         return now
     try:
         return next(iter_slots(list(persona.slots), persona.timezone, now), now)
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, ValidationFailed):
         return now
 
 

@@ -11,28 +11,33 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice
 
+from digipersona.exceptions import ValidationFailed
 from digipersona.generation import STRUCTURES
 from digipersona.scheduling.slots import SEARCH_HORIZON, iter_slots
 
 
 def next_run_after(rrule: str, tz: str, after: datetime) -> datetime | None:
-    """The rule's first occurrence strictly after ``after`` (aware UTC), or None if it ended."""
+    """The rule's first occurrence strictly after ``after`` (aware UTC), or None if it ended.
+
+    A rule saved before today's checks that fails them (``INTERVAL=0``) has ended too: it is
+    never expanded.
+    """
     start = after + timedelta(seconds=1)
-    for slot in iter_slots([rrule], tz, start, start + SEARCH_HORIZON):
-        return slot
-    return None
+    try:
+        return next(iter_slots([rrule], tz, start, start + SEARCH_HORIZON), None)
+    except ValidationFailed:
+        return None
 
 
 def upcoming(rrule: str, tz: str, after: datetime, n: int) -> list[datetime]:
     """The next ``n`` occurrences of a rule after ``after``."""
-    out: list[datetime] = []
     start = after + timedelta(seconds=1)
-    for slot in iter_slots([rrule], tz, start, start + SEARCH_HORIZON):
-        out.append(slot)
-        if len(out) >= n:
-            break
-    return out
+    try:
+        return list(islice(iter_slots([rrule], tz, start, start + SEARCH_HORIZON), n))
+    except ValidationFailed:
+        return []
 
 
 def rotate(pool: Sequence[str], cursor: int, avoid: str | None) -> tuple[str, int]:

@@ -19,7 +19,7 @@ from pydantic import (
 from digipersona.auth.schemas import Strict
 from digipersona.exceptions import DigipersonaError
 from digipersona.posts.schemas import Platform, _unique_platforms
-from digipersona.scheduling.slots import validate_rrule
+from digipersona.scheduling.rrules import validate_rrule
 
 Topic = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Mode = Literal["fixed", "keep_full"]

@@ -41,6 +41,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Any
 
 import httpx
@@ -585,7 +586,9 @@ def _queued(
     """Posts waiting for the persona's next ``window`` slots: in review, approved, or scheduled
     no later than the last of those slots (posts sharing a platform with the rule)."""
     queue = QueueRepository(session)
-    slots = list(iter_slots(persona.slots, persona.timezone, now, now + timedelta(days=366)))
+    slots = list(
+        islice(iter_slots(persona.slots, persona.timezone, now, now + timedelta(days=366)), window)
+    )
     horizon = slots[window - 1] if len(slots) >= window else None
     waiting = [p for p in queue.waiting_posts(persona.id) if set(p.platforms) & set(platforms)]
     first_at = queue.first_publication_at([p.id for p in waiting if p.status == "scheduled"])

@@ -17,7 +17,8 @@ from pydantic import (
 from digipersona.auth.schemas import Strict
 from digipersona.exceptions import DigipersonaError
 from digipersona.models.persona import DEFAULT_SLOTS
-from digipersona.scheduling.slots import validate_rrule, validate_timezone
+from digipersona.scheduling.rrules import validate_rrule
+from digipersona.scheduling.slots import validate_timezone
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

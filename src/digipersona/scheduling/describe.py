@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from digipersona.scheduling.slots import validate_rrule
+from digipersona.scheduling.rrules import normalise_rrule
 
 DAYS = {
     "MO": "Monday",
@@ -43,7 +43,7 @@ def _times(parts: dict[str, str]) -> str | None:
 
 def describe_rule(rule: str, tz: str) -> str:
     """One rule as a sentence; unusual rules fall back to a faithful generic wording."""
-    parts = dict(p.split("=", 1) for p in validate_rrule(rule).split(";"))
+    parts = dict(p.split("=", 1) for p in normalise_rrule(rule).split(";"))
     freq = parts["FREQ"]
     interval = int(parts.get("INTERVAL", "1"))
     times = _times(parts)
@@ -69,7 +69,7 @@ def describe_rule(rule: str, tz: str) -> str:
         if "BYMINUTE" in parts:
             sentence += f" at minute {parts['BYMINUTE']}"
     else:
-        sentence = f"Custom schedule ({validate_rrule(rule)})"
+        sentence = f"Custom schedule ({normalise_rrule(rule)})"
     return f"{sentence} {tz}"
 
 

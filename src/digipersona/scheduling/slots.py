@@ -22,13 +22,11 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from dateutil.rrule import rrule, rrulestr
-
 from digipersona.exceptions import Conflict, ValidationFailed
+from digipersona.scheduling.rrules import OCCURRENCE_HORIZON, normalise_rrule, occurrences
 
 DEFAULT_SLOTS = ["FREQ=WEEKLY;BYDAY=TU,TH;BYHOUR=6;BYMINUTE=30"]
-ALLOWED_FREQ = {"YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY"}
-SEARCH_HORIZON = timedelta(days=2 * 366)
+SEARCH_HORIZON = OCCURRENCE_HORIZON
 MAX_CANDIDATES = 5000
 
 
@@ -51,48 +49,6 @@ def validate_timezone(name: str) -> str:
     return name
 
 
-def _parts(rule: str) -> dict[str, str]:
-    out = {}
-    for piece in rule.split(";"):
-        if "=" not in piece:
-            raise ValidationFailed(
-                f"{rule!r} is not an RRULE: expected KEY=VALUE pairs split by ';'."
-            )
-        key, _, value = piece.partition("=")
-        out[key.strip().upper()] = value.strip().upper()
-    return out
-
-
-def validate_rrule(rule: str) -> str:
-    """Normalise an RFC 5545 RRULE string or raise a 422 saying what is wrong."""
-    text = rule.strip()
-    if text.upper().startswith("RRULE:"):
-        text = text[6:]
-    if not text:
-        raise ValidationFailed(
-            "An empty posting slot: give a rule like FREQ=WEEKLY;BYDAY=TU;BYHOUR=9."
-        )
-    if "DTSTART" in text.upper() or "\n" in text:
-        raise ValidationFailed(
-            f"{rule!r}: leave DTSTART out; slots are anchored in the persona's time zone."
-        )
-    parts = _parts(text)
-    freq = parts.get("FREQ")
-    if freq is None:
-        raise ValidationFailed(f"{rule!r} has no FREQ: start with FREQ=WEEKLY, FREQ=DAILY, ...")
-    if freq not in ALLOWED_FREQ:
-        raise ValidationFailed(
-            f"{rule!r}: FREQ={freq} is not allowed; use HOURLY or coarser (posting every minute "
-            "or second is never intended)."
-        )
-    try:
-        rrulestr(text, dtstart=datetime(2026, 1, 1))
-    except (ValueError, TypeError) as exc:
-        raise ValidationFailed(f"{rule!r} is not a valid RRULE: {exc}.") from None
-    normalised = ";".join(f"{k}={v}" for k, v in parts.items())
-    return normalised
-
-
 def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
     """Map a naive local wall time to UTC with the module's DST rule."""
     first = local.replace(tzinfo=zone, fold=0)
@@ -105,28 +61,32 @@ def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
     return instant
 
 
-def _rule_iter(rule: str, zone: ZoneInfo, start_local: datetime) -> Iterator[datetime]:
-    anchor = start_local.replace(second=0, microsecond=0)
-    parsed: rrule = rrulestr(rule, dtstart=anchor)  # type: ignore[assignment]
-    return iter(parsed)
-
-
 def iter_slots(
     rules: Iterable[str], tz: str, start_utc: datetime, end_utc: datetime | None = None
 ) -> Iterator[datetime]:
-    """Slots of all rules merged in order (aware UTC), from ``start_utc`` (inclusive)."""
+    """Slots of all rules merged in order (aware UTC), in ``[start_utc, end_utc)``.
+
+    Without ``end_utc`` the window is the two-year search horizon: every expansion is bounded
+    (see ``scheduling.rrules``), whatever the rules say.
+    """
     zone = ZoneInfo(tz)
+    end_utc = end_utc if end_utc is not None else start_utc + SEARCH_HORIZON
     start_local = start_utc.astimezone(zone).replace(tzinfo=None) - timedelta(hours=3)
-    streams = []
-    for rule in rules:
-        streams.append(
-            to_utc(local, zone) for local in _rule_iter(validate_rrule(rule), zone, start_local)
+    start_local = start_local.replace(second=0, microsecond=0)
+    # A day beyond the end in local time: the largest UTC offsets are +14 h and -12 h.
+    end_local = end_utc.astimezone(zone).replace(tzinfo=None) + timedelta(days=1)
+    streams = [
+        (
+            to_utc(local, zone)
+            for local in occurrences(normalise_rrule(rule), start_local, end_local)
         )
+        for rule in rules
+    ]
     last: datetime | None = None
     for slot in heapq.merge(*streams):
         if slot < start_utc:
             continue
-        if end_utc is not None and slot >= end_utc:
+        if slot >= end_utc:
             return
         if slot == last:
             continue
