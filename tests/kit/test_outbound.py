@@ -94,6 +94,21 @@ def test_a_host_name_resolving_to_loopback_is_refused() -> None:
     assert f"{caught.value.address} (the address of localhost)" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("url", "address"),
+    [
+        ("http://127.0.0.1./hook", "127.0.0.1"),
+        ("http://localhost.:8080/hook", None),
+        ("https://10.1.2.3../push", "10.1.2.3"),
+    ],
+)
+def test_a_trailing_dot_names_the_same_host_and_is_refused(url: str, address: str | None) -> None:
+    """'localhost.' is the fully qualified 'localhost': it must not slip past as unresolvable."""
+    with pytest.raises(OutboundRefused) as caught:
+        outbound.check_url(url, PUBLIC_ONLY)
+    assert caught.value.address == address or caught.value.address in ("127.0.0.1", "::1")
+
+
 def test_public_addresses_pass_the_check() -> None:
     # Literal addresses are checked without any connection (and without DNS).
     for url in (

@@ -185,6 +185,7 @@ class GuardedBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
+        host = _bare(host) or host
         try:
             addresses = list(self._resolve(host, port))
         except OSError as exc:
@@ -287,20 +288,41 @@ def check_url(url: str, settings: Settings, *, resolver: Resolver = resolve) -> 
 
     A host that does not resolve now passes: it is checked again whenever it is connected to.
     """
+    check_url_against(url, settings.outbound_networks, resolver=resolver)
+
+
+def check_url_against(
+    url: str, networks: Iterable[IPNetwork], *, resolver: Resolver = resolve
+) -> None:
+    """``check_url`` with the allowed networks given directly."""
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
         parsed = None
     if parsed is None or parsed.scheme not in ("http", "https") or not parsed.raw_host:
         raise OutboundRefused("Only http:// and https:// URLs with a host name can be used.")
-    host = parsed.raw_host.decode("ascii")
+    # "localhost." and "127.0.0.1." name the same host as without the dot (a fully qualified
+    # name); some resolvers refuse the dotted literal now and others answer it later.
+    host = _bare(parsed.raw_host.decode("ascii"))
+    if not host:
+        raise OutboundRefused("Only http:// and https:// URLs with a host name can be used.")
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
         addresses = resolver(host, port)
     except OSError:
         return
     for address in addresses:
-        check_address(host, address, settings.outbound_networks)
+        check_address(host, address, networks)
+
+
+def check_client_url(http: httpx.Client, url: str) -> None:
+    """Check ``url`` against ``http``'s guard when it has one (a URL a platform handed us)."""
+    if isinstance(http, GuardedClient):
+        check_url_against(url, http.networks)
+
+
+def _bare(host: str) -> str:
+    return host.rstrip(".")
 
 
 def ensure_allowed(url: str, settings: Settings, *, field: str) -> None:

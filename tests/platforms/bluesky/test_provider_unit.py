@@ -376,3 +376,42 @@ def test_a_reply_keeps_the_conversation_root_and_answers_the_live_parent() -> No
         "root": {"uri": ROOT_POST, "cid": "rootcid"},
         "parent": {"uri": BOB_POST, "cid": "bobcid"},
     }
+
+
+@pytest.mark.parametrize(
+    "pds",
+    ["http://127.0.0.1:2583", "http://localhost.:2583", "http://[::1]:2583", "http://10.0.0.7"],
+)
+def test_a_did_document_naming_a_private_pds_is_refused_and_nothing_is_sent_there(
+    pds: str,
+) -> None:
+    """The DID document is the account owner's to write: its PDS is checked like a typed URL."""
+    from digipersona.kit.outbound import GuardedClient
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert nsid(request) == "com.atproto.server.createSession", request.url
+        return httpx.Response(
+            200,
+            json={
+                "accessJwt": "a",
+                "refreshJwt": "r",
+                "did": DID,
+                "handle": "alice.bsky.social",
+                "didDoc": {
+                    "id": DID,
+                    "service": [
+                        {
+                            "id": "#atproto_pds",
+                            "type": "AtprotoPersonalDataServer",
+                            "serviceEndpoint": pds,
+                        }
+                    ],
+                },
+            },
+        )
+
+    http = GuardedClient(())  # no private network allowed, as in production
+    http._transport = httpx.MockTransport(handler)  # the entryway answers without a network
+    provider = BlueskyProvider(ProviderConfig(api_url="https://bsky.social"), http)
+    with pytest.raises(ValidationFailed, match="DID document names the server"):
+        provider.connect("alice.bsky.social", "abcd-1234-efgh-5678")

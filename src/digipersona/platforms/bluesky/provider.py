@@ -35,6 +35,7 @@ from typing import Any, ClassVar
 from PIL import Image, UnidentifiedImageError
 
 from digipersona.exceptions import ValidationFailed
+from digipersona.kit import outbound
 from digipersona.kit.richtext import grapheme_length, utf8_length
 from digipersona.kit.time import ensure_utc, utcnow
 from digipersona.platforms import errors
@@ -228,6 +229,16 @@ class BlueskyProvider(Provider):
                 errors=[{"field": "app_password", "message": "main password"}],
             )
         pds_url = pds_endpoint(session.did_doc) or service
+        try:
+            # The DID document is the account's to write: its PDS gets the same outbound check
+            # as a URL the user typed, before anything is saved.
+            outbound.check_client_url(self.http, pds_url)
+        except outbound.OutboundRefused as exc:
+            raise ValidationFailed(
+                f"The account's DID document names the server {pds_url}, which cannot be "
+                f"used. {exc}",
+                errors=[{"field": "service_url", "message": str(exc)}],
+            ) from None
         credentials = Credentials(
             access_token=session.access_jwt,
             refresh_token=session.refresh_jwt,
