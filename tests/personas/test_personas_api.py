@@ -126,3 +126,19 @@ def test_delete_then_404(owner: Actor) -> None:
 def test_malformed_id_is_422(owner: Actor) -> None:
     r = owner.get("/api/v1/personas/not-a-uuid")
     assert r.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "second", ["Émile Dupont", "émile dupont", "ÉMILE DUPONT", "E\u0301mile Dupont"]
+)
+def test_duplicate_non_ascii_name_is_409_on_every_backend(owner: Actor, second: str) -> None:
+    # "E\u0301" is É written as E + combining accent: the same name in another Unicode form.
+    assert owner.post("/api/v1/personas", json={"name": "Émile Dupont"}).status_code == 201
+    r = owner.post("/api/v1/personas", json={"name": second})
+    assert r.status_code == 409, r.text
+    assert r.json()["detail"] == (f"A persona named {second!r} already exists in this workspace.")
+    other = owner.post("/api/v1/personas", json={"name": "Zoé"}).json()
+    r = owner.patch(f"/api/v1/personas/{other['id']}", json={"name": second})
+    assert r.status_code == 409, r.text
+    assert owner.get(f"/api/v1/personas/{other['id']}").json()["name"] == "Zoé"
+    assert owner.get("/api/v1/personas").json()["total"] == 2

@@ -309,3 +309,55 @@ def test_image_upload_checks_type_and_size(owner: Actor, persona: dict[str, Any]
     assert r.status_code == 422
     assert "JPEG, PNG, GIF or WebP" in r.json()["detail"]
     assert len(owner.get(f"/api/v1/content/{post['id']}").json()["media"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "hint"),
+    [
+        ("body", "a post needs a body"),
+        ("platforms", "a post needs at least one platform"),
+        ("brief", 'send "" to empty the brief'),
+        ("tags", "send [] to remove every tag"),
+        ("thread_numbering", "send true or false"),
+        ("priority", "send 0 for the default priority"),
+    ],
+)
+def test_patch_null_is_422_for_fields_that_cannot_be_empty(
+    owner: Actor, persona: dict[str, Any], field: str, hint: str
+) -> None:
+    post = draft(owner, persona, "A post about platform teams")
+    r = owner.patch(f"/api/v1/content/{post['id']}", json={field: None})
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"] == [{"field": field, "message": f"cannot be null: {hint}"}]
+    assert owner.get(f"/api/v1/content/{post['id']}").json()["version"] == post["version"]
+
+
+def test_patch_null_clears_the_optional_fields(owner: Actor, persona: dict[str, Any]) -> None:
+    r = owner.post(
+        "/api/v1/content",
+        json={
+            "persona_id": persona["id"],
+            "body": "A post about platform teams",
+            "platforms": ["linkedin"],
+            "link_url": "https://example.com/a",
+            "linkedin_comment": "More in the comments",
+        },
+    )
+    assert r.status_code == 201, r.text
+    r = owner.patch(
+        f"/api/v1/content/{r.json()['id']}",
+        json={"link_url": None, "linkedin_comment": None, "version": None},
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["link_url"], r.json()["linkedin_comment"]) == (None, None)
+
+
+def test_repeated_platforms_count_once_on_patch_as_on_create(
+    owner: Actor, persona: dict[str, Any]
+) -> None:
+    post = draft(owner, persona, "A post about platform teams", ["linkedin", "linkedin"])
+    assert post["platforms"] == ["linkedin"]
+    r = owner.patch(f"/api/v1/content/{post['id']}", json={"platforms": ["x", "bluesky", "x"]})
+    assert r.status_code == 200, r.text
+    assert r.json()["platforms"] == ["x", "bluesky"]
+    assert sorted(v["platform"] for v in r.json()["variants"]) == ["bluesky", "x"]

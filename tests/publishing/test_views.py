@@ -6,6 +6,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from tests.conftest import Actor
 from tests.publishing.conftest import approved_post
 from tests.web.test_shell import csrf_from, web_login
@@ -76,6 +78,52 @@ def test_drag_to_another_day_keeps_local_time_and_validates(
     assert "in the past" in r.json()["detail"]
     r = client.post("/calendar/move", json={"post_id": post_id, "date": target.isoformat()})
     assert r.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[1, 2]", b'"2030-01-01"', b"null", b"42", b"{not json", b"\xff\xfe"],
+    ids=["list", "string", "null", "number", "malformed", "not-utf8"],
+)
+def test_move_refuses_a_body_that_is_not_a_json_object(
+    client: Any, owner: Actor, setup: dict[str, Any], session_factory: Any, body: bytes
+) -> None:
+    at = datetime.now(ZoneInfo("UTC")) + timedelta(days=3)
+    post_id = _schedule(owner, setup, session_factory, at)
+    web_login(client, owner.email)
+    token = csrf_from(client.get("/calendar").text)
+    headers = {"Content-Type": "application/json"}
+    # Without the CSRF token the body is not even read.
+    assert client.post("/calendar/move", content=body, headers=headers).status_code == 403
+    r = client.post("/calendar/move", content=body, headers={**headers, "X-CSRF-Token": token})
+    assert r.status_code == 400, r.text
+    assert r.json() == {
+        "ok": False,
+        "detail": 'Send a JSON object: {"post_id": ..., "date": "YYYY-MM-DD"}.',
+    }
+    [pub] = owner.get(f"/api/v1/content/{post_id}/schedule").json()["publications"]
+    assert abs(datetime.fromisoformat(pub["scheduled_at"]) - at) < timedelta(seconds=1)
+
+
+def test_move_to_a_time_after_year_9999_in_utc_is_422(
+    client: Any, owner: Actor, setup: dict[str, Any], session_factory: Any
+) -> None:
+    post_id = _schedule(
+        owner, setup, session_factory, datetime.now(ZoneInfo("UTC")) + timedelta(days=3)
+    )
+    web_login(client, owner.email)
+    token = csrf_from(client.get("/calendar").text)
+    r = client.post(
+        "/calendar/move",
+        json={
+            "post_id": post_id,
+            "date": "9999-12-31",
+            "tz": "Etc/GMT+12",
+            "time": "23:59",
+        },
+        headers={"X-CSRF-Token": token},
+    )
+    assert r.status_code == 422, r.text
 
 
 def test_jobs_page(client: Any, owner: Actor, setup: dict[str, Any], session_factory: Any) -> None:

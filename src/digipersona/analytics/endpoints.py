@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, status
 from digipersona.analytics import schemas, service
 from digipersona.auth.dependencies import Reader, SettingsDep, Writer
 from digipersona.db import SessionDep
+from digipersona.kit.schemas import Text
 
 router = APIRouter(prefix="/api/v1", tags=["analytics"])
 
@@ -30,7 +31,7 @@ def workspace_analytics(
     principal: Reader,
     session: SessionDep,
     persona_id: uuid.UUID | None = None,
-    platform: str | None = None,
+    platform: Text | None = Query(default=None, max_length=20),
     start: Annotated[datetime | None, Query(description="ISO 8601 with a zone")] = None,
     end: Annotated[datetime | None, Query(description="ISO 8601 with a zone")] = None,
 ) -> schemas.WorkspaceAnalyticsOut:

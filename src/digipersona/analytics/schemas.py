@@ -7,6 +7,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from digipersona.kit.schemas import Strict
+
 
 class Figures(BaseModel):
     likes: int | None = None
@@ -173,7 +175,7 @@ class SlotSuggestionsOut(BaseModel):
     note: str | None
 
 
-class AbTestCreate(BaseModel):
+class AbTestCreate(Strict):
     post_a_id: uuid.UUID
     post_b_id: uuid.UUID
     name: str = Field(default="", max_length=200)

@@ -12,6 +12,7 @@ from digipersona import db
 from digipersona.auth.dependencies import Reader, SettingsDep, UnboundDrafter, Writer
 from digipersona.autopilot import schemas, service
 from digipersona.db import FactoryDep, SessionDep
+from digipersona.kit.pagination import DEFAULT_LIMIT, LimitQuery, OffsetQuery
 from digipersona.kit.time import utcnow
 from digipersona.models import GenerationRule, Persona, Trigger
 
@@ -182,8 +183,8 @@ def list_runs(
     persona_id: uuid.UUID,
     principal: Reader,
     session: SessionDep,
-    limit: int = Query(default=50, ge=1, le=200),
-    offset: int = Query(default=0, ge=0),
+    limit: LimitQuery = DEFAULT_LIMIT,
+    offset: OffsetQuery = 0,
 ) -> schemas.RunList:
     """Every run of the persona's rules and triggers, newest first."""
     items, total = service.list_runs(session, principal, persona_id, limit=limit, offset=offset)

@@ -16,8 +16,8 @@ from pydantic import (
     model_validator,
 )
 
-from digipersona.auth.schemas import Strict
 from digipersona.exceptions import DigipersonaError
+from digipersona.kit.schemas import Strict
 from digipersona.posts.schemas import Platform, _unique_platforms
 from digipersona.scheduling.rrules import validate_rrule
 

@@ -11,6 +11,7 @@ from digipersona.connections import schemas, service
 from digipersona.connections.dependencies import CipherDep, HttpDep
 from digipersona.db import SessionDep, write_scope
 from digipersona.exceptions import DigipersonaError
+from digipersona.kit.schemas import Text
 from digipersona.models import Connection
 from digipersona.web.templating import render
 
@@ -98,7 +99,7 @@ def connect_webhook(
 
 @router.post("/integrations/{platform}/connect", response_model=schemas.AuthorizationOut)
 def connect_oauth(
-    platform: str,
+    platform: Text,
     body: schemas.ConnectIn,
     principal: ConnectionManager,
     session: SessionDep,
@@ -115,15 +116,15 @@ def connect_oauth(
 
 @router.get("/integrations/{platform}/callback", include_in_schema=True)
 def oauth_callback(
-    platform: str,
+    platform: Text,
     request: Request,
     settings: SettingsDep,
     cipher: CipherDep,
     http: HttpDep,
-    state: str | None = Query(default=None, max_length=600),
-    code: str | None = Query(default=None, max_length=2000),
-    error: str | None = Query(default=None, max_length=200),
-    error_description: str | None = Query(default=None, max_length=1000),
+    state: Text | None = Query(default=None, max_length=600),
+    code: Text | None = Query(default=None, max_length=2000),
+    error: Text | None = Query(default=None, max_length=200),
+    error_description: Text | None = Query(default=None, max_length=1000),
 ) -> Response:
     """Where the platform sends the browser back: store the account, go to Connections."""
     try:
@@ -156,7 +157,7 @@ def list_connections(
     principal: Reader,
     session: SessionDep,
     persona_id: uuid.UUID | None = None,
-    platform: str | None = Query(default=None, max_length=20),
+    platform: Text | None = Query(default=None, max_length=20),
 ) -> list[schemas.ConnectionOut]:
     """Connected accounts with their state and expiry; never their tokens."""
     return [

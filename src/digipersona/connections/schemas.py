@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, HttpUrl
 
-from digipersona.auth.schemas import Strict
+from digipersona.kit.schemas import Strict
 
 
 class ConnectIn(Strict):

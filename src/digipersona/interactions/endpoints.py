@@ -9,6 +9,8 @@ from digipersona.auth.dependencies import Drafter, Reader, SettingsDep, UnboundD
 from digipersona.db import FactoryDep, SessionDep
 from digipersona.interactions import replies, schemas, service
 from digipersona.interactions.leads import score_lead
+from digipersona.kit.pagination import DEFAULT_LIMIT, LimitQuery, OffsetQuery
+from digipersona.kit.schemas import Text
 
 router = APIRouter(prefix="/api/v1/interactions", tags=["interactions"])
 
@@ -25,16 +27,16 @@ def list_interactions(
     principal: Reader,
     session: SessionDep,
     persona_id: uuid.UUID | None = None,
-    platform: str | None = Query(default=None, max_length=20),
+    platform: Text | None = Query(default=None, max_length=20),
     kind: schemas.Kind | None = None,
     status: schemas.Status | None = None,
     min_score: int | None = Query(default=None, ge=0, le=100),
     is_lead: bool | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    q: str | None = Query(default=None, min_length=1, max_length=200),
-    limit: int = Query(default=50, ge=1, le=200),
-    offset: int = Query(default=0, ge=0),
+    q: Text | None = Query(default=None, min_length=1, max_length=200),
+    limit: LimitQuery = DEFAULT_LIMIT,
+    offset: OffsetQuery = 0,
 ) -> schemas.InteractionList:
     """The inbox: mentions, replies, comments and quotes, newest first, filtered."""
     items, total = service.list_interactions(

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from digipersona.auth.schemas import Strict
+from digipersona.kit.schemas import Strict
 
 Kind = Literal["mention", "reply", "comment", "quote"]
 Status = Literal["new", "read", "replied", "ignored"]

@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from digipersona.kit.pagination import check_page
 from digipersona.models.base import Base
 
 M = TypeVar("M", bound=Base)
@@ -43,6 +44,8 @@ class Repository(Generic[M]):
         return int(self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
 
     def paginate(self, stmt: Select[Any], *, limit: int, offset: int) -> tuple[list[M], int]:
+        """One page of ``stmt`` and the total count; a limit or offset out of bounds is a 422."""
+        check_page(limit, offset)
         total = self.count(stmt)
         items = list(self.session.scalars(stmt.limit(limit).offset(offset)))
         return items, total

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from digipersona.auth.dependencies import Admin, Reader
 from digipersona.auth.principal import Principal
-from digipersona.auth.schemas import Strict
 from digipersona.db import SessionDep
 from digipersona.exceptions import NotFound
 from digipersona.kit import outbound
+from digipersona.kit.schemas import Strict
 from digipersona.models import Notification, PushSubscription
 from digipersona.notifications import preferences, push, service
 

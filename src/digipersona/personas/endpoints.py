@@ -6,6 +6,8 @@ from fastapi import APIRouter, Query, status
 
 from digipersona.auth.dependencies import Reader, Writer
 from digipersona.db import SessionDep
+from digipersona.kit.pagination import DEFAULT_LIMIT, LimitQuery, OffsetQuery
+from digipersona.kit.schemas import Text
 from digipersona.personas import schemas, service
 
 router = APIRouter(prefix="/api/v1/personas", tags=["personas"])
@@ -15,9 +17,9 @@ router = APIRouter(prefix="/api/v1/personas", tags=["personas"])
 def list_personas(
     principal: Reader,
     session: SessionDep,
-    q: str | None = Query(default=None, max_length=100),
-    limit: int = Query(default=50, ge=1, le=200),
-    offset: int = Query(default=0, ge=0),
+    q: Text | None = Query(default=None, max_length=100),
+    limit: LimitQuery = DEFAULT_LIMIT,
+    offset: OffsetQuery = 0,
 ) -> schemas.PersonaList:
     """Personas of the workspace, by name."""
     items, total = service.list_personas(session, principal, q=q, limit=limit, offset=offset)

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import unicodedata
 import uuid
 
 from sqlalchemy import func, select
 
 from digipersona.kit.repository import Repository
 from digipersona.models import Persona
+
+
+def name_key(name: str) -> str:
+    """What two persona names must differ in: more than case or Unicode normal form."""
+    return unicodedata.normalize("NFKC", name).casefold()
 
 
 class PersonaRepository(Repository[Persona]):
@@ -20,7 +26,17 @@ class PersonaRepository(Repository[Persona]):
         return self.paginate(stmt.order_by(Persona.name, Persona.id), limit=limit, offset=offset)
 
     def get_by_name(self, workspace_id: uuid.UUID, name: str) -> Persona | None:
-        stmt = select(Persona).where(
-            Persona.workspace_id == workspace_id, func.lower(Persona.name) == name.lower()
+        """The persona whose name matches ignoring case and Unicode form ("Émile" = "ÉMILE").
+
+        Compared in Python: SQLite's lower() folds ASCII letters only, so a SQL comparison
+        missed "émile" = "Émile" there (and PostgreSQL's depends on the database's locale).
+        A workspace holds few personas, so this reads only their ids and names.
+        """
+        key = name_key(name)
+        rows = self.session.execute(
+            select(Persona.id, Persona.name).where(Persona.workspace_id == workspace_id)
         )
-        return self.session.scalars(stmt).first()
+        for persona_id, other in rows:
+            if name_key(other) == key:
+                return self.session.get(Persona, persona_id)
+        return None

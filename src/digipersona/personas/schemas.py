@@ -14,8 +14,8 @@ from pydantic import (
     model_validator,
 )
 
-from digipersona.auth.schemas import Strict
 from digipersona.exceptions import DigipersonaError
+from digipersona.kit.schemas import Strict
 from digipersona.models.persona import DEFAULT_SLOTS
 from digipersona.scheduling.rrules import validate_rrule
 from digipersona.scheduling.slots import validate_timezone

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from digipersona.audit import service as audit
@@ -54,12 +55,21 @@ def _name_taken(
     return existing is not None and existing.id != exclude
 
 
+def _name_conflict(name: str) -> Conflict:
+    return Conflict(f"A persona named {name!r} already exists in this workspace.")
+
+
 def create(session: Session, principal: Principal, data: PersonaCreate) -> Persona:
     if _name_taken(session, principal.workspace_id, data.name, None):
-        raise Conflict(f"A persona named {data.name!r} already exists in this workspace.")
-    persona = PersonaRepository(session).add(
-        Persona(workspace_id=principal.workspace_id, **data.model_dump())
-    )
+        raise _name_conflict(data.name)
+    try:
+        # The unique index still decides between two requests that checked at the same time.
+        with session.begin_nested():
+            persona = PersonaRepository(session).add(
+                Persona(workspace_id=principal.workspace_id, **data.model_dump())
+            )
+    except IntegrityError as exc:
+        raise _name_conflict(data.name) from exc
     audit.record(
         session,
         workspace_id=principal.workspace_id,
@@ -87,13 +97,19 @@ def update(
     if changes.get("name") and _name_taken(
         session, principal.workspace_id, changes["name"], persona.id
     ):
-        raise Conflict(f"A persona named {changes['name']!r} already exists in this workspace.")
-    for key, value in changes.items():
-        if value is None:
-            continue
-        setattr(persona, key, value)
-    persona.version += 1
-    session.flush()
+        raise _name_conflict(changes["name"])
+    try:
+        with session.begin_nested():
+            for key, value in changes.items():
+                if value is None:
+                    continue
+                setattr(persona, key, value)
+            persona.version += 1
+            session.flush()
+    except IntegrityError as exc:
+        if not changes.get("name"):
+            raise
+        raise _name_conflict(changes["name"]) from exc
     audit.record(
         session,
         workspace_id=principal.workspace_id,

@@ -14,6 +14,8 @@ from digipersona.auth.dependencies import (
 )
 from digipersona.db import FactoryDep, SessionDep
 from digipersona.exceptions import ValidationFailed
+from digipersona.kit.pagination import DEFAULT_LIMIT, LimitQuery, OffsetQuery
+from digipersona.kit.schemas import Text
 from digipersona.posts import schemas, service
 from digipersona.posts.media import MAX_UPLOAD_BYTES
 
@@ -97,9 +99,9 @@ def list_content(
     status_: schemas.PostStatusFilter | None = Query(default=None, alias="status"),
     persona_id: uuid.UUID | None = None,
     platform: schemas.Platform | None = None,
-    q: str | None = Query(default=None, max_length=200),
-    limit: int = Query(default=50, ge=1, le=200),
-    offset: int = Query(default=0, ge=0),
+    q: Text | None = Query(default=None, max_length=200),
+    limit: LimitQuery = DEFAULT_LIMIT,
+    offset: OffsetQuery = 0,
 ) -> schemas.ContentList:
     """Posts of the workspace, newest first, filtered by status, persona, platform or text."""
     items, total = service.list_posts(
@@ -237,7 +239,7 @@ async def upload_media(
     principal: Drafter,
     session: SessionDep,
     file: UploadFile = File(...),
-    alt_text: str = Form(default="", max_length=2000),
+    alt_text: Text = Form(default="", max_length=2000),
 ) -> schemas.PostOut:
     """Attach an image (JPEG, PNG, GIF, WebP) with alt text."""
     data = await file.read(MAX_UPLOAD_BYTES + 1)
@@ -249,7 +251,7 @@ async def upload_media(
             principal,
             post_id,
             data=data,
-            filename=file.filename or "image",
+            filename=(file.filename or "").replace("\x00", "") or "image",
             alt_text=alt_text.strip(),
         )
     )

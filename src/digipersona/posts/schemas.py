@@ -4,9 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationInfo, field_validator
 
-from digipersona.auth.schemas import Strict
+from digipersona.kit.schemas import Strict
 
 Platform = Literal["linkedin", "x", "bluesky", "webhook"]
 SuggestionKind = Literal["shorten", "punchier", "hook", "tone", "translate"]
@@ -53,16 +53,60 @@ class ContentCreate(Strict):
     _platforms = field_validator("platforms")(_unique_platforms)
 
 
+# What to send instead of null, for the fields of an edit that cannot be null.
+NOT_NULL_HINTS = {
+    "body": "a post needs a body",
+    "platforms": "a post needs at least one platform",
+    "brief": 'send "" to empty the brief',
+    "tags": "send [] to remove every tag",
+    "thread_numbering": "send true or false",
+    "priority": "send 0 for the default priority",
+}
+
+
+def _drop_default(schema: dict[str, Any]) -> None:
+    # An absent field leaves the value as it is; the schema must not suggest null is allowed.
+    schema.pop("default", None)
+
+
+def _unchanged_if_absent(**constraints: Any) -> Any:
+    return Field(default=None, json_schema_extra=_drop_default, **constraints)
+
+
 class ContentUpdate(Strict):
-    body: str | None = Field(default=None, min_length=1, max_length=40000)
-    platforms: list[Platform] | None = Field(default=None, min_length=1, max_length=4)
-    brief: str | None = Field(default=None, max_length=4000)
-    tags: list[str] | None = Field(default=None, max_length=20)
-    link_url: HttpUrl | None = None
-    linkedin_comment: str | None = Field(default=None, max_length=5000)
-    thread_numbering: bool | None = None
-    priority: int | None = Field(default=None, ge=-100, le=100)
-    version: int | None = Field(default=None, ge=1)
+    """An edit: absent fields stay as they are.
+
+    ``null`` clears ``link_url`` and ``linkedin_comment`` (optional by nature); every other
+    field refuses ``null`` with a 422 (send ``""`` or ``[]`` to empty the brief or the tags).
+    Repeated platforms count once, as on create.
+    """
+
+    # Absent fields hold None (never validated); read an edit with model_dump(exclude_unset=True).
+    body: str = _unchanged_if_absent(min_length=1, max_length=40000)
+    platforms: list[Platform] = _unchanged_if_absent(min_length=1, max_length=4)
+    brief: str = _unchanged_if_absent(max_length=4000)
+    tags: list[str] = _unchanged_if_absent(max_length=20)
+    link_url: HttpUrl | None = Field(default=None, description="null removes the link")
+    linkedin_comment: str | None = Field(
+        default=None, max_length=5000, description="null removes the first comment"
+    )
+    thread_numbering: bool = _unchanged_if_absent()
+    priority: int = _unchanged_if_absent(ge=-100, le=100)
+    version: int | None = Field(
+        default=None, ge=1, description="Refuse the edit if the post changed; null: no check"
+    )
+
+    @field_validator(*NOT_NULL_HINTS, mode="before")
+    @classmethod
+    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            raise ValueError(f"cannot be null: {NOT_NULL_HINTS[str(info.field_name)]}")
+        return value
+
+    @field_validator("platforms")
+    @classmethod
+    def _platforms(cls, value: list[str]) -> list[str]:
+        return _unique_platforms(value)
 
 
 class VariantPartsIn(Strict):

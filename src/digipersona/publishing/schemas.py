@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from digipersona.auth.schemas import Strict
+from digipersona.kit.schemas import Strict
 
 
 class ScheduleIn(Strict):

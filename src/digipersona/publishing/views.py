@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -104,8 +105,16 @@ def calendar_page(
 @router.post("/calendar/move")
 async def move(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
     """Drag and drop: move a post's pending publications to another day, same local time."""
-    data = await request.json()
     check_csrf(request, request.headers.get("x-csrf-token"))
+    try:
+        data = json.loads(await request.body())
+    except ValueError:  # also UnicodeDecodeError
+        data = None
+    if not isinstance(data, dict):
+        return JSONResponse(
+            {"ok": False, "detail": 'Send a JSON object: {"post_id": ..., "date": "YYYY-MM-DD"}.'},
+            status_code=400,
+        )
     try:
         post_id = uuid.UUID(str(data.get("post_id")))
         day = date.fromisoformat(str(data.get("date")))
@@ -123,7 +132,7 @@ async def move(request: Request, principal: WebPrincipal, session: SessionDep) -
             local_time = time.fromisoformat(str(hhmm))
         when = datetime.combine(day, local_time, tz)
         service.reschedule(session, principal, request.app.state.settings, post_id, at=when)
-    except (DigipersonaError, ValueError) as exc:
+    except (DigipersonaError, ValueError, OverflowError) as exc:
         session.rollback()
         message = getattr(exc, "message", None) or "Give a date as YYYY-MM-DD."
         return JSONResponse(

@@ -6,7 +6,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from digipersona.auth.permissions import TOKEN_SCOPE_IMPLIES
-from digipersona.auth.schemas import Strict
+from digipersona.kit.schemas import Strict
 from digipersona.models import Role
 
 
