@@ -165,6 +165,29 @@ def test_api_token_is_shown_once_stored_hashed_and_scoped(
     assert client.get("/api/v1/personas", headers=agent).status_code == 401
 
 
+def test_a_token_cannot_see_or_revoke_a_broader_token(client: Any, owner: Actor) -> None:
+    def make(scopes: list[str]) -> tuple[str, dict[str, str]]:
+        r = owner.post("/api/v1/tokens", json={"name": "+".join(scopes), "scopes": scopes})
+        assert r.status_code == 201, r.text
+        return r.json()["id"], {"Authorization": f"Bearer {r.json()['token']}"}
+
+    admin_id, admin = make(["admin"])
+    drafts_id, drafts = make(["drafts"])
+    read_id, _read = make(["read"])
+    listed = client.get("/api/v1/tokens", headers=drafts).json()
+    assert {t["id"] for t in listed} == {drafts_id, read_id}
+    r = client.delete(f"/api/v1/tokens/{admin_id}", headers=drafts)
+    assert r.status_code == 403
+    assert "scopes it does not hold" in r.json()["detail"]
+    assert client.get("/api/v1/workspace/invitations", headers=admin).status_code == 200
+    # No escalation sideways either: admin does not include drafts.
+    assert client.delete(f"/api/v1/tokens/{drafts_id}", headers=admin).status_code == 403
+    assert client.delete(f"/api/v1/tokens/{read_id}", headers=drafts).status_code == 204
+    # The person behind the tokens still manages all of them.
+    assert {t["id"] for t in owner.get("/api/v1/tokens").json()} == {admin_id, drafts_id}
+    assert owner.delete(f"/api/v1/tokens/{admin_id}").status_code == 204
+
+
 def test_token_scope_cannot_exceed_role(make_member: Any) -> None:
     viewer = make_member("viewer")
     r = viewer.post("/api/v1/tokens", json={"name": "t", "scopes": ["write"]})

@@ -255,6 +255,7 @@ def principal_for_user(
         permissions=permissions_for(role, scopes),
         via=via,  # type: ignore[arg-type]
         token_id=token_id,
+        token_scopes=tuple(scopes) if scopes is not None else None,
     )
 
 
