@@ -91,6 +91,64 @@ def test_invite_only_registration_accepts_invitations(tmp_path: Any, database_ur
         assert r.status_code == 201, r.text
 
 
+def test_closed_registration_refuses_invitations_too(tmp_path: Any, database_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from digipersona.app import create_app
+    from digipersona.auth import service as auth
+    from digipersona.models import User
+
+    app = create_app(make_settings(tmp_path, database_url, registration="closed"))
+    with TestClient(app) as c:
+        with app.state.sessionmaker.begin() as s:
+            auth.register(
+                s,
+                app.state.settings.model_copy(update={"registration": "open"}),
+                email="boss@example.com",
+                password=PASSWORD,
+                workspace_name="Boss",
+            )
+        boss = Actor(name="boss", email="boss@example.com", client=c)
+        boss.login()
+        inv = _invite(boss, "friend@example.com")
+        r = c.post(
+            "/api/v1/auth/register",
+            json={
+                "email": "friend@example.com",
+                "password": PASSWORD,
+                "invitation_token": inv["token"],
+            },
+        )
+        assert r.status_code == 403, r.text
+        assert "closed" in r.json()["detail"]
+        with app.state.sessionmaker() as s:
+            assert s.scalars(select(User.email)).all() == ["boss@example.com"]
+
+
+def test_invitation_link_in_the_web_form_is_bound_to_its_address(
+    client: Any, owner: Actor, session_factory: Any
+) -> None:
+    from digipersona.models import User
+    from tests.web.test_shell import csrf_from
+
+    inv = _invite(owner, "right@example.com")
+    page = client.get(f"/register?invitation={inv['token']}")
+    r = client.post(
+        "/register",
+        data={
+            "email": "wrong@example.com",
+            "password": PASSWORD,
+            "invitation_token": inv["token"],
+            "csrf_token": csrf_from(page.text),
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 400
+    assert "This invitation is for right@example.com" in r.text
+    with session_factory() as s:
+        assert s.scalar(select(User).where(User.email == "wrong@example.com")) is None
+
+
 def test_existing_user_accepts_invitation_and_switches_workspace(
     client: Any, owner: Actor, outsider: Actor
 ) -> None:
