@@ -242,6 +242,35 @@ def test_drafts_token_can_draft_but_never_approve(
     assert client.post(f"/api/v1/content/{pid}/schedule", headers=agent).status_code == 403
 
 
+def test_deleting_a_post_past_draft_needs_edit_rights(
+    client: Any, owner: Actor, persona: dict[str, Any], make_member: Any, session_factory: Any
+) -> None:
+    token = owner.post("/api/v1/tokens", json={"name": "agent", "scopes": ["drafts"]}).json()[
+        "token"
+    ]
+    agent = {"Authorization": f"Bearer {token}"}
+    approver = make_member("approver")
+    in_review = draft(owner, persona, "Waiting for review", ["x"])["id"]
+    owner.post(f"/api/v1/content/{in_review}/submit")
+    approved = draft(owner, persona, "Approved already", ["x"])["id"]
+    owner.post(f"/api/v1/content/{approved}/submit")
+    assert owner.post(f"/api/v1/content/{approved}/approve").json()["status"] == "approved"
+    for pid in (in_review, approved):
+        r = client.delete(f"/api/v1/content/{pid}", headers=agent)
+        assert r.status_code == 403, r.text
+        assert "'write' scope" in r.json()["detail"]
+        r = approver.delete(f"/api/v1/content/{pid}")
+        assert r.status_code == 403, r.text
+        assert "approver" in r.json()["detail"]
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(Post)) == 2
+    # Drafts are still theirs to throw away; an editor may delete reviewed work.
+    mine = draft(owner, persona, "Scratch", ["x"])["id"]
+    assert client.delete(f"/api/v1/content/{mine}", headers=agent).status_code == 204
+    editor = make_member("editor")
+    assert editor.delete(f"/api/v1/content/{approved}").status_code == 204
+
+
 def test_version_conflict_on_stale_decision(owner: Actor, persona: dict[str, Any]) -> None:
     post = draft(owner, persona, "Versioned", ["x"])
     submitted = owner.post(f"/api/v1/content/{post['id']}/submit").json()

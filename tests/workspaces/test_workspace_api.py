@@ -91,6 +91,64 @@ def test_invite_only_registration_accepts_invitations(tmp_path: Any, database_ur
         assert r.status_code == 201, r.text
 
 
+def test_closed_registration_refuses_invitations_too(tmp_path: Any, database_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from digipersona.app import create_app
+    from digipersona.auth import service as auth
+    from digipersona.models import User
+
+    app = create_app(make_settings(tmp_path, database_url, registration="closed"))
+    with TestClient(app) as c:
+        with app.state.sessionmaker.begin() as s:
+            auth.register(
+                s,
+                app.state.settings.model_copy(update={"registration": "open"}),
+                email="boss@example.com",
+                password=PASSWORD,
+                workspace_name="Boss",
+            )
+        boss = Actor(name="boss", email="boss@example.com", client=c)
+        boss.login()
+        inv = _invite(boss, "friend@example.com")
+        r = c.post(
+            "/api/v1/auth/register",
+            json={
+                "email": "friend@example.com",
+                "password": PASSWORD,
+                "invitation_token": inv["token"],
+            },
+        )
+        assert r.status_code == 403, r.text
+        assert "closed" in r.json()["detail"]
+        with app.state.sessionmaker() as s:
+            assert s.scalars(select(User.email)).all() == ["boss@example.com"]
+
+
+def test_invitation_link_in_the_web_form_is_bound_to_its_address(
+    client: Any, owner: Actor, session_factory: Any
+) -> None:
+    from digipersona.models import User
+    from tests.web.test_shell import csrf_from
+
+    inv = _invite(owner, "right@example.com")
+    page = client.get(f"/register?invitation={inv['token']}")
+    r = client.post(
+        "/register",
+        data={
+            "email": "wrong@example.com",
+            "password": PASSWORD,
+            "invitation_token": inv["token"],
+            "csrf_token": csrf_from(page.text),
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 400
+    assert "This invitation is for right@example.com" in r.text
+    with session_factory() as s:
+        assert s.scalar(select(User).where(User.email == "wrong@example.com")) is None
+
+
 def test_existing_user_accepts_invitation_and_switches_workspace(
     client: Any, owner: Actor, outsider: Actor
 ) -> None:
@@ -163,6 +221,29 @@ def test_api_token_is_shown_once_stored_hashed_and_scoped(
     tid = listed[0]["id"]
     assert owner.delete(f"/api/v1/tokens/{tid}").status_code == 204
     assert client.get("/api/v1/personas", headers=agent).status_code == 401
+
+
+def test_a_token_cannot_see_or_revoke_a_broader_token(client: Any, owner: Actor) -> None:
+    def make(scopes: list[str]) -> tuple[str, dict[str, str]]:
+        r = owner.post("/api/v1/tokens", json={"name": "+".join(scopes), "scopes": scopes})
+        assert r.status_code == 201, r.text
+        return r.json()["id"], {"Authorization": f"Bearer {r.json()['token']}"}
+
+    admin_id, admin = make(["admin"])
+    drafts_id, drafts = make(["drafts"])
+    read_id, _read = make(["read"])
+    listed = client.get("/api/v1/tokens", headers=drafts).json()
+    assert {t["id"] for t in listed} == {drafts_id, read_id}
+    r = client.delete(f"/api/v1/tokens/{admin_id}", headers=drafts)
+    assert r.status_code == 403
+    assert "scopes it does not hold" in r.json()["detail"]
+    assert client.get("/api/v1/workspace/invitations", headers=admin).status_code == 200
+    # No escalation sideways either: admin does not include drafts.
+    assert client.delete(f"/api/v1/tokens/{drafts_id}", headers=admin).status_code == 403
+    assert client.delete(f"/api/v1/tokens/{read_id}", headers=drafts).status_code == 204
+    # The person behind the tokens still manages all of them.
+    assert {t["id"] for t in owner.get("/api/v1/tokens").json()} == {admin_id, drafts_id}
+    assert owner.delete(f"/api/v1/tokens/{admin_id}").status_code == 204
 
 
 def test_token_scope_cannot_exceed_role(make_member: Any) -> None:

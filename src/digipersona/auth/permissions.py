@@ -7,6 +7,7 @@ or publish.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from digipersona.models.membership import Role
@@ -48,12 +49,17 @@ TOKEN_SCOPE_IMPLIES: dict[str, frozenset[Permission]] = {
 ROLE_RANK = {Role.viewer: 0, Role.approver: 1, Role.editor: 1, Role.admin: 2, Role.owner: 3}
 
 
+def scope_permissions(scopes: Iterable[str]) -> frozenset[Permission]:
+    """Every permission a token's scopes grant, whatever its owner's role."""
+    granted: set[Permission] = set()
+    for scope in scopes:
+        granted |= TOKEN_SCOPE_IMPLIES.get(scope, frozenset())
+    return frozenset(granted)
+
+
 def permissions_for(role: Role, scopes: list[str] | None = None) -> frozenset[Permission]:
     """Effective permissions: the role's, narrowed by the token's scopes when there is one."""
     granted = ROLE_PERMISSIONS[role]
     if scopes is None:
         return granted
-    from_scopes: set[Permission] = set()
-    for scope in scopes:
-        from_scopes |= TOKEN_SCOPE_IMPLIES.get(scope, frozenset())
-    return granted & frozenset(from_scopes)
+    return granted & scope_permissions(scopes)

@@ -29,6 +29,8 @@ class Principal:
     permissions: frozenset[Permission]
     via: Literal["jwt", "api_token", "session", "cli", "autopilot"]
     token_id: uuid.UUID | None = None
+    # The scopes of the API token behind the request (None for people and internal callers).
+    token_scopes: tuple[str, ...] | None = None
 
     @property
     def user_id(self) -> uuid.UUID:

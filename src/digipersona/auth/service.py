@@ -63,12 +63,15 @@ def register(
 
     email = normalise_email(email)
     invitation = None
-    if invitation_token:
-        invitation = workspaces.find_open_invitation(session, invitation_token, email=email)
-    elif settings.registration == "closed":
+    if settings.registration == "closed":
+        # Closed means closed: invitation links too (existing users can still accept one).
         raise Forbidden(
-            "Registration is closed on this server. Ask an administrator for an account."
+            "Registration is closed on this server, invitation links included. Ask an "
+            "administrator to create your account."
         )
+    if invitation_token:
+        # Bound to the address it was sent to, so a forwarded or leaked link is useless.
+        invitation = workspaces.find_open_invitation(session, invitation_token, email=email)
     elif settings.registration == "invite_only":
         raise Forbidden(
             "Registration needs an invitation on this server: use your invitation link."
@@ -255,6 +258,7 @@ def principal_for_user(
         permissions=permissions_for(role, scopes),
         via=via,  # type: ignore[arg-type]
         token_id=token_id,
+        token_scopes=tuple(scopes) if scopes is not None else None,
     )
 
 

@@ -442,8 +442,12 @@ def update(
 
 
 def delete(session: Session, principal: Principal, post_id: uuid.UUID) -> None:
+    """Delete a post; past draft (reviewed, approved...) it takes the right to edit content."""
     principal.require(Permission.drafts)
     post = get(session, principal, post_id)
+    if post.status != PostStatus.draft.value:
+        # Otherwise a drafts-only agent or an approver could make reviewed work disappear.
+        principal.require(Permission.write)
     if post.status in (PostStatus.published.value, PostStatus.scheduled.value):
         raise Conflict(
             f"A {post.status} post cannot be deleted here: unschedule it first, or delete the "

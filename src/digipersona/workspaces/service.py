@@ -8,7 +8,12 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from digipersona.audit import service as audit
-from digipersona.auth.permissions import ROLE_RANK, Permission, permissions_for
+from digipersona.auth.permissions import (
+    ROLE_RANK,
+    Permission,
+    permissions_for,
+    scope_permissions,
+)
 from digipersona.auth.principal import Principal
 from digipersona.auth.repository import ApiTokenRepository, MembershipRepository, UserRepository
 from digipersona.auth.service import API_TOKEN_PREFIX, normalise_email
@@ -246,10 +251,22 @@ def create_api_token(
     return row, token
 
 
+def _token_covers(principal: Principal, row: ApiToken) -> bool:
+    """Whether the request's own token holds every permission ``row``'s scopes grant.
+
+    A person (session, JWT) manages any of their tokens; a token only those no broader than
+    itself, so a leaked ``drafts`` token cannot revoke or enumerate an ``admin`` one.
+    """
+    if principal.via != "api_token" or principal.token_scopes is None:
+        return True
+    return scope_permissions(row.scopes) <= scope_permissions(principal.token_scopes)
+
+
 def list_api_tokens(session: Session, principal: Principal) -> list[ApiToken]:
-    """Admins see every token of the workspace; others see their own."""
+    """Admins see every token of the workspace; others see their own (tokens: no broader ones)."""
     user_filter = None if principal.can(Permission.admin) else principal.user_id
-    return ApiTokenRepository(session).list_for(principal.workspace_id, user_filter)
+    rows = ApiTokenRepository(session).list_for(principal.workspace_id, user_filter)
+    return [row for row in rows if _token_covers(principal, row)]
 
 
 def revoke_api_token(session: Session, principal: Principal, token_id: uuid.UUID) -> None:
@@ -258,6 +275,11 @@ def revoke_api_token(session: Session, principal: Principal, token_id: uuid.UUID
         raise NotFound("No such API token.")
     if row.user_id != principal.user_id and not principal.can(Permission.admin):
         raise NotFound("No such API token.")
+    if not _token_covers(principal, row):
+        raise Forbidden(
+            "This API token may not revoke a token with scopes it does not hold itself "
+            f"({', '.join(row.scopes)}): revoke it from the settings page or with a broader token."
+        )
     row.revoked_at = utcnow()
     session.flush()
     audit.record(
