@@ -9,6 +9,10 @@ Retry-safety contract: ``publish`` may be called again for the same ``idempotenc
 after ``lookup`` returned ``None`` for it (the engine guarantees this). Each provider documents
 how ``lookup`` finds a previous attempt (Bluesky: ``getRecord`` on the client-chosen rkey;
 LinkedIn: the ``DUPLICATE_POST`` URN; X: the account's recent posts).
+
+Every URL a provider hands back (a post's, a profile's, an interaction's) passes through
+``kit.urls.http_url`` when its result object is built: a link that is not http(s) is dropped
+there, so no platform answer can put a ``javascript:`` link on a page.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 import httpx
+
+from digipersona.kit.urls import http_url
 
 AuthKind = Literal["oauth2", "oauth2_pkce", "app_password", "webhook"]
 LengthUnit = Literal["weighted", "graphemes", "utf16", "chars"]
@@ -74,6 +80,10 @@ class Profile:
     url: str | None = None
     avatar_url: str | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "url", http_url(self.url))
+        object.__setattr__(self, "avatar_url", http_url(self.avatar_url))
+
 
 @dataclass(frozen=True)
 class MediaItem:
@@ -105,6 +115,9 @@ class PublishedPart:
     external_id: str
     url: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "url", http_url(self.url))
 
 
 @dataclass(frozen=True)
@@ -154,6 +167,9 @@ class InboundInteraction:
     reply_target: ReplyTarget | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "url", http_url(self.url))
+
 
 @dataclass(frozen=True)
 class InteractionPage:
@@ -192,6 +208,9 @@ class PublishResult:
     external_id: str
     url: str | None
     parts: Sequence[PublishedPart] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "url", http_url(self.url))
 
 
 class Provider(abc.ABC):

@@ -10,9 +10,12 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from digipersona import __version__
+from digipersona.kit.urls import http_url
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+# Any link that came from outside goes through this: a stored javascript: URL renders as no link.
+templates.env.filters["http_url"] = http_url
 
 NAV = [
     ("dashboard", "Dashboard", "/dashboard"),

@@ -277,3 +277,19 @@ def test_the_factory_gives_user_url_platforms_the_guarded_client(
     allowed = build_provider("webhook", Settings(outbound_allowed_networks="127.0.0.0/8"), http)
     assert allowed.publish(creds(server), request()).external_id
     assert len(receiver.deliveries) == 1
+
+
+def test_a_non_http_url_in_the_reply_is_dropped_and_the_post_still_counts(
+    http: httpx.Client, server: RunningServer, receiver: WebhookReceiver
+) -> None:
+    # A receiver answering a javascript: link must not get it onto the dashboard (stored XSS).
+    receiver.script.append(
+        Reply(
+            status=201,
+            body={"id": "hook-9", "url": "javascript:alert(document.domain)"},
+            store=True,
+        )
+    )
+    result = provider(http).publish(creds(server), request())
+    assert (result.external_id, result.url) == ("hook-9", None)
+    assert [part.url for part in result.parts] == [None]
