@@ -2,33 +2,42 @@
 
 from __future__ import annotations
 
-import logging
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import fastapi_offline
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.middleware.sessions import SessionMiddleware
 
 from digipersona import __version__, db
 from digipersona.config import Settings, get_settings
+from digipersona.exceptions import Unauthorized
 from digipersona.kit.crypto import TokenCipher
 from digipersona.kit.http import make_http_client
-from digipersona.kit.logging import configure_logging, request_id_var
-from digipersona.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
+from digipersona.kit.logging import configure_logging
+from digipersona.kit.metrics import REGISTRY
 from digipersona.kit.ratelimit import build_limiter
+from digipersona.kit.security import constant_time_equals
 from digipersona.web import problems
+from digipersona.web.middleware import (
+    BodyLimitMiddleware,
+    RequestContextMiddleware,
+    RouteBodyLimit,
+)
 from digipersona.worker import runtime
 from digipersona.worker.processes import HelperProcesses
 
-logger = logging.getLogger("digipersona.http")
 STATIC_DIR = Path(__file__).parent / "web" / "static"
+# Swagger UI's files, from a package that bundles them: /api/docs loads nothing from a CDN.
+SWAGGER_UI_DIR = Path(fastapi_offline.__file__).parent / "static"
+DOCS_URL = "/api/docs"
+# Multipart framing and the alt text around an image of the largest accepted size.
+UPLOAD_OVERHEAD_BYTES = 64 * 1024
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -66,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "problem+json documents.",
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
     )
     app.state.settings = settings
@@ -82,8 +91,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     delivery.configure(settings, app.state.sessionmaker, app.state.cipher)
 
     problems.install(app)
-    _install_middleware(app, settings)
     _include_routers(app)
+    _install_middleware(app, settings)
+    app.mount(f"{DOCS_URL}/assets", StaticFiles(directory=SWAGGER_UI_DIR), name="docs-assets")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
@@ -199,62 +209,60 @@ def _ops_router() -> APIRouter:
         )
 
     @router.get("/metrics")
-    def metrics() -> Response:
-        """Prometheus text format."""
+    def metrics(request: Request) -> Response:
+        """Prometheus text format; with DIGIPERSONA_METRICS_TOKEN set, only for that bearer."""
+        settings: Settings = request.app.state.settings
+        expected = settings.metrics_token.get_secret_value() if settings.metrics_token else ""
+        if expected:
+            scheme, _, given = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not constant_time_equals(given.strip(), expected):
+                raise Unauthorized("The metrics need the bearer token DIGIPERSONA_METRICS_TOKEN.")
         return PlainTextResponse(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    @router.get(DOCS_URL, include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        """Swagger UI from local files, started by a script file (the CSP allows no inline one)."""
+        return HTMLResponse(_DOCS_PAGE)
 
     return router
 
 
-def _install_middleware(app: FastAPI, settings: Settings) -> None:
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        incoming = request.headers.get("x-request-id", "")
-        rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
-        token = request_id_var.set(rid)
-        started = time.perf_counter()
-        try:
-            length = request.headers.get("content-length")
-            if length and length.isdigit() and int(length) > settings.max_body_bytes:
-                response: Response = JSONResponse(
-                    problems.problem(
-                        413,
-                        f"The request body is larger than {settings.max_body_bytes} bytes.",
-                        instance=request.url.path,
-                    ),
-                    status_code=413,
-                    media_type=problems.PROBLEM_JSON,
-                )
-            else:
-                response = await call_next(request)
-            elapsed = time.perf_counter() - started
-            route = request.scope.get("route")
-            route_path = getattr(route, "path", "unmatched")
-            HTTP_REQUESTS.labels(request.method, route_path, str(response.status_code)).inc()
-            HTTP_LATENCY.labels(route_path).observe(elapsed)
-            response.headers["X-Request-ID"] = rid
-            response.headers.setdefault("X-Content-Type-Options", "nosniff")
-            response.headers.setdefault("Referrer-Policy", "same-origin")
-            response.headers.setdefault("X-Frame-Options", "DENY")
-            logger.info(
-                "%s %s %s %.1fms",
-                request.method,
-                request.url.path,
-                response.status_code,
-                elapsed * 1000,
-                extra={
-                    "method": request.method,
-                    "path": request.url.path,
-                    "status": response.status_code,
-                    "duration_ms": round(elapsed * 1000, 1),
-                },
-            )
-            return response
-        finally:
-            request_id_var.reset(token)
+_DOCS_PAGE = f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>digipersona API</title>
+<link rel="stylesheet" href="{DOCS_URL}/assets/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui" data-openapi-url="/openapi.json"></div>
+<script src="{DOCS_URL}/assets/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script>
+</body>
+</html>
+"""
 
+
+def _install_middleware(app: FastAPI, settings: Settings) -> None:
+    """The edge, outermost last (see ``web/middleware.py`` for why in this order)."""
+    from digipersona.posts import endpoints as posts_api
+    from digipersona.posts.media import MAX_UPLOAD_BYTES
+
+    # The route object itself (its router is included without a further prefix), not a copy of
+    # its path: the limit follows the route if its path changes.
+    larger = [
+        RouteBodyLimit(route, MAX_UPLOAD_BYTES + UPLOAD_OVERHEAD_BYTES)
+        for route in posts_api.router.routes
+        if getattr(route, "endpoint", None) is posts_api.upload_media
+    ]
+    if not larger:
+        raise RuntimeError("the image upload route is gone: update its body limit here")
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, routes=larger)
+    app.add_middleware(
+        RequestContextMiddleware,
+        hsts=settings.base_url.startswith("https://"),
+        docs_path=DOCS_URL,
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key_value(),

@@ -31,6 +31,7 @@ SECRET_FIELDS = (
     "linkedin_client_secret",
     "x_client_secret",
     "smtp_password",
+    "metrics_token",
 )
 PLACEHOLDERS = {
     "",
@@ -89,6 +90,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
     max_body_bytes: int = Field(default=2_000_000, ge=1024)
+    # When set, GET /metrics needs "Authorization: Bearer <token>" (for an exposed port).
+    metrics_token: SecretStr | None = None
     auto_migrate: bool = True
 
     # AI generation

@@ -145,3 +145,12 @@ def register(
     page.fill("#f-workspace_name", "UI Co")
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/dashboard")
+
+
+def inject_axe(page: Any, axe_source: str) -> None:
+    """Load axe-core as a same-origin script file: the pages' CSP refuses inline scripts."""
+    page.route(
+        "**/__axe__.js",
+        lambda route: route.fulfill(body=axe_source, content_type="application/javascript"),
+    )
+    page.add_script_tag(url="/__axe__.js")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import register
+from tests.browser.conftest import inject_axe, register
 from tests.browser.test_offline_approvals import api, in_review
 
 PUBLIC_PAGES = ["/login", "/register"]
@@ -62,7 +62,7 @@ def axe_source() -> str:
 def audit(page: Any, axe_source: str, url: str) -> list[str]:
     page.goto(url)
     page.wait_for_load_state("networkidle")
-    page.add_script_tag(content=axe_source)
+    inject_axe(page, axe_source)
     violations = page.evaluate(RUN_AXE)
     return [
         f"{url}: {v['impact']} {v['id']} ({v['help']})\n      " + "\n      ".join(v["nodes"])

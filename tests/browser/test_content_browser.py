@@ -26,10 +26,11 @@ def test_generate_edit_with_live_preview_and_approve(page: Any, live_server: str
     body = page.locator("#f-body")
     body.fill("Short and clear. " + "x" * 10)
     page.wait_for_function(
-        "document.querySelector('.preview-x .text').textContent.startsWith('Short and clear.')"
+        "() => document.querySelector('.preview-x .text').textContent"
+        ".startsWith('Short and clear.')"
     )
     body.fill("word " * 120)  # long: X turns it into a thread, counters per part
-    page.wait_for_function("document.querySelectorAll('.preview-x .bubble').length > 1")
+    page.wait_for_function("() => document.querySelectorAll('.preview-x .bubble').length > 1")
     assert "/280" in page.inner_text(".preview-x")
     page.click("button:has-text('Save')")
     page.wait_for_selector("text=Saved.")

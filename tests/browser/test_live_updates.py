@@ -19,7 +19,8 @@ def test_status_change_arrives_without_reload(page: Any, live_server: str) -> No
     page.evaluate("window.__marker = 'same page'")  # proves no navigation happened
     assert client.post(f"/api/v1/content/{post_id}/approve").status_code == 200
     page.wait_for_function(
-        f"document.querySelector('[data-live-post=\"{post_id}\"]').textContent === 'approved'",
+        f"() => document.querySelector('[data-live-post=\"{post_id}\"]').textContent "
+        "=== 'approved'",
         timeout=15000,
     )
     assert page.evaluate("window.__marker") == "same page"

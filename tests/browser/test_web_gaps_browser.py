@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.conftest import register
+from tests.browser.conftest import inject_axe, register
 from tests.browser.test_accessibility import RUN_AXE, axe_source  # noqa: F401 (fixture)
 from tests.browser.test_offline_approvals import api
 
@@ -56,7 +56,7 @@ def test_reply_templates_and_webhook_on_a_phone(
         page.click("button:has-text('Copy token')")
         page.wait_for_selector("#copy-status:has-text('Copied')")
         assert page.evaluate("navigator.clipboard.readText()") == token
-        page.add_script_tag(content=axe_source)
+        inject_axe(page, axe_source)
         assert page.evaluate(RUN_AXE) == []
 
         # The token works; back on the persona page it is not shown again.

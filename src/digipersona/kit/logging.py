@@ -1,8 +1,10 @@
 """Structured logging with request ids and secret redaction.
 
-Every record passes through ``RedactingFilter``: bearer tokens, JWTs, our opaque tokens, Fernet
-ciphertexts and ``password=...`` pairs are masked before any handler sees them, so a careless
-log line cannot leak a credential.
+Every record passes through ``RedactingFilter``: bearer tokens, JWTs, our opaque tokens (any
+``dp_<kind>_...``), Fernet ciphertexts, ``password=...`` pairs, URL query parameters that carry a
+secret (an invitation, an OAuth code) and URL paths that are a secret (the iCal feed) are masked
+before any handler sees them, in the message and in the ``path`` field alike, so neither a careless
+log line nor an access log line can leak a credential.
 """
 
 from __future__ import annotations
@@ -22,7 +24,19 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1[REDACTED]"),
     (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), "[REDACTED-JWT]"),
-    (re.compile(r"\bdp_(pat|rt|ws|ical)_[A-Za-z0-9_-]{8,}"), "[REDACTED-TOKEN]"),
+    # Every opaque token the app issues is dp_<kind>_<random>: API (pat), refresh (rt), invitation
+    # (inv), iCal feed (ical), inbound webhook trigger (hook), and whatever kind comes next.
+    (re.compile(r"\bdp_[a-z]{2,10}_[A-Za-z0-9_-]{8,}"), "[REDACTED-TOKEN]"),
+    # Query parameters that carry a secret in a URL (access log lines show the full target).
+    (
+        re.compile(
+            r"(?i)([?&](?:invitation|token|code|state|key|secret|signature|oauth_token|"
+            r"oauth_verifier)=)[^&\s\"'#]+"
+        ),
+        r"\1[REDACTED]",
+    ),
+    # Paths that are a secret themselves: the iCal feed URL is its own credential.
+    (re.compile(r"(/ical/)[^/\s?#\"']+"), r"\1[REDACTED]"),
     (re.compile(r"gAAAAA[A-Za-z0-9_=-]{20,}"), "[REDACTED-CIPHERTEXT]"),
     (
         re.compile(
@@ -33,6 +47,10 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
         r"\1[REDACTED]",
     ),
 ]
+
+
+# Structured fields (``extra=``) that hold free text or a URL path; JSON logs print them as is.
+_TEXT_FIELDS = ("path", "event")
 
 
 def redact(text: str) -> str:
@@ -52,6 +70,10 @@ class RedactingFilter(logging.Filter):
             message = str(record.msg)
         record.msg = redact(message)
         record.args = None
+        for key in _TEXT_FIELDS:
+            value = getattr(record, key, None)
+            if isinstance(value, str):
+                setattr(record, key, redact(value))
         record.request_id = request_id_var.get() or "-"
         return True
 

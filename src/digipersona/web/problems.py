@@ -142,12 +142,22 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
+        # The request middleware answers route errors; this catches what fails outside it.
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        message = "Something went wrong on our side. It was logged; please try again."
-        if wants_html(request):
+        return unexpected_error_response(request)
+
+
+def unexpected_error_response(request: Request) -> Response:
+    """The 500 answer to an error nobody handled (already logged by the caller)."""
+    message = "Something went wrong on our side. It was logged; please try again."
+    # The page shell needs the session; without it (an error outside the session layer) JSON.
+    if wants_html(request) and "session" in request.scope:
+        try:
             return _render_html_error(request, 500, message)
-        return JSONResponse(
-            problem(500, message, instance=request.url.path),
-            status_code=500,
-            media_type=PROBLEM_JSON,
-        )
+        except Exception:
+            logger.exception("the error page itself failed to render")
+    return JSONResponse(
+        problem(500, message, instance=request.url.path),
+        status_code=500,
+        media_type=PROBLEM_JSON,
+    )
