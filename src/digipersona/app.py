@@ -35,6 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; ``settings`` defaults to the environment's (tests pass their own)."""
     settings = (settings or get_settings()).ensure_secrets()
     configure_logging(settings.log_level, settings.log_format)
+    for warning in settings.startup_warnings():
+        logging.getLogger("digipersona.config").warning(warning)
 
     engine = db.make_engine(settings.effective_database_url)
 
