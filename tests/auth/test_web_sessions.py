@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from digipersona.kit.security import COMMON_PASSWORD_MESSAGE
 from digipersona.models import RefreshToken, User
 from tests.conftest import PASSWORD, Actor, invite_actor
 from tests.web.test_shell import csrf_from, web_login
@@ -111,6 +112,15 @@ def test_password_change_api(client: Any, owner: Actor) -> None:
     )
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "current_password"
+    r = owner.post(
+        "/api/v1/auth/password",
+        json={"current_password": PASSWORD, "new_password": "Liverpool1"},
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0] == {
+        "field": "new_password",
+        "message": COMMON_PASSWORD_MESSAGE,
+    }
     token = owner.post("/api/v1/tokens", json={"name": "agent", "scopes": ["read"]}).json()
     r = client.post(
         "/api/v1/auth/password",
