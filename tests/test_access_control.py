@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Actor, invite_actor, register_actor
+from tests.conftest import PASSWORD, Actor, invite_actor, register_actor
 
 Body = Callable[["World"], dict[str, Any]] | None
 
@@ -65,6 +65,11 @@ def ab_test_body(world: World) -> dict[str, Any]:
 
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/auth/me"): Case("self"),
+    ("POST", "/api/v1/auth/password"): Case(
+        "self",
+        body=lambda w: {"current_password": PASSWORD, "new_password": "a fresh passphrase 9"},
+        ok=204,
+    ),
     ("GET", "/api/v1/workspace"): Case("read"),
     ("PATCH", "/api/v1/workspace"): Case("admin", body=lambda w: {"name": "Renamed"}),
     ("GET", "/api/v1/workspace/members"): Case("read"),

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import logging
 import os
 import re
+import secrets
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -42,11 +45,72 @@ def test_production_requires_database_url(tmp_path: Path) -> None:
     settings = Settings(
         env="production",
         data_dir=tmp_path,
-        secret_key="k" * 40,
+        secret_key=secrets.token_urlsafe(48),
         encryption_keys=Fernet.generate_key().decode(),
     )
     with pytest.raises(ConfigError, match="DIGIPERSONA_DATABASE_URL"):
         settings.ensure_secrets()
+
+
+def production(tmp_path: Path, **values: Any) -> Settings:
+    base: dict[str, Any] = {
+        "env": "production",
+        "data_dir": tmp_path,
+        "secret_key": secrets.token_urlsafe(48),
+        "encryption_keys": Fernet.generate_key().decode(),
+        "database_url": "postgresql+psycopg://x@127.0.0.1/db",
+        "base_url": "https://social.example",
+    }
+    return Settings(**{**base, **values})
+
+
+@pytest.mark.parametrize(
+    "secret", ["a" * 32, "changeme" * 4, "0123456789" * 4, "abcdefghi" * 4, "ab" * 20]
+)
+def test_production_refuses_a_guessable_secret_key(tmp_path: Path, secret: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        production(tmp_path, secret_key=secret).ensure_secrets()
+    message = str(caught.value)
+    assert "DIGIPERSONA_SECRET_KEY looks guessable" in message
+    assert "secrets.token_urlsafe(48)" in message and "digipersona keys generate" in message
+    assert secret not in message
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: secrets.token_urlsafe(48),
+        lambda: secrets.token_hex(32),
+        lambda: Fernet.generate_key().decode(),  # what `digipersona keys generate` prints
+    ],
+)
+def test_production_accepts_generated_secret_keys(tmp_path: Path, make: Any) -> None:
+    for _ in range(50):
+        production(tmp_path, secret_key=make()).ensure_secrets()
+
+
+def test_non_secure_session_cookie_in_production_is_a_loud_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from digipersona.app import create_app
+
+    settings = production(
+        tmp_path,
+        base_url="http://social.example",
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        embedded_worker=False,
+        auto_migrate=False,
+    ).ensure_secrets()
+    assert not settings.effective_cookie_secure
+    with caplog.at_level(logging.WARNING, logger="digipersona.config"):
+        create_app(settings)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "digipersona.config"]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("SECURITY WARNING") and "Secure flag" in warnings[0]
+    # Neither over https nor outside production.
+    assert production(tmp_path).startup_warnings() == []
+    assert production(tmp_path, base_url="http://x", env="embedded").startup_warnings() == []
+    assert production(tmp_path, base_url="http://x", cookie_secure=True).startup_warnings() == []
 
 
 def test_file_variants_win(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -44,6 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; ``settings`` defaults to the environment's (tests pass their own)."""
     settings = (settings or get_settings()).ensure_secrets()
     configure_logging(settings.log_level, settings.log_format)
+    for warning in settings.startup_warnings():
+        logging.getLogger("digipersona.config").warning(warning)
 
     engine = db.make_engine(settings.effective_database_url)
 

@@ -45,6 +45,16 @@ PLACEHOLDERS = {
 }
 
 
+# A production secret key needs this many different characters (and must not be one short
+# pattern repeated): 32 x "a" or "changeme" x 4 are refused, any generated key passes.
+SECRET_MIN_DISTINCT = 10
+GENERATE_KEY_HINT = "generate one with `digipersona keys generate`"
+RANDOM_KEY_ADVICE = (
+    "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(48))'` "
+    "or `digipersona keys generate`"
+)
+
+
 class ConfigError(Exception):
     """The configuration cannot work; the message names the setting to fix."""
 
@@ -235,6 +245,7 @@ class Settings(BaseSettings):
         """Load or generate secrets (embedded) or refuse missing/placeholder ones (production)."""
         if self.is_production:
             self._require_real("secret_key", min_length=32)
+            self._require_random("secret_key")
             self._require_real("encryption_keys", min_length=32)
             if not self.database_url:
                 raise ConfigError("DIGIPERSONA_DATABASE_URL is required in production")
@@ -260,7 +271,34 @@ class Settings(BaseSettings):
         if raw.strip().lower() in PLACEHOLDERS:
             raise ConfigError(f"{env} (or {env}_FILE) must be set to a real secret in production")
         if len(raw) < min_length:
-            raise ConfigError(f"{env} is too short: use at least {min_length} random characters")
+            hint = RANDOM_KEY_ADVICE if name == "secret_key" else GENERATE_KEY_HINT
+            raise ConfigError(
+                f"{env} is too short: use at least {min_length} random characters; {hint}"
+            )
+
+    def _require_random(self, name: str) -> None:
+        raw = getattr(self, name).get_secret_value()
+        repeated = raw in (raw + raw)[1:-1]  # true exactly when raw is a shorter string repeated
+        if len(set(raw)) < SECRET_MIN_DISTINCT or repeated:
+            env = f"{ENV_PREFIX}{name.upper()}"
+            raise ConfigError(
+                f"{env} looks guessable (fewer than {SECRET_MIN_DISTINCT} different characters "
+                f"or a repeated pattern): {RANDOM_KEY_ADVICE}"
+            )
+
+    def startup_warnings(self) -> list[str]:
+        """Settings that work but put users at risk; the web app logs them at start."""
+        found = []
+        if self.is_production and not self.effective_cookie_secure:
+            found.append(
+                "SECURITY WARNING: session cookies are issued without the Secure flag "
+                f"(DIGIPERSONA_BASE_URL is {self.base_url!r}, DIGIPERSONA_COOKIE_SECURE is "
+                f"{self.cookie_secure!r}), so any plain-HTTP request sends a logged-in user's "
+                "session in clear text. Serve digipersona over HTTPS with an https:// "
+                "DIGIPERSONA_BASE_URL (or set DIGIPERSONA_COOKIE_SECURE=true behind a "
+                "TLS-terminating proxy)."
+            )
+        return found
 
     def _validate_encryption_keys(self) -> None:
         keys = self.encryption_key_list()

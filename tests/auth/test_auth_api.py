@@ -40,6 +40,9 @@ def test_register_normalises_email_and_refuses_duplicates(client: Any) -> None:
         ({"password": "short1"}, 422, "at least 10 characters"),
         ({"password": "onlyletterspassword"}, 422, "digit or symbol"),
         ({"password": "ann-example-2024!", "email": "ann@example.com"}, 422, "email address"),
+        # Common passwords are refused whatever their case (the list is lowercase).
+        ({"password": "PassWord123"}, 422, "10,000 most common"),
+        ({"password": "1q2w3e4r5t"}, 422, "10,000 most common"),
         ({"surprise": 1}, 422, "unknown field"),
         ({"workspace_name": "x" * 201}, 422, "workspace_name"),
         ({"email": "a" * 400 + "@example.com"}, 422, "email"),

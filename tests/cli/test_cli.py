@@ -39,6 +39,7 @@ def test_db_upgrade_and_users_create(cli_env: Path) -> None:
     [
         (["--email", "bad", "--password", "correct horse 42"], "not a valid email"),
         (["--email", "w@example.com", "--password", "short"], "at least 10 characters"),
+        (["--email", "c@example.com", "--password", "QWERTY123456"], "most common"),
     ],
 )
 def test_users_create_errors_are_one_line(cli_env: Path, args: list[str], message: str) -> None:

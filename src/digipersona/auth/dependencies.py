@@ -8,15 +8,16 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 
 from digipersona.auth import service
 from digipersona.auth.permissions import Permission
 from digipersona.auth.principal import Principal
+from digipersona.auth.repository import MembershipRepository
 from digipersona.config import Settings
 from digipersona.db import FactoryDep, SessionDep, session_scope, write_scope
 from digipersona.exceptions import BadRequest, Forbidden, Unauthorized
 from digipersona.kit.security import constant_time_equals
-from digipersona.models import User
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -68,13 +69,10 @@ def get_principal(request: Request, session: SessionDep, settings: SettingsDep) 
         return service.principal_from_bearer(
             session, settings, token.strip(), _workspace_header(request)
         )
-    uid, wid = request.session.get("uid"), request.session.get("wid")
-    if uid and wid:
+    if request.session.get("uid") and request.session.get("wid"):
         if request.method in UNSAFE_METHODS:
             check_csrf(request, request.headers.get("x-csrf-token"))
-        user = session.get(User, uuid.UUID(uid))
-        if user is not None:
-            return service.principal_for_user(session, user, uuid.UUID(wid), "session")
+        return session_principal(request, session, Unauthorized())
     raise Unauthorized()
 
 
@@ -125,17 +123,42 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def session_principal(request: Request, session: Session, refusal: Unauthorized) -> Principal:
+    """The principal of the session cookie, checked against the database on every request.
+
+    The cookie is only signed, so a copy of it would outlive logout: it also carries the user's
+    ``session_version`` (loaded with the user row anyway), which logout, a password change and
+    losing the last workspace bump. A dead cookie is cleared and ``refusal`` raised.
+    """
+    user = service.session_user(session, request.session.get("uid"), request.session.get("sv"))
+    try:
+        workspace_id = uuid.UUID(str(request.session.get("wid")))
+    except ValueError:
+        user = None
+    if user is None:
+        request.session.clear()
+        raise refusal
+    try:
+        return service.principal_for_user(session, user, workspace_id, "session")
+    except Unauthorized:
+        pass
+    # Removed from this workspace: the cookie now opens the next one, or nothing.
+    pairs = MembershipRepository(session).workspaces_of(user.id)
+    if not pairs:
+        request.session.clear()
+        raise refusal from None
+    workspace = pairs[0][0]
+    request.session["wid"], request.session["wname"] = str(workspace.id), workspace.name
+    raise Forbidden(
+        f"You no longer have access to that workspace. You are now in “{workspace.name}”: "
+        "reload the page or go to the dashboard."
+    )
+
+
 def get_web_principal(request: Request, session: SessionDep) -> Principal:
     """The logged-in user of a web page (forms check their own CSRF field)."""
-    uid, wid = request.session.get("uid"), request.session.get("wid")
-    if uid and wid:
-        user = session.get(User, uuid.UUID(uid))
-        if user is not None:
-            try:
-                return service.principal_for_user(session, user, uuid.UUID(wid), "session")
-            except Unauthorized:
-                request.session.clear()
-                raise
+    if request.session.get("uid") and request.session.get("wid"):
+        return session_principal(request, session, Unauthorized("Please log in."))
     raise Unauthorized("Please log in.")
 
 

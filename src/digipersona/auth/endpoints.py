@@ -84,6 +84,28 @@ def logout(body: schemas.RefreshIn, session: SessionDep) -> None:
     service.revoke_refresh(session, body.refresh_token)
 
 
+@router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
+def change_password(
+    body: schemas.PasswordChangeIn,
+    principal: PrincipalDep,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> None:
+    """Change your password: every web session and refresh token of yours ends (log in again)."""
+    service.change_password(
+        session,
+        settings,
+        request.app.state.limiter,
+        principal,
+        current_password=body.current_password,
+        new_password=body.new_password,
+    )
+    if principal.via == "session":
+        # The browser that asked stays logged in; only the other sessions end.
+        request.session["sv"] = principal.user.session_version
+
+
 @router.get("/me", response_model=schemas.MeOut)
 def me(principal: PrincipalDep, session: SessionDep) -> schemas.MeOut:
     """Who the credentials belong to, the active workspace and what they may do."""

@@ -15,6 +15,16 @@ class UserRepository(Repository[User]):
     def get_by_email(self, email: str) -> User | None:
         return self.session.scalars(select(User).where(User.email == email.lower())).first()
 
+    def bump_session_version(self, user: User) -> None:
+        """End every web session of ``user`` (an atomic increment: concurrent bumps all count)."""
+        self.session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(session_version=User.session_version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.refresh(user, ["session_version"])
+
 
 class MembershipRepository(Repository[Membership]):
     model = Membership

@@ -27,6 +27,11 @@ class LoginIn(Strict):
     workspace_id: uuid.UUID | None = None
 
 
+class PasswordChangeIn(Strict):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
 class RefreshIn(Strict):
     refresh_token: str = Field(min_length=1, max_length=200)
 

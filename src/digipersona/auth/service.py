@@ -238,6 +238,68 @@ def revoke_refresh(session: Session, refresh_token: str) -> None:
         repo.revoke_family(row.family_id, utcnow())
 
 
+def session_user(session: Session, user_id: object, session_version: object) -> User | None:
+    """The active user a session cookie names, if the cookie's session was not ended since."""
+    try:
+        user = session.get(User, uuid.UUID(str(user_id)))
+    except ValueError:
+        return None
+    if user is None or not user.is_active or session_version != user.session_version:
+        return None
+    return user
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """Log ``user`` out of every browser: saved copies of their session cookie stop working."""
+    UserRepository(session).bump_session_version(user)
+
+
+def change_password(
+    session: Session,
+    settings: Settings,
+    limiter: Limiter,
+    principal: Principal,
+    *,
+    current_password: str,
+    new_password: str,
+) -> None:
+    """Replace the password; every session and refresh token of the user ends with the old one.
+
+    The caller's own web session is re-issued by the view (``user.session_version`` is current).
+    A wrong current password counts as a failed login, so this cannot be used to guess it.
+    """
+    if principal.via not in ("session", "jwt"):
+        raise Forbidden("Change your password while logged in, not with an API token.")
+    user = principal.user
+    window = settings.login_window_seconds
+    key = f"login:acct:{user.email}"
+    if limiter.count(key, window) >= settings.login_max_failures_per_account:
+        wait = limiter.retry_after(key, window)
+        raise TooManyRequests(
+            f"Too many wrong passwords for this account. Try again in {wait} seconds.", wait
+        )
+    if not security.verify_password(user.password_hash, current_password):
+        limiter.hit(key, window)
+        message = "Your current password is wrong."
+        raise ValidationFailed(message, errors=[{"field": "current_password", "message": message}])
+    problem = security.password_problem(new_password, user.email)
+    if problem is None and new_password == current_password:
+        problem = "Choose a new password that differs from the current one."
+    if problem:
+        raise ValidationFailed(problem, errors=[{"field": "new_password", "message": problem}])
+    user.password_hash = security.hash_password(new_password)
+    end_sessions(session, user)
+    RefreshTokenRepository(session).revoke_all_for_user(user.id, utcnow())
+    audit.record(
+        session,
+        workspace_id=principal.workspace_id,
+        action="user.password_changed",
+        object_type="user",
+        object_id=user.id,
+        actor_user_id=user.id,
+    )
+
+
 def principal_for_user(
     session: Session,
     user: User,

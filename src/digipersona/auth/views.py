@@ -36,6 +36,7 @@ def start_session(request: Request, user: User, workspace: Workspace) -> None:
             "wid": str(workspace.id),
             "email": user.email,
             "wname": workspace.name,
+            "sv": user.session_version,
             "csrf": secrets.token_urlsafe(32),
         }
     )
@@ -155,8 +156,12 @@ def register_submit(
 
 
 @router.post("/logout")
-def logout(request: Request, csrf_token: str = Form(default="")) -> Response:
+def logout(request: Request, session: SessionDep, csrf_token: str = Form(default="")) -> Response:
+    """End the session server-side: every copy of this user's session cookie stops working."""
     check_csrf(request, csrf_token)
+    user = service.session_user(session, request.session.get("uid"), request.session.get("sv"))
+    if user is not None:
+        service.end_sessions(session, user)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

@@ -9,6 +9,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 import jwt
@@ -27,7 +28,7 @@ JWT_ALGORITHM = "HS256"
 
 PASSWORD_RULE = (
     "Passwords need at least 10 characters, including a letter and a digit or symbol, "  # noqa: S105
-    "and must not contain your email address."
+    "and must not contain your email address or be a common password."
 )
 
 
@@ -44,6 +45,23 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+COMMON_PASSWORDS = 10_000
+COMMON_PASSWORD_MESSAGE = (
+    "This password is one of the 10,000 most common ones, which attackers try first: "  # noqa: S105
+    "choose another."
+)
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The most common passwords, lowercased: the top of zxcvbn's ranked list of leaked ones."""
+    # Imported on first use: the module builds ~100,000 words that only password checks need.
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    ranked: list[str] = FREQUENCY_LISTS["passwords"]
+    return frozenset(p.lower() for p in ranked[:COMMON_PASSWORDS])
+
+
 def password_problem(password: str, email: str | None = None) -> str | None:
     """Return what is wrong with a password, or ``None`` if it is acceptable."""
     if len(password) < 10:
@@ -54,6 +72,8 @@ def password_problem(password: str, email: str | None = None) -> str | None:
         return PASSWORD_RULE
     if email and email.split("@")[0].lower() in password.lower() and len(email.split("@")[0]) >= 3:
         return PASSWORD_RULE
+    if password.lower() in common_passwords():
+        return COMMON_PASSWORD_MESSAGE
     return None
 
 

@@ -16,3 +16,6 @@ class User(IdMixin, TimestampMixin, Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     is_active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Web sessions store the value they were started with; bumping it ends them all at once
+    # (logout, password change, losing the last workspace) without a sessions table.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -15,8 +15,13 @@ from digipersona.auth.permissions import (
     scope_permissions,
 )
 from digipersona.auth.principal import Principal
-from digipersona.auth.repository import ApiTokenRepository, MembershipRepository, UserRepository
-from digipersona.auth.service import API_TOKEN_PREFIX, normalise_email
+from digipersona.auth.repository import (
+    ApiTokenRepository,
+    MembershipRepository,
+    RefreshTokenRepository,
+    UserRepository,
+)
+from digipersona.auth.service import API_TOKEN_PREFIX, end_sessions, normalise_email
 from digipersona.exceptions import BadRequest, Conflict, Forbidden, Gone, NotFound
 from digipersona.kit import security
 from digipersona.kit.time import ensure_utc, utcnow
@@ -109,6 +114,13 @@ def remove_member(session: Session, principal: Principal, membership_id: uuid.UU
     if current == Role.owner and members.count_role(principal.workspace_id, Role.owner.value) <= 1:
         raise Conflict("This is the last owner: make someone else owner first.")
     members.delete(membership)
+    # Their sessions in this workspace fail the membership check from now on; with no
+    # workspace left they are logged out everywhere (a later invitation does not revive them).
+    if members.first_for_user(membership.user_id) is None:
+        user = session.get(User, membership.user_id)
+        if user is not None:
+            end_sessions(session, user)
+            RefreshTokenRepository(session).revoke_all_for_user(user.id, utcnow())
     audit.record(
         session,
         workspace_id=principal.workspace_id,

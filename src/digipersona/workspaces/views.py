@@ -8,10 +8,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from digipersona.auth import service as auth
 from digipersona.auth.dependencies import WebPrincipal, check_csrf
 from digipersona.auth.permissions import TOKEN_SCOPE_IMPLIES, Permission
 from digipersona.db import SessionDep
 from digipersona.exceptions import DigipersonaError
+from digipersona.kit.security import PASSWORD_RULE
 from digipersona.models import Role
 from digipersona.notifications import views as notification_views
 from digipersona.web.templating import flash, render
@@ -42,6 +44,7 @@ def page(request: Request, principal: WebPrincipal, session: SessionDep) -> Resp
             "roles": [r.value for r in Role],
             "scopes": sorted(TOKEN_SCOPE_IMPLIES),
             "is_admin": is_admin,
+            "password_rule": PASSWORD_RULE,
             "me": principal.user_id,
             "new_token": request.session.pop("new_token", None),
             "new_invite": request.session.pop("new_invite", None),
@@ -71,6 +74,32 @@ async def rename(request: Request, principal: WebPrincipal, session: SessionDep)
     request.session["wname"] = name
     return _run(
         request, session, lambda: service.rename(session, principal, name), "Workspace renamed."
+    )
+
+
+@router.post("/password")
+async def change_password(
+    request: Request, principal: WebPrincipal, session: SessionDep
+) -> Response:
+    data = await _form(request)
+
+    def change() -> None:
+        auth.change_password(
+            session,
+            request.app.state.settings,
+            request.app.state.limiter,
+            principal,
+            current_password=(data.get("current_password") or [""])[0][:256],
+            new_password=(data.get("new_password") or [""])[0],
+        )
+        # This browser stays logged in; every other session of the user ended.
+        request.session["sv"] = principal.user.session_version
+
+    return _run(
+        request,
+        session,
+        change,
+        "Password changed. Your other browsers and apps were signed out.",
     )
 
 
