@@ -265,6 +265,7 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
         RequestContextMiddleware,
         hsts=settings.base_url.startswith("https://"),
         docs_path=DOCS_URL,
+        static_prefixes=("/static/", f"{DOCS_URL}/assets/"),
     )
     app.add_middleware(
         SessionMiddleware,

@@ -383,7 +383,9 @@ def test_api_docs_load_nothing_from_elsewhere(client: TestClient) -> None:
     sources = re.findall(r'(?:src|href)="([^"]+)"', r.text)
     assert sources and all(s.startswith("/") for s in sources), sources
     for source in sources:
-        assert client.get(source).status_code == 200, source
+        asset = client.get(source)
+        assert asset.status_code == 200, source
+        assert asset.headers.get("cache-control") != "no-store", source  # files, not answers
 
 
 # -- /metrics --------------------------------------------------------------------------------

@@ -143,10 +143,18 @@ class RequestContextMiddleware:
     connection survives and the operator can find the failure from the id the client saw.
     """
 
-    def __init__(self, app: ASGIApp, *, hsts: bool, docs_path: str | None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        hsts: bool,
+        docs_path: str | None,
+        static_prefixes: tuple[str, ...] = ("/static/",),
+    ) -> None:
         self.app = app
         self.hsts = hsts
         self.docs_path = docs_path
+        self.static_prefixes = static_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -188,7 +196,7 @@ class RequestContextMiddleware:
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
         path: str = scope["path"]
-        if not path.startswith("/static/"):
+        if not path.startswith(self.static_prefixes):
             # Answers carry tokens (login, refresh, new API tokens) and pages show secrets once
             # (a new token, a signing secret in a flash): none of it may land in a disk cache.
             headers.setdefault("Cache-Control", "no-store")
