@@ -13,7 +13,6 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.middleware.sessions import SessionMiddleware
 
 from digipersona import __version__, db
 from digipersona.config import Settings, get_settings
@@ -27,6 +26,7 @@ from digipersona.kit.security import constant_time_equals
 from digipersona.web import problems
 from digipersona.web.middleware import (
     BodyLimitMiddleware,
+    LeanSessionMiddleware,
     RequestContextMiddleware,
     RouteBodyLimit,
 )
@@ -39,6 +39,8 @@ SWAGGER_UI_DIR = Path(fastapi_offline.__file__).parent / "static"
 DOCS_URL = "/api/docs"
 # Multipart framing and the alt text around an image of the largest accepted size.
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
+# Probes and scrapes: no session, no thread (see _ops_router).
+OPERATIONS_PATHS = ("/healthz", "/readyz", "/metrics")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -48,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for warning in settings.startup_warnings():
         logging.getLogger("digipersona.config").warning(warning)
 
-    engine = db.make_engine(settings.effective_database_url)
+    engine = db.make_engine(settings.effective_database_url, **_web_engine_options(settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,6 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if dispatcher is not None:
             dispatcher.stop()
             runtime.set_runtime(None)
+            if app.state.dispatch_engine is not engine:
+                app.state.dispatch_engine.dispose()
         app.state.http.close()
         engine.dispose()
 
@@ -101,12 +105,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+def _web_engine_options(settings: Settings) -> dict[str, Any]:
+    """The request engine: a short wait for a connection (then 503), a small SQLite cache."""
+    options: dict[str, Any] = {
+        "sqlite_cache_mib": settings.sqlite_cache_mib,
+        "pool_timeout": settings.db_pool_timeout_seconds,
+    }
+    if settings.db_pool_size is not None:
+        options["pool_size"] = settings.db_pool_size
+    if settings.db_max_overflow is not None:
+        options["max_overflow"] = settings.db_max_overflow
+    return options
+
+
 def _start_embedded_worker(app: FastAPI) -> Any:
     """Embedded mode: the publishing dispatcher runs in this process, on this database."""
     from digipersona.worker.embedded import Dispatcher
 
     settings: Settings = app.state.settings
-    rt = runtime.build_runtime(settings, factory=app.state.sessionmaker, http=app.state.http)
+    factory = app.state.sessionmaker
+    app.state.dispatch_engine = app.state.engine
+    if db.sqlite_file(settings.effective_database_url) is not None:
+        # Its own few connections with a large page cache (the claim reads the due index and
+        # the rows of every batch), which the requests' many small-cache connections lack; and
+        # never a request's short pool wait. One for the dispatcher thread, the rest for the
+        # periodic jobs and token refreshes.
+        app.state.dispatch_engine = db.make_engine(
+            settings.effective_database_url,
+            sqlite_cache_mib=settings.dispatch_sqlite_cache_mib,
+            pool_size=1,
+            max_overflow=3,
+        )
+        factory = db.make_sessionmaker(app.state.dispatch_engine)
+    rt = runtime.build_runtime(settings, factory=factory, http=app.state.http)
     runtime.set_runtime(rt)
     dispatcher = Dispatcher.for_settings(rt.engine, settings)
     dispatcher.start()
@@ -174,8 +205,10 @@ def _ops_router() -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz")
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         """The process is up."""
+        # On the event loop: a plain def would wait for a threadpool thread, which under load
+        # are all busy with requests, and a liveness probe would fail a working server.
         return {"status": "ok", "version": __version__}
 
     @router.get("/readyz")
@@ -261,14 +294,17 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
     if not larger:
         raise RuntimeError("the image upload route is gone: update its body limit here")
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, routes=larger)
+    static_prefixes = ("/static/", f"{DOCS_URL}/assets/")
     app.add_middleware(
         RequestContextMiddleware,
         hsts=settings.base_url.startswith("https://"),
         docs_path=DOCS_URL,
-        static_prefixes=("/static/", f"{DOCS_URL}/assets/"),
+        static_prefixes=static_prefixes,
     )
     app.add_middleware(
-        SessionMiddleware,
+        LeanSessionMiddleware,
+        skip=OPERATIONS_PATHS,
+        skip_prefixes=static_prefixes,
         secret_key=settings.secret_key_value(),
         session_cookie="digipersona_session",
         max_age=14 * 24 * 3600,
