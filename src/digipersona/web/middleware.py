@@ -4,8 +4,9 @@ Plain ASGI rather than ``BaseHTTPMiddleware``: the request body streams through 
 buffered here), an exception from a route reaches us in the same task, and response headers are
 added to the ``http.response.start`` message without copying the body.
 
-Order, outermost first (``app.py``): sessions (``LeanSessionMiddleware``),
-``RequestContextMiddleware``, ``BodyLimitMiddleware``, then the routes. The request context is
+Order, outermost first (``app.py``): compression (Starlette's ``GZipMiddleware``), sessions
+(``LeanSessionMiddleware``), ``RequestContextMiddleware``, ``BodyLimitMiddleware``, then the
+routes. The request context is
 outside the body limit so a 413 is logged and counted like any answer; the session is outside
 both so the 500 page can use it.
 """
