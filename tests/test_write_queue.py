@@ -4,11 +4,13 @@ plain write scopes."""
 
 from __future__ import annotations
 
+import contextvars
 import signal
 import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -219,3 +221,40 @@ def wait_until(condition: Any, timeout: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.005)
+
+
+def test_a_scope_left_in_another_thread_does_not_let_the_first_thread_skip_the_line(
+    factory: sessionmaker[Session],
+) -> None:
+    """FastAPI enters a request's session in one threadpool thread and leaves it in another
+    (each call in a copy of the request's context): the first thread, serving the next request,
+    must still wait its turn instead of writing beside the writer that has it."""
+    first_thread = ThreadPoolExecutor(max_workers=1)
+    other_thread = ThreadPoolExecutor(max_workers=1)
+    scope = db.write_scope(factory)
+    first_thread.submit(contextvars.copy_context().run, scope.__enter__).result(10)
+    other_thread.submit(contextvars.copy_context().run, scope.__exit__, None, None, None).result(10)
+
+    holding, release, entered = threading.Event(), threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with db.write_scope(factory):
+            holding.set()
+            release.wait(10)
+
+    def next_request() -> None:
+        with db.write_scope(factory):
+            entered.set()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert holding.wait(10)
+    line = db._line_for(str(factory.kw["bind"].url.database) + "-writers.lock")
+    waiting = first_thread.submit(contextvars.copy_context().run, next_request)
+    wait_until(lambda: line.waiting() == 1)  # in line behind the holder, not beside it
+    assert not entered.is_set()
+    release.set()
+    waiting.result(10)
+    thread.join(10)
+    first_thread.shutdown()
+    other_thread.shutdown()

@@ -10,7 +10,8 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar, Token
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -131,8 +132,8 @@ def write_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     SQLite's busy handler sleeps in steps of up to 100 ms: with two dispatcher processes, each
     spent most of a burst asleep waiting for a lock the other had long released. But the
     kernel picks any waiter, not the first: a draft waited behind writers that came after it
-    (p99 30 times p50), hence the line in front. A scope nested in the same thread (which
-    SQLite itself would make wait for the outer one) does not queue again.
+    (p99 30 times p50), hence the line in front. A scope nested in another (same thread and
+    context; SQLite itself would make it wait for the outer one) does not queue again.
     """
     session = factory()
     turn = _queue_for_writes(session)
@@ -193,7 +194,13 @@ class _WritersLine:
 
 _lines: dict[str, _WritersLine] = {}
 _lines_mutex = threading.Lock()
-_writers = threading.local()
+# The lock files held by the unit of work running here. A context variable, not a thread-local:
+# FastAPI enters a request's session in one threadpool thread and leaves it in another, so a
+# thread-local stayed marked "holding" in the first thread, and the next request served there
+# skipped the line and waited in SQLite's busy handler instead (sleeps of up to 100 ms: the
+# p99 of a draft creation was 30 times its p50). Each threadpool call runs in a copy of its
+# request's context, so nothing leaks from one request to another.
+_held: ContextVar[frozenset[str]] = ContextVar("digipersona_writers_held", default=frozenset())
 
 
 def _line_for(path: str) -> _WritersLine:
@@ -201,22 +208,19 @@ def _line_for(path: str) -> _WritersLine:
         return _lines.setdefault(path, _WritersLine())
 
 
-def _held() -> set[str]:
-    """The lock files this thread holds."""
-    if not hasattr(_writers, "held"):
-        _writers.held = set()
-    held: set[str] = _writers.held
-    return held
-
-
 class _Turn:
     """A writer's turn on one SQLite file: its place in this process's line and the file lock."""
 
-    def __init__(self, path: str, line: _WritersLine, handle: IO[bytes]) -> None:
-        self.path, self.line, self.handle = path, line, handle
+    def __init__(
+        self, path: str, line: _WritersLine, handle: IO[bytes], marked: Token[frozenset[str]]
+    ) -> None:
+        self.path, self.line, self.handle, self.marked = path, line, handle, marked
 
     def release(self) -> None:
-        _held().discard(self.path)
+        # Left in another context (another threadpool call), the mark ends with the one that
+        # set it.
+        with suppress(ValueError):
+            _held.reset(self.marked)
         self.handle.close()  # releases the lock for other processes
         self.line.leave()
 
@@ -227,7 +231,7 @@ def _queue_for_writes(session: Session) -> _Turn | None:
     if fcntl is None or database is None:
         return None
     path = f"{database}-writers.lock"
-    if path in _held():
+    if path in _held.get():
         return None
     line = _line_for(path)
     line.enter()
@@ -242,8 +246,7 @@ def _queue_for_writes(session: Session) -> _Turn | None:
     except BaseException:
         line.leave()
         raise
-    _held().add(path)
-    return _Turn(path, line, handle)
+    return _Turn(path, line, handle, _held.set(_held.get() | {path}))
 
 
 def get_session(request: Request) -> Iterator[Session]:
