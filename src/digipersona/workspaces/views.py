@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from digipersona.auth import service as auth
@@ -78,10 +78,16 @@ async def rename(request: Request, principal: WebPrincipal, session: SessionDep)
 
 
 @router.post("/password")
-async def change_password(
-    request: Request, principal: WebPrincipal, session: SessionDep
+def change_password(
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    current_password: str = Form(default="", max_length=256),
+    new_password: str = Form(default="", max_length=256),
+    csrf_token: str = Form(default=""),
 ) -> Response:
-    data = await _form(request)
+    # A plain def (run in the threadpool): Argon2 verifies and hashes here.
+    check_csrf(request, csrf_token)
 
     def change() -> None:
         auth.change_password(
@@ -89,8 +95,8 @@ async def change_password(
             request.app.state.settings,
             request.app.state.limiter,
             principal,
-            current_password=(data.get("current_password") or [""])[0][:256],
-            new_password=(data.get("new_password") or [""])[0],
+            current_password=current_password,
+            new_password=new_password,
         )
         # This browser stays logged in; every other session of the user ended.
         request.session["sv"] = principal.user.session_version
