@@ -246,3 +246,22 @@ def test_day_cursor_that_is_not_ours_is_422_not_500(
 ) -> None:
     r = owner.get("/api/v1/calendar/day", params={"date": "2030-01-01", "cursor": cursor or "=="})
     assert r.status_code == 422, r.text
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"state": "nope"}, "Unknown state"),
+        ({"tz": "Mars/Base"}, "Unknown time zone"),
+        ({"per_day": "51"}, "per_day"),
+    ],
+)
+def test_calendar_refuses_what_it_cannot_bound_or_name(
+    owner: Actor, setup: dict[str, Any], params: dict[str, str], message: str
+) -> None:
+    r = owner.get(
+        "/api/v1/calendar",
+        params={"start": "2030-01-01T00:00:00Z", "end": "2030-02-01T00:00:00Z", **params},
+    )
+    assert r.status_code == 422, r.text
+    assert message in r.text

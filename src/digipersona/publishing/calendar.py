@@ -55,10 +55,13 @@ class Entry:
     persona_name: str
     platform: str
     scheduled_at: datetime
+    slot_at: datetime | None
+    next_attempt_at: datetime
     state: str
     post_status: str
     title: str
     attempts: int
+    external_id: str | None
     external_url: str | None
     error_class: str | None
     published_at: datetime | None
@@ -159,10 +162,13 @@ def _entry_columns() -> tuple[Any, ...]:
         Persona.name.label("persona_name"),
         Publication.platform,
         Publication.scheduled_at,
+        Publication.slot_at,
+        Publication.next_attempt_at,
         Publication.state,
         Post.status.label("post_status"),
         func.substr(Post.body, 1, _TITLE_READ).label("body_head"),
         Publication.attempts,
+        Publication.external_id,
         Publication.external_url,
         Publication.error_class,
         Publication.published_at,
@@ -178,10 +184,13 @@ def _entry(row: Any) -> Entry:
         persona_name=row.persona_name,
         platform=row.platform,
         scheduled_at=row.scheduled_at,
+        slot_at=row.slot_at,
+        next_attempt_at=row.next_attempt_at,
         state=row.state,
         post_status=row.post_status,
         title=title_of(row.body_head or ""),
         attempts=row.attempts,
+        external_id=row.external_id,
         external_url=row.external_url,
         error_class=row.error_class,
         published_at=row.published_at,

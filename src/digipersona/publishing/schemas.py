@@ -54,8 +54,11 @@ class CalendarEntry(BaseModel):
     date: str = Field(description="The local day (in the answer's time zone) it falls on")
     platform: str
     scheduled_at: str
+    slot_at: str | None
     state: str
     attempts: int
+    next_attempt_at: str
+    external_id: str | None
     external_url: str | None
     error_class: str | None
     published_at: str | None
