@@ -26,7 +26,11 @@ class Post(IdMixin, TimestampMixin, Base):
     """A piece of content of one persona, with one variant per target platform."""
 
     __tablename__ = "posts"
-    __table_args__ = (Index("ix_posts_workspace_status", "workspace_id", "status"),)
+    __table_args__ = (
+        Index("ix_posts_workspace_status", "workspace_id", "status"),
+        # The dashboard's newest posts in review (the list order: created_at DESC, id).
+        Index("ix_posts_workspace_status_created", "workspace_id", "status", "created_at", "id"),
+    )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
