@@ -1,7 +1,7 @@
 """The workspace that ``api_bench.py`` measures, seeded through the product's own tables.
 
-One user (created with ``digipersona users create``, so the password hash and the workspace are
-the product's own), 6 personas with 2 connections each (12), and N posts spread over 3 years
+One user (created by the service behind ``digipersona users create``, so the password hash and
+the workspace are the product's own), 6 personas with 2 connections each (12), and N posts spread over 3 years
 (about 2 years 9 months back, 3 months ahead):
 
 - about 96 % have one publication on one of their persona's connections: in the past mostly
@@ -25,7 +25,6 @@ import os
 import random
 import secrets
 import shutil
-import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -35,26 +34,26 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet
-from sqlalchemy import Engine, Table, create_engine, insert, select, text
+from sqlalchemy import Engine, Table, create_engine, insert, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from digipersona import db  # noqa: E402
 from digipersona.analytics.repository import OFFSETS  # noqa: E402
+from digipersona.auth import service as auth  # noqa: E402
+from digipersona.config import Settings  # noqa: E402
 from digipersona.kit.crypto import TokenCipher  # noqa: E402
 from digipersona.kit.time import utcnow  # noqa: E402
 from digipersona.models import (  # noqa: E402
     Connection,
     Interaction,
     InteractionPoll,
-    Membership,
     MetricSnapshot,
     MetricsSchedule,
     Persona,
     Post,
     Publication,
-    User,
     Variant,
 )
 
@@ -120,15 +119,6 @@ def product_env(data_dir: Path, url: str, secret: str, key: str, **extra: str) -
     return env
 
 
-def cli(env: dict[str, str], *args: str) -> None:
-    """Run a ``digipersona`` command as a user would; raise with its output when it fails."""
-    out = subprocess.run(
-        [digipersona_exe(), *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"digipersona {' '.join(args[:2])} failed:\n{out.stdout}{out.stderr}")
-
-
 def digipersona_exe() -> str:
     """The console script of the interpreter running the benchmark (the project's venv)."""
     beside = Path(sys.executable).parent / "digipersona"
@@ -156,19 +146,27 @@ def seed(url: str, n: int, work: Path) -> Seeded:
         some_post_id="",
         seed_seconds=0.0,
     )
-    env = product_env(work, url, meta.secret_key, meta.encryption_key)
-    if not url.startswith("sqlite"):
-        cli(env, "db", "upgrade")
-    cli(env, "users", "create", "--email", meta.email, "--password", meta.password,
-        "--workspace", "Bench agency")  # fmt: skip
+    db.upgrade(url)
     engine = db.make_engine(url)
     try:
-        with engine.begin() as conn:
-            user_id, ws = conn.execute(
-                select(User.id, Membership.workspace_id)
-                .join(Membership, Membership.user_id == User.id)
-                .where(User.email == meta.email)
-            ).one()
+        # What `digipersona users create` does (its service, in this process: a CLI start-up
+        # costs seconds that the quick smoke run cannot spare).
+        settings = Settings(
+            data_dir=work,
+            database_url=url,
+            secret_key=meta.secret_key,
+            encryption_keys=meta.encryption_key,
+            registration="open",
+        )
+        with db.session_scope(db.make_sessionmaker(engine)) as session:
+            user, workspace, _ = auth.register(
+                session,
+                settings,
+                email=meta.email,
+                password=meta.password,
+                workspace_name="Bench agency",
+            )
+            user_id, ws = user.id, workspace.id
         _seed_rows(engine, meta, rng, user_id, ws, n, started)
         if engine.dialect.name == "postgresql":
             # A long-lived database has been analysed by autovacuum; a fresh bulk load has not.
