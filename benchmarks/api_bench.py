@@ -441,8 +441,11 @@ def databases(
         template, meta, reused = seeding.sqlite_template(n, cache, work / "seed")
         (work / "serve").mkdir()
         run_db, bare_db = work / "serve" / "digipersona.db", work / "bare.db"
-        shutil.copyfile(template, run_db)
         shutil.copyfile(template, bare_db)
+        if cache is None:
+            shutil.move(template, run_db)  # a template of this run only: no third copy
+        else:
+            shutil.copyfile(template, run_db)
         yield f"sqlite:///{run_db}", f"sqlite:///{bare_db}", meta, reused
         return
     template_db, meta, reused = seeding.pg_template(n, cache, work / "seed")
