@@ -198,7 +198,7 @@ def _ops_router() -> APIRouter:
             {"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503
         )
 
-    @router.get("/metrics")
+    @router.get("/metrics", response_class=PlainTextResponse)
     def metrics() -> Response:
         """Prometheus text format."""
         return PlainTextResponse(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

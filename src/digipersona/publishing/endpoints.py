@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
 from digipersona.auth.dependencies import Publisher, Reader, SettingsDep
 from digipersona.db import SessionDep
 from digipersona.exceptions import ValidationFailed
+from digipersona.kit.schemas import Instant
 from digipersona.kit.time import isoformat_z, utcnow
 from digipersona.models import Post, Publication
 from digipersona.publishing import calendar, schemas, service
@@ -116,8 +117,8 @@ def retry(
 def get_calendar(
     principal: Reader,
     session: SessionDep,
-    start: datetime = Query(..., description="ISO-8601 with offset"),
-    end: datetime = Query(..., description="ISO-8601 with offset"),
+    start: Annotated[Instant, Query(description="ISO-8601 with offset")],
+    end: Annotated[Instant, Query(description="ISO-8601 with offset")],
     persona_id: uuid.UUID | None = None,
 ) -> schemas.CalendarOut:
     """Publications scheduled in [start, end), with their state."""
