@@ -34,6 +34,8 @@ _TITLES = {
 
 
 class FieldProblem(BaseModel):
+    """One invalid input of a 422."""
+
     field: str = Field(description="Dotted path of the input, e.g. 'slots.0' or 'offset'")
     message: str
 
@@ -65,7 +67,7 @@ API_ERRORS: dict[str, str] = {
     "409": "The object's state or a uniqueness rule forbids this; says the current state.",
     "410": "A link or token that existed but expired.",
     "413": "The request body is too large.",
-    "422": "Well-formed input that breaks a rule; ``errors`` names each field.",
+    "422": "Well-formed input that breaks a rule; 'errors' names each field.",
     "429": "Too many requests; retry after the Retry-After header's seconds.",
     "5XX": "A failure on our side (logged) or of an AI provider or platform.",
 }
