@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from fastapi import APIRouter, Query, status
 
@@ -10,7 +9,7 @@ from digipersona.db import FactoryDep, SessionDep
 from digipersona.interactions import replies, schemas, service
 from digipersona.interactions.leads import score_lead
 from digipersona.kit.pagination import DEFAULT_LIMIT, LimitQuery, OffsetQuery
-from digipersona.kit.schemas import Text
+from digipersona.kit.schemas import Instant, Text
 
 router = APIRouter(prefix="/api/v1/interactions", tags=["interactions"])
 
@@ -32,8 +31,8 @@ def list_interactions(
     status: schemas.Status | None = None,
     min_score: int | None = Query(default=None, ge=0, le=100),
     is_lead: bool | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     q: Text | None = Query(default=None, min_length=1, max_length=200),
     limit: LimitQuery = DEFAULT_LIMIT,
     offset: OffsetQuery = 0,

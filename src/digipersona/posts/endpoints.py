@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 
@@ -239,7 +239,7 @@ async def upload_media(
     principal: Drafter,
     session: SessionDep,
     file: UploadFile = File(...),
-    alt_text: Text = Form(default="", max_length=2000),
+    alt_text: Annotated[Text, Form(max_length=2000)] = "",
 ) -> schemas.PostOut:
     """Attach an image (JPEG, PNG, GIF, WebP) with alt text."""
     data = await file.read(MAX_UPLOAD_BYTES + 1)

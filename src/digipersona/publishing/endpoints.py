@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -11,6 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from digipersona.auth.dependencies import Publisher, Reader, SettingsDep
 from digipersona.db import SessionDep
 from digipersona.exceptions import ValidationFailed
+from digipersona.kit.schemas import Instant
 from digipersona.kit.time import isoformat_z, utcnow
 from digipersona.models import Post, Publication
 from digipersona.publishing import calendar, schemas, service
@@ -151,10 +151,11 @@ StateQuery = Annotated[
 def get_calendar(
     principal: Reader,
     session: SessionDep,
-    start: datetime = Query(..., description="ISO-8601 with offset"),
-    end: datetime = Query(
-        ..., description=f"ISO-8601 with offset; at most {calendar.MAX_DAYS} days after start"
-    ),
+    start: Annotated[Instant, Query(description="ISO-8601 with offset")],
+    end: Annotated[
+        Instant,
+        Query(description=f"ISO-8601 with offset; at most {calendar.MAX_DAYS} days after start"),
+    ],
     persona_id: uuid.UUID | None = None,
     tz: TzQuery = "UTC",
     state: StateQuery = None,
