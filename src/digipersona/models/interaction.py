@@ -40,7 +40,12 @@ class Interaction(IdMixin, TimestampMixin, Base):
             "status",
             "platform_created_at",
         ),
-        Index("ix_interactions_persona_created", "persona_id", "platform_created_at"),
+        Index(
+            "ix_interactions_workspace_persona_created",
+            "workspace_id",
+            "persona_id",
+            "platform_created_at",
+        ),
     )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(

@@ -30,7 +30,9 @@ class Post(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         Index("ix_posts_workspace_created", "workspace_id", "created_at", "id"),
         Index("ix_posts_workspace_status_created", "workspace_id", "status", "created_at", "id"),
-        Index("ix_posts_persona_created", "persona_id", "created_at", "id"),
+        Index(
+            "ix_posts_workspace_persona_created", "workspace_id", "persona_id", "created_at", "id"
+        ),
     )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(

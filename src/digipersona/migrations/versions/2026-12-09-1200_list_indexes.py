@@ -27,7 +27,9 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
-            "ix_posts_persona_created", ["persona_id", "created_at", "id"], unique=False
+            "ix_posts_workspace_persona_created",
+            ["workspace_id", "persona_id", "created_at", "id"],
+            unique=False,
         )
         # The (workspace_id, status) prefix of ix_posts_workspace_status_created serves it.
         batch_op.drop_index("ix_posts_workspace_status")
@@ -51,7 +53,9 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
-            "ix_interactions_persona_created", ["persona_id", "platform_created_at"], unique=False
+            "ix_interactions_workspace_persona_created",
+            ["workspace_id", "persona_id", "platform_created_at"],
+            unique=False,
         )
         batch_op.drop_index("ix_interactions_workspace_status")
 
@@ -67,10 +71,16 @@ def upgrade() -> None:
             ["workspace_id", "created_at", "id"],
             unique=False,
         )
+        batch_op.create_index(
+            "ix_notifications_workspace_unread",
+            ["workspace_id", "read_at", "created_at", "id"],
+            unique=False,
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_index("ix_notifications_workspace_unread")
         batch_op.drop_index("ix_notifications_workspace_created")
 
     with op.batch_alter_table("autopilot_runs", schema=None) as batch_op:
@@ -83,11 +93,11 @@ def downgrade() -> None:
         batch_op.create_index(
             "ix_interactions_workspace_status", ["workspace_id", "status"], unique=False
         )
-        batch_op.drop_index("ix_interactions_persona_created")
+        batch_op.drop_index("ix_interactions_workspace_persona_created")
         batch_op.drop_index("ix_interactions_workspace_status_created")
 
     with op.batch_alter_table("posts", schema=None) as batch_op:
         batch_op.create_index("ix_posts_workspace_status", ["workspace_id", "status"], unique=False)
-        batch_op.drop_index("ix_posts_persona_created")
+        batch_op.drop_index("ix_posts_workspace_persona_created")
         batch_op.drop_index("ix_posts_workspace_status_created")
         batch_op.drop_index("ix_posts_workspace_created")
