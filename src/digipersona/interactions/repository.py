@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Numeric, and_, cast, func, or_, select, update
+from sqlalchemy import Integer, Numeric, and_, cast, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -119,7 +119,7 @@ class InteractionRepository(Repository[Interaction]):
             stmt,
             [
                 Interaction.platform_created_at,
-                func.length(Interaction.external_id),
+                func.length(Interaction.external_id, type_=Integer),
                 Interaction.external_id,
                 Interaction.id,
             ],

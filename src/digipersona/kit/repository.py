@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, literal, literal_column, select, tuple_
 from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy.types import TypeDecorator
 
 from digipersona.kit.pagination import (
     COUNT_CAP,
@@ -31,6 +32,14 @@ class Page(Generic[T]):
     total: int | None
     next_cursor: str | None
     prev_cursor: str | None = None
+
+
+def _python_type(column: ColumnElement[Any]) -> type:
+    # A TypeDecorator (UTCDateTime) says "object"; the type it decorates knows better.
+    kind = column.type
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance
+    return kind.python_type
 
 
 def _counted(stmt: Select[Any]) -> Select[Any]:
@@ -108,7 +117,7 @@ class Repository(Generic[M]):
         total = self.count_capped(stmt) if with_total else None
         backwards, after = False, None
         if cursor is not None:
-            backwards, after = decode_cursor(cursor, [k.type.python_type for k in columns])
+            backwards, after = decode_cursor(cursor, [_python_type(k) for k in columns])
         # Reading backwards walks the same index the other way, then restores the order.
         desc = descending != backwards
         page = stmt.order_by(None).add_columns(*columns)

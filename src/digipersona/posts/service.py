@@ -122,7 +122,7 @@ def page_posts(
         offset=offset,
         cursor=cursor,
     )
-    return Page(views(session, page.items), page.total, page.next_cursor)
+    return Page(views(session, page.items), page.total, page.next_cursor, page.prev_cursor)
 
 
 # -- variants ----------------------------------------------------------------------------------
