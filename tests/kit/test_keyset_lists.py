@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from sqlalchemy import event, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from digipersona.kit.pagination import COUNT_CAP, encode_cursor
+from digipersona.kit.pagination import COUNT_CAP, MAX_CURSOR_LENGTH, decode_cursor, encode_cursor
 from digipersona.kit.repository import Repository
 from digipersona.kit.time import utcnow
 from digipersona.models import AutopilotRun, Connection, Interaction, Notification, Post
@@ -326,7 +326,7 @@ def _b64(value: Any) -> str:
         _b64({"a": ["2026-01-01T00:00:00+00:00", "nope"]}),
         _b64({"x": ["2026-01-01T00:00:00+00:00", str(uuid.uuid4())]}),
         encode_cursor(["Dana", uuid.uuid4()]),  # a persona-list cursor
-        "x" * 2000,
+        "x" * 5000,
     ],
 )
 def test_a_malformed_cursor_is_422(world: World, cursor: str) -> None:
@@ -389,3 +389,12 @@ def test_personas_page_by_name(world: World) -> None:
         assert world.owner.post("/api/v1/personas", json={"name": name}).status_code == 201
     pages = _walk(world.owner, "/api/v1/personas", limit=3)
     assert [[p["name"] for p in page] for page in pages] == [["Ana", "Bea", "Cleo"], ["Dana"]]
+
+
+def test_the_longest_inbox_key_fits_in_a_cursor() -> None:
+    key = (utcnow(), 512, "\N{GRINNING FACE}" * 512, uuid.uuid4())
+    cursor = encode_cursor(key)
+    assert len(cursor) <= MAX_CURSOR_LENGTH
+    assert decode_cursor(cursor, [datetime, int, str, uuid.UUID]) == (False, key)
+    before = encode_cursor(key, before=True)
+    assert decode_cursor(before, [datetime, int, str, uuid.UUID]) == (True, key)

@@ -51,9 +51,10 @@ def check_page(limit: int, offset: int) -> None:
 # Offsets make the database walk every skipped row, so deep pages of a long history cost more
 # and more; a cursor carries the last row's sort key and the next page starts right after it
 # through the index that serves the order. The cursor is opaque to clients: urlsafe base64 of
-# a JSON array of the key values.
+# {"a": key} (the page after the row with that key) or {"b": key} (the page before it).
 
-MAX_CURSOR_LENGTH = 1024
+# Room for the longest key of any list (an interaction's 512-character platform id in UTF-8).
+MAX_CURSOR_LENGTH = 4096
 # Counting every match of a long history costs as much as reading it; ``total`` is counted up to
 # this many and is null beyond (the list then says "more than COUNT_CAP").
 COUNT_CAP = 10_000
@@ -95,7 +96,9 @@ def encode_cursor(values: Sequence[Any], *, before: bool = False) -> str:
         v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, uuid.UUID) else v
         for v in values
     ]
-    raw = json.dumps({"b" if before else "a": plain}, separators=(",", ":")).encode()
+    raw = json.dumps(
+        {"b" if before else "a": plain}, separators=(",", ":"), ensure_ascii=False
+    ).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
