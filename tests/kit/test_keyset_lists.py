@@ -326,6 +326,8 @@ def _b64(value: Any) -> str:
         _b64({"a": ["2026-01-01T00:00:00+00:00", "nope"]}),
         _b64({"x": ["2026-01-01T00:00:00+00:00", str(uuid.uuid4())]}),
         encode_cursor(["Dana", uuid.uuid4()]),  # a persona-list cursor
+        _b64({"a": ["0001-01-01T00:00:00+05:00", str(uuid.uuid4())]}),  # before year 1 in UTC
+        _b64({"a": ["2026-01-01T00:00:00+00:00", 3, "a\u0000b", str(uuid.uuid4())]}),
         "x" * 5000,
     ],
 )

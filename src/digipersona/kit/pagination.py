@@ -13,7 +13,7 @@ import binascii
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Query
@@ -109,7 +109,8 @@ def _decode_value(value: Any, kind: type) -> Any:
         moment = datetime.fromisoformat(value)
         if moment.tzinfo is None:
             raise ValueError
-        return moment
+        # Raises OverflowError for a moment that has no UTC form (year 1 east of Greenwich).
+        return moment.astimezone(UTC)
     if kind is uuid.UUID:
         if not isinstance(value, str):
             raise ValueError
@@ -118,7 +119,8 @@ def _decode_value(value: Any, kind: type) -> Any:
         if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 2**62:
             raise ValueError
         return value
-    if kind is str and isinstance(value, str):
+    if kind is str and isinstance(value, str) and "\x00" not in value:
+        # PostgreSQL text cannot hold NUL: such a key would be a driver error, not a 422.
         return value
     raise ValueError
 
@@ -136,7 +138,7 @@ def decode_cursor(cursor: str, kinds: Sequence[type]) -> tuple[bool, tuple[Any, 
         if not isinstance(values, list) or len(values) != len(kinds):
             raise ValueError
         key = tuple(_decode_value(v, k) for v, k in zip(values, kinds, strict=True))
-    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error, RecursionError):
+    except (ValueError, TypeError, OverflowError, binascii.Error, RecursionError):
         raise _cursor_error(
             "is not a cursor of this list; pass a previous page's next_cursor unchanged"
         ) from None
