@@ -8,7 +8,7 @@ from digipersona.auth.dependencies import Drafter, Reader, SettingsDep, UnboundD
 from digipersona.db import FactoryDep, SessionDep
 from digipersona.interactions import replies, schemas, service
 from digipersona.interactions.leads import score_lead
-from digipersona.kit.pagination import DEFAULT_LIMIT, LimitQuery, OffsetQuery
+from digipersona.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, OffsetQuery
 from digipersona.kit.schemas import Instant, Text
 
 router = APIRouter(prefix="/api/v1/interactions", tags=["interactions"])
@@ -36,9 +36,14 @@ def list_interactions(
     q: Text | None = Query(default=None, min_length=1, max_length=200),
     limit: LimitQuery = DEFAULT_LIMIT,
     offset: OffsetQuery = 0,
+    cursor: CursorQuery = None,
 ) -> schemas.InteractionList:
-    """The inbox: mentions, replies, comments and quotes, newest first, filtered."""
-    items, total = service.list_interactions(
+    """The inbox: mentions, replies, comments and quotes, newest first, filtered.
+
+    Page with ``cursor`` (each page's ``next_cursor``); ``offset`` still works but costs the
+    skipped rows.
+    """
+    page = service.page_interactions(
         session,
         principal,
         persona_id=persona_id,
@@ -52,12 +57,15 @@ def list_interactions(
         q=q,
         limit=limit,
         offset=offset,
+        cursor=cursor,
     )
     return schemas.InteractionList(
-        items=[schemas.InteractionOut.model_validate(i) for i in items],
-        total=total,
+        items=[schemas.InteractionOut.model_validate(i) for i in page.items],
+        total=page.total,
         limit=limit,
         offset=offset,
+        next_cursor=page.next_cursor,
+        prev_cursor=page.prev_cursor,
     )
 
 
