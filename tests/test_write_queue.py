@@ -4,10 +4,13 @@ plain write scopes."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -135,3 +138,84 @@ def test_scopes_on_two_databases_nest_in_one_thread(tmp_path: Path) -> None:
         with factory() as session:
             assert session.execute(text("SELECT n FROM queue_probe")).scalar_one() == value
     assert (tmp_path / "b.db-writers.lock").exists()
+
+
+def test_writers_of_one_process_take_their_turns_in_arrival_order(
+    url: str, factory: sessionmaker[Session]
+) -> None:
+    """First come, first served: the lock file alone wakes any waiter, not the first."""
+    line = db._line_for(url.removeprefix("sqlite:///") + "-writers.lock")
+    holding, release = threading.Event(), threading.Event()
+    order: list[int] = []
+
+    def holder() -> None:
+        with db.write_scope(factory):
+            holding.set()
+            release.wait(10)
+
+    def writer(n: int) -> None:
+        with db.write_scope(factory) as session:
+            session.execute(text("INSERT INTO queue_probe (n) VALUES (:n)"), {"n": n})
+            order.append(n)
+
+    threads = [threading.Thread(target=holder)]
+    threads[0].start()
+    assert holding.wait(10)
+    for n in range(8):
+        thread = threading.Thread(target=writer, args=(n,))
+        threads.append(thread)
+        thread.start()
+        # The next one arrives only once this one is in line.
+        wait_until(lambda n=n: line.waiting() == n + 1)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert order == list(range(8))
+    with factory() as session:
+        rows = session.execute(text("SELECT n FROM queue_probe ORDER BY rowid")).scalars().all()
+    assert rows == list(range(8))
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_a_writer_that_gives_up_waiting_leaves_the_line(
+    url: str, factory: sessionmaker[Session]
+) -> None:
+    """Ctrl-C on a CLI command waiting for its turn: the line goes on without it."""
+    line = db._line_for(url.removeprefix("sqlite:///") + "-writers.lock")
+    holding, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with db.write_scope(factory):
+            holding.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert holding.wait(10)
+
+    def interrupt(_signum: int, _frame: Any) -> None:
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        with pytest.raises(Interrupted):
+            line.enter()  # waits (the holder has the turn) until the signal interrupts it
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert line.waiting() == 0
+    release.set()
+    thread.join(10)
+    with db.write_scope(factory):  # the turn is free, not handed to the writer that left
+        pass
+
+
+def wait_until(condition: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.005)

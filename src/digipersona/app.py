@@ -13,7 +13,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 
 from digipersona import __version__, db
 from digipersona.config import Settings, get_settings
@@ -27,18 +27,22 @@ from digipersona.kit.security import constant_time_equals
 from digipersona.web import problems
 from digipersona.web.middleware import (
     BodyLimitMiddleware,
+    LeanSessionMiddleware,
     RequestContextMiddleware,
     RouteBodyLimit,
 )
+from digipersona.web.static_files import STATIC_DIR, FingerprintedStaticFiles, static_url
 from digipersona.worker import runtime
 from digipersona.worker.processes import HelperProcesses
 
-STATIC_DIR = Path(__file__).parent / "web" / "static"
 # Swagger UI's files, from a package that bundles them: /api/docs loads nothing from a CDN.
 SWAGGER_UI_DIR = Path(fastapi_offline.__file__).parent / "static"
 DOCS_URL = "/api/docs"
 # Multipart framing and the alt text around an image of the largest accepted size.
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
+GZIP_MINIMUM_BYTES = 1024
+# Probes and scrapes: no session, no thread (see _ops_router).
+OPERATIONS_PATHS = ("/healthz", "/readyz", "/metrics")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -48,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for warning in settings.startup_warnings():
         logging.getLogger("digipersona.config").warning(warning)
 
-    engine = db.make_engine(settings.effective_database_url)
+    engine = db.make_engine(settings.effective_database_url, **_web_engine_options(settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if dispatcher is not None:
             dispatcher.stop()
             runtime.set_runtime(None)
+            if app.state.dispatch_engine is not engine:
+                app.state.dispatch_engine.dispose()
         app.state.http.close()
         engine.dispose()
 
@@ -97,8 +103,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _include_routers(app)
     _install_middleware(app, settings)
     app.mount(f"{DOCS_URL}/assets", StaticFiles(directory=SWAGGER_UI_DIR), name="docs-assets")
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", FingerprintedStaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def _web_engine_options(settings: Settings) -> dict[str, Any]:
+    """The request engine: a short wait for a connection (then 503), a small SQLite cache."""
+    options: dict[str, Any] = {
+        "sqlite_cache_mib": settings.sqlite_cache_mib,
+        "pool_timeout": settings.db_pool_timeout_seconds,
+    }
+    if settings.db_pool_size is not None:
+        options["pool_size"] = settings.db_pool_size
+    if settings.db_max_overflow is not None:
+        options["max_overflow"] = settings.db_max_overflow
+    return options
 
 
 def _start_embedded_worker(app: FastAPI) -> Any:
@@ -106,7 +125,21 @@ def _start_embedded_worker(app: FastAPI) -> Any:
     from digipersona.worker.embedded import Dispatcher
 
     settings: Settings = app.state.settings
-    rt = runtime.build_runtime(settings, factory=app.state.sessionmaker, http=app.state.http)
+    factory = app.state.sessionmaker
+    app.state.dispatch_engine = app.state.engine
+    if db.sqlite_file(settings.effective_database_url) is not None:
+        # Its own few connections with a large page cache (the claim reads the due index and
+        # the rows of every batch), which the requests' many small-cache connections lack; and
+        # never a request's short pool wait. One for the dispatcher thread, the rest for the
+        # periodic jobs and token refreshes.
+        app.state.dispatch_engine = db.make_engine(
+            settings.effective_database_url,
+            sqlite_cache_mib=settings.dispatch_sqlite_cache_mib,
+            pool_size=1,
+            max_overflow=3,
+        )
+        factory = db.make_sessionmaker(app.state.dispatch_engine)
+    rt = runtime.build_runtime(settings, factory=factory, http=app.state.http)
     runtime.set_runtime(rt)
     dispatcher = Dispatcher.for_settings(rt.engine, settings)
     dispatcher.start()
@@ -174,8 +207,10 @@ def _ops_router() -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz")
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         """The process is up."""
+        # On the event loop: a plain def would wait for a threadpool thread, which under load
+        # are all busy with requests, and a liveness probe would fail a working server.
         return {"status": "ok", "version": __version__}
 
     @router.get("/readyz")
@@ -225,7 +260,7 @@ def _ops_router() -> APIRouter:
     @router.get(DOCS_URL, include_in_schema=False)
     def api_docs() -> HTMLResponse:
         """Swagger UI from local files, started by a script file (the CSP allows no inline one)."""
-        return HTMLResponse(_DOCS_PAGE)
+        return HTMLResponse(_DOCS_PAGE.replace("{api_docs_js}", static_url("api-docs.js")))
 
     return router
 
@@ -240,7 +275,7 @@ _DOCS_PAGE = f"""<!doctype html>
 <body>
 <div id="swagger-ui" data-openapi-url="/openapi.json"></div>
 <script src="{DOCS_URL}/assets/swagger-ui-bundle.js"></script>
-<script src="/static/api-docs.js"></script>
+<script src="{{api_docs_js}}"></script>
 </body>
 </html>
 """
@@ -261,17 +296,25 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
     if not larger:
         raise RuntimeError("the image upload route is gone: update its body limit here")
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, routes=larger)
+    static_prefixes = ("/static/", f"{DOCS_URL}/assets/")
     app.add_middleware(
         RequestContextMiddleware,
         hsts=settings.base_url.startswith("https://"),
         docs_path=DOCS_URL,
-        static_prefixes=("/static/", f"{DOCS_URL}/assets/"),
+        static_prefixes=static_prefixes,
     )
     app.add_middleware(
-        SessionMiddleware,
+        LeanSessionMiddleware,
+        skip=OPERATIONS_PATHS,
+        skip_prefixes=static_prefixes,
         secret_key=settings.secret_key_value(),
         session_cookie="digipersona_session",
         max_age=14 * 24 * 3600,
         same_site="lax",
         https_only=settings.effective_cookie_secure,
     )
+    # Pages, JSON and text files compressed; never the event stream (it would be held back until
+    # a buffer fills), images or fonts (Starlette's exclusions), nor bodies under 1 KiB. Level
+    # 6 gets most of level 9's gain for a fraction of its CPU. The CSRF token on pages is
+    # masked per page (auth/dependencies.py) so compression reveals nothing about it (BREACH).
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=6)

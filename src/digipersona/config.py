@@ -103,6 +103,13 @@ class Settings(BaseSettings):
     # When set, GET /metrics needs "Authorization: Bearer <token>" (for an exposed port).
     metrics_token: SecretStr | None = None
     auto_migrate: bool = True
+    # Database connections of the web app: the pool (default 5 + 5 on SQLite, 10 + 10 on
+    # PostgreSQL), how long a request waits for a free connection before it is answered 503
+    # with Retry-After, and the page cache of each SQLite connection in MiB.
+    db_pool_size: int | None = Field(default=None, ge=1, le=200)
+    db_max_overflow: int | None = Field(default=None, ge=0, le=200)
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    sqlite_cache_mib: int = Field(default=8, ge=1, le=1024)
 
     # AI generation
     llm_provider: Literal["template", "openai", "anthropic"] = "template"
@@ -137,6 +144,9 @@ class Settings(BaseSettings):
     dispatch_processes: int = Field(default=1, ge=1, le=32)
     dispatch_batch: int = Field(default=200, ge=1, le=1000)
     dispatch_poll_seconds: float = Field(default=0.25, gt=0, le=10)
+    # The page cache (MiB) of the publishing engine's SQLite connections: its claim reads the
+    # due index and the joined rows of every batch, and a warm cache spares the re-reads.
+    dispatch_sqlite_cache_mib: int = Field(default=64, ge=1, le=1024)
     publish_lease_seconds: int = Field(default=600, ge=10)
     publish_max_attempts: int = Field(default=8, ge=1, le=50)
     retry_base_seconds: float = Field(default=30.0, gt=0)

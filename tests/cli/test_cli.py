@@ -59,3 +59,39 @@ def test_duplicate_user_is_a_clear_error(cli_env: Path) -> None:
 def test_keys_generate_prints_a_fernet_key(cli_env: Path) -> None:
     r = run("keys", "generate")
     Fernet(r.output.strip().encode())
+
+
+# -- start-up: commands are imported when they run --------------------------------------------
+HELP_IMPORTS = """
+import sys
+from typer.testing import CliRunner
+from digipersona.cli.main import app
+result = CliRunner().invoke(app, ["--help"])
+assert result.exit_code == 0, result.output
+heavy = sorted(m for m in ("sqlalchemy", "fastapi", "twitter_text", "argon2", "httpx",
+                           "digipersona.db", "digipersona.models") if m in sys.modules)
+print(" ".join(heavy))
+"""
+
+
+def test_help_imports_no_service() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", HELP_IMPORTS], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "", f"--help imported {out.stdout.strip()}"
+
+
+def test_the_listing_says_what_each_command_says() -> None:
+    from digipersona.cli.main import COMMANDS
+
+    listing = run("--help").output
+    for name, lazy in COMMANDS.items():
+        command = lazy.load(name)
+        assert lazy.help == (command.short_help or command.help or "").strip().splitlines()[0]
+        assert name in listing
+        sub = run(name, "--help")
+        assert sub.exit_code == 0, sub.output
+        assert lazy.help.split(" (")[0][:30] in " ".join(sub.output.split())

@@ -18,6 +18,7 @@ from digipersona.kit.time import utcnow
 from digipersona.personas import service as personas
 from digipersona.platforms.registry import platform_ids
 from digipersona.posts import service as post_service
+from digipersona.web.forms import FormBody
 from digipersona.web.templating import flash, render
 
 router = APIRouter()
@@ -167,10 +168,13 @@ def ab_form(
 
 
 @router.post("/content/{post_id}/ab-test")
-async def ab_submit(
-    post_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+def ab_submit(
+    post_id: uuid.UUID,
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    raw: FormBody,
 ) -> Response:
-    raw = await request.form()
     form = {k: str(v) for k, v in raw.items()}
     check_csrf(request, form.pop("csrf_token", None))
     principal.require(Permission.write)
@@ -237,15 +241,15 @@ async def ab_submit(
 
 
 @router.post("/content/{post_id}/ab-tests/{test_id}/schedule")
-async def ab_schedule(
+def ab_schedule(
     post_id: uuid.UUID,
     test_id: uuid.UUID,
     request: Request,
     principal: WebPrincipal,
     session: SessionDep,
+    raw: FormBody,
 ) -> Response:
     """Schedule both variants of an existing test into comparable slots."""
-    raw = await request.form()
     check_csrf(request, str(raw.get("csrf_token", "")))
     test = service.get_ab_test(session, principal, test_id)
     if post_id not in (test.post_a_id, test.post_b_id):

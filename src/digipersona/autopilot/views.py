@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from digipersona.auth.dependencies import (
     SettingsDep,
@@ -104,11 +103,18 @@ async def _form(request: Request) -> dict[str, Any]:
     }
 
 
+# Read and CSRF-checked before the view runs (views are plain def: see web/forms.py).
+CheckedForm = Annotated[dict[str, Any], Depends(_form)]
+
+
 @router.post("/rules")
-async def add_rule(
-    persona_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+def add_rule(
+    persona_id: uuid.UUID,
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    form: CheckedForm,
 ) -> Response:
-    form = await _form(request)
     principal.require(Permission.write)
     topics = [t.strip() for t in form.get("topics", "").split(",") if t.strip()]
     data: dict[str, Any] = {
@@ -132,28 +138,28 @@ async def add_rule(
 
 
 @router.post("/rules/{rule_id}/delete")
-async def delete_rule(
+def delete_rule(
     persona_id: uuid.UUID,
     rule_id: uuid.UUID,
     request: Request,
     principal: WebPrincipal,
     session: SessionDep,
+    _csrf: CheckedForm,
 ) -> Response:
-    await _form(request)
     service.delete_rule(session, principal, persona_id, rule_id)
     flash(request, "Rule removed.")
     return _back(persona_id)
 
 
 @router.post("/feeds")
-async def add_feed(
+def add_feed(
     persona_id: uuid.UUID,
     request: Request,
     principal: WebPrincipal,
     session: SessionDep,
     settings: SettingsDep,
+    form: CheckedForm,
 ) -> Response:
-    form = await _form(request)
     principal.require(Permission.write)
     data = {
         "kind": "feed",
@@ -202,14 +208,14 @@ def _secret_page(
 
 
 @router.post("/webhooks")
-async def add_webhook(
+def add_webhook(
     persona_id: uuid.UUID,
     request: Request,
     principal: WebPrincipal,
     session: SessionDep,
     settings: SettingsDep,
+    form: CheckedForm,
 ) -> Response:
-    form = await _form(request)
     principal.require(Permission.write)
     data = {
         "kind": "webhook",
@@ -227,15 +233,15 @@ async def add_webhook(
 
 
 @router.post("/triggers/{trigger_id}/rotate")
-async def rotate_webhook_token(
+def rotate_webhook_token(
     persona_id: uuid.UUID,
     trigger_id: uuid.UUID,
     request: Request,
     principal: WebPrincipal,
     session: SessionDep,
     settings: SettingsDep,
+    _csrf: CheckedForm,
 ) -> Response:
-    await _form(request)
     try:
         created = service.rotate_token(session, principal, persona_id, trigger_id)
     except DigipersonaError as exc:
@@ -247,11 +253,14 @@ async def rotate_webhook_token(
 
 
 @router.post("/engagement")
-async def set_engagement(
-    persona_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+def set_engagement(
+    persona_id: uuid.UUID,
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    form: CheckedForm,
 ) -> Response:
     """Turn engagement follow-ups on (creating the trigger the first time) or off."""
-    form = await _form(request)
     principal.require(Permission.write)
     enabled = form.get("enabled") == "on"
     existing = [
@@ -289,32 +298,30 @@ async def set_engagement(
 
 
 @router.post("/triggers/{trigger_id}/delete")
-async def delete_trigger(
+def delete_trigger(
     persona_id: uuid.UUID,
     trigger_id: uuid.UUID,
     request: Request,
     principal: WebPrincipal,
     session: SessionDep,
+    _csrf: CheckedForm,
 ) -> Response:
-    await _form(request)
     service.delete_trigger(session, principal, persona_id, trigger_id)
     flash(request, "Trigger removed.")
     return _back(persona_id)
 
 
 @router.post("/run")
-async def run_now(
+def run_now(
     persona_id: uuid.UUID,
     request: Request,
     principal: UnboundWebPrincipal,
     factory: FactoryDep,
     settings: SettingsDep,
+    _csrf: CheckedForm,
 ) -> Response:
-    await _form(request)
     # In a worker thread, holding no request session: the model may take seconds.
-    runs = await run_in_threadpool(
-        service.run_persona_now, factory, principal, settings, persona_id
-    )
+    runs = service.run_persona_now(factory, principal, settings, persona_id)
     made = sum(len(r.post_ids) for r in runs)
     if not runs:
         flash(request, "There is no enabled rule to run.", "error")

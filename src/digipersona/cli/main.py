@@ -1,21 +1,95 @@
-"""The ``digipersona`` command (Typer + Rich): one group per domain, commands call services."""
+"""The ``digipersona`` command (Typer + Rich): one group per domain, commands call services.
+
+Each command's module is imported only when that command runs: the modules import the services
+(FastAPI, SQLAlchemy, the models, the platform clients), which took over a second before
+``digipersona --help`` could print a line. The listing below carries each command's one-line
+help, so ``--help`` imports none of them (tests/cli/test_cli.py checks both stay in step).
+"""
 
 from __future__ import annotations
 
-import typer
+import importlib
+from typing import Any
 
-from digipersona.cli import (
-    analytics,
-    autopilot,
-    content,
-    db_cmd,
-    engine,
-    keys,
-    leads,
-    personas,
-    server,
-    users,
-)
+import typer
+from typer.core import TyperCommand, TyperGroup
+
+
+def _root() -> None:
+    """Self-hosted multi-persona social media autopilot."""
+
+
+class LazyCommand:
+    """Where a top-level command lives (``module:attribute``) and its one-line help."""
+
+    def __init__(self, target: str, help: str) -> None:
+        self.target = target
+        self.help = help
+
+    def load(self, name: str) -> Any:
+        """Import the command's module and build its click command, as ``add_typer`` or
+        ``command`` on the root app would have."""
+        module, _, attribute = self.target.partition(":")
+        obj: Any = getattr(importlib.import_module(f"digipersona.cli.{module}"), attribute)
+        holder = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
+        holder.callback()(_root)  # always a group, so the command keeps its own shape
+        if isinstance(obj, typer.Typer):
+            holder.add_typer(obj, name=name)
+        else:
+            holder.command(name)(obj)
+        group = typer.main.get_command(holder)
+        assert isinstance(group, TyperGroup)
+        return group.commands[name]
+
+
+COMMANDS: dict[str, LazyCommand] = {
+    "serve": LazyCommand(
+        "server:serve", "Run the web UI and API (and, in embedded mode, apply migrations first)."
+    ),
+    "generate": LazyCommand(
+        "content:generate",
+        "Draft posts in a persona's voice and print them with their per-platform lengths.",
+    ),
+    "worker": LazyCommand(
+        "engine:worker", "Run a Celery worker (scale-out mode; needs DIGIPERSONA_BROKER_URL)."
+    ),
+    "scheduler": LazyCommand(
+        "engine:scheduler",
+        "Claim due publications and hand them to Celery workers (safe to run several).",
+    ),
+    "queue": LazyCommand(
+        "engine:queue", "What is due next, per persona, in each persona's own time."
+    ),
+    "publish-now": LazyCommand(
+        "engine:publish_now", "Send a scheduled post's pending publications immediately."
+    ),
+    "db": LazyCommand("db_cmd:app", "Database migrations."),
+    "users": LazyCommand("users:app", "User accounts."),
+    "personas": LazyCommand("personas:app", "Personas."),
+    "keys": LazyCommand("keys:app", "Encryption keys for tokens at rest."),
+    "content": LazyCommand("content:app", "Posts: list, show, approve, reject."),
+    "leads": LazyCommand("leads:app", "Sales-lead detection."),
+    "analytics": LazyCommand("analytics:app", "Engagement analytics."),
+    "autopilot": LazyCommand("autopilot:app", "Autopilot: scheduled and event-triggered drafting."),
+}
+
+
+class LazyGroup(TyperGroup):
+    """The commands of ``COMMANDS``, each imported only when it is about to run."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        # What the help listing and "did you mean" read: a name and a line, nothing imported.
+        for name, lazy in COMMANDS.items():
+            self.commands[name] = TyperCommand(name=name, help=lazy.help, short_help=lazy.help)
+
+    # ``ctx`` is typed Any: Typer vendors click, and its Context type is not public.
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if name is not None and command is not None:
+            command = COMMANDS[name].load(name)
+        return name, command, rest
+
 
 app = typer.Typer(
     name="digipersona",
@@ -23,21 +97,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=LazyGroup,
 )
-app.command("serve")(server.serve)
-app.command("generate")(content.generate)
-app.command("worker")(engine.worker)
-app.command("scheduler")(engine.scheduler)
-app.command("queue")(engine.queue)
-app.command("publish-now")(engine.publish_now)
-app.add_typer(db_cmd.app, name="db")
-app.add_typer(users.app, name="users")
-app.add_typer(personas.app, name="personas")
-app.add_typer(keys.app, name="keys")
-app.add_typer(content.app, name="content")
-app.add_typer(leads.app, name="leads")
-app.add_typer(analytics.app, name="analytics")
-app.add_typer(autopilot.app, name="autopilot")
+app.callback()(_root)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from digipersona.connections import service
 from digipersona.db import SessionDep
 from digipersona.exceptions import DigipersonaError
 from digipersona.personas import service as personas
+from digipersona.web.forms import FormBody
 from digipersona.web.templating import flash, render
 
 router = APIRouter(prefix="/connections")
@@ -57,10 +58,14 @@ def page(
 
 
 @router.post("/connect/{platform}")
-async def connect(
-    platform: str, request: Request, principal: WebPrincipal, session: SessionDep
+def connect(
+    platform: str,
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    body: FormBody,
 ) -> Response:
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    form = {k: str(v) for k, v in body.items()}
     check_csrf(request, form.get("csrf_token"))
     app = request.app
     try:
@@ -116,10 +121,13 @@ async def connect(
 
 
 @router.post("/{connection_id}/disconnect")
-async def disconnect(
-    connection_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+def disconnect(
+    connection_id: uuid.UUID,
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    form: FormBody,
 ) -> Response:
-    form = await request.form()
     check_csrf(request, str(form.get("csrf_token", "")))
     app = request.app
     service.disconnect(

@@ -31,6 +31,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Final, Protocol
 
 from digipersona.interactions.lead_rules import RULES, Rule, Source
@@ -151,12 +152,16 @@ def normalise(text: str) -> str:
     return _normalise_mapped(text).text
 
 
-_COMPILED: Final[tuple[tuple[Rule, re.Pattern[str]], ...]] = tuple(
-    (rule, re.compile(pattern))
-    for rule in RULES
-    for patterns in rule.patterns.values()
-    for pattern in patterns
-)
+@cache
+def _compiled() -> tuple[tuple[Rule, re.Pattern[str]], ...]:
+    """Every rule's patterns, compiled on first use (some 400 of them: 0.13 s that every
+    process start paid, the web server's and each CLI command's)."""
+    return tuple(
+        (rule, re.compile(pattern))
+        for rule in RULES
+        for patterns in rule.patterns.values()
+        for pattern in patterns
+    )
 
 
 def _negation_start(norm: str, start: int, end: int) -> int | None:
@@ -175,7 +180,7 @@ def _negation_start(norm: str, start: int, end: int) -> int | None:
 
 
 def _collect(doc: _Normalised, source: Source, hits: dict[str, _Hit], negations: list[str]) -> None:
-    for rule, pattern in _COMPILED:
+    for rule, pattern in _compiled():
         if rule.source != source:
             continue
         for match in pattern.finditer(doc.text):

@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from digipersona.auth.dependencies import UnboundWebPrincipal, WebPrincipal, check_csrf
 from digipersona.auth.permissions import Permission
@@ -18,6 +17,7 @@ from digipersona.db import FactoryDep, SessionDep
 from digipersona.exceptions import DigipersonaError
 from digipersona.interactions import replies, service
 from digipersona.personas import service as personas
+from digipersona.web.forms import FormBody
 from digipersona.web.templating import flash, render
 
 router = APIRouter(prefix="/interactions")
@@ -127,8 +127,7 @@ def _back(form: dict[str, Any]) -> str:
 
 
 @router.post("/bulk")
-async def bulk(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
-    raw = await request.form()
+def bulk(request: Request, principal: WebPrincipal, session: SessionDep, raw: FormBody) -> Response:
     form = {k: str(v) for k, v in raw.items()}
     check_csrf(request, form.get("csrf_token"))
     ids = [i for i in (_uuid(str(v)) for v in raw.getlist("ids")) if i is not None]
@@ -148,19 +147,19 @@ async def bulk(request: Request, principal: WebPrincipal, session: SessionDep) -
 
 
 @router.post("/{interaction_id}/reply")
-async def reply(
+def reply(
     interaction_id: uuid.UUID,
     request: Request,
     principal: UnboundWebPrincipal,
     factory: FactoryDep,
+    body: FormBody,
 ) -> Response:
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    form = {k: str(v) for k, v in body.items()}
     check_csrf(request, form.get("csrf_token"))
     source = form.get("source", "text")
     try:
         # In a worker thread, holding no request session: an AI reply may take seconds.
-        result = await run_in_threadpool(
-            replies.create_draft,
+        result = replies.create_draft(
             factory,
             principal,
             request.app.state.settings,

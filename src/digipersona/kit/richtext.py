@@ -14,7 +14,6 @@ from functools import lru_cache
 from typing import Literal
 
 import grapheme
-from twitter_text import parse_tweet
 
 # Little-text reserved characters (platform-apis 3.4, LinkedIn "little text format" docs).
 LITTLE_TEXT_RESERVED = frozenset("\\|{}@[]()<>#*_~")
@@ -67,7 +66,11 @@ class Entity:
 def x_weighted_length(text: str) -> int:
     """twitter-text v3 weighted length: URLs 23, CJK and emoji 2, NFC-normalised first (1.4)."""
     # parse_tweet is pure Python and slow (about 1 ms for 280 characters); the thread splitter
-    # asks about the same candidate strings repeatedly, hence the cache.
+    # asks about the same candidate strings repeatedly, hence the cache. Imported here: the
+    # package compiles its large URL and emoji patterns at import (~1 s), which every process
+    # start would pay, `digipersona --help` included, though only X counting needs them.
+    from twitter_text import parse_tweet
+
     return int(parse_tweet(text).weightedLength)
 
 

@@ -19,8 +19,6 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from digipersona.kit.time import utcnow
 
 _hasher = PasswordHasher()
-# A valid hash to verify against when the account does not exist, so timing does not reveal it.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-0")
 
 JWT_ISSUER = "digipersona"
 JWT_AUDIENCE = "digipersona:api"
@@ -37,10 +35,18 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+@cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A valid hash to verify against when the account does not exist, so timing does not
+    reveal it; made on first use (a full-cost hash at import slowed every start by ~0.5 s)."""
+    return hasher.hash("not-a-real-password-0")
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Check a password in constant-ish time, also when there is no account."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        expected = password_hash or _dummy_hash(_hasher)
+        return _hasher.verify(expected, password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -21,7 +21,6 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid02
-from pywebpush import WebPushException, webpush
 from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -66,6 +65,9 @@ def send(
     subscription: PushSubscription, payload: dict[str, Any], vapid: Vapid02, subject: str
 ) -> bool:
     """Encrypt and send one message; False when the subscription is gone."""
+    # Imported here: pywebpush brings aiohttp along (0.2 s at every start) for a rare send.
+    from pywebpush import WebPushException, webpush
+
     info = {
         "endpoint": subscription.endpoint,
         "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},

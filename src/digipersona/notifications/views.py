@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -49,16 +49,22 @@ async def _form(request: Request) -> dict[str, list[str]]:
     return data
 
 
+# Read and CSRF-checked before the view runs (views are plain def: see web/forms.py).
+CheckedForm = Annotated[dict[str, list[str]], Depends(_form)]
+
+
 def _back() -> Response:
     return RedirectResponse(BACK, status_code=303)
 
 
 @router.post("")
-async def save_preferences(
-    request: Request, principal: WebPrincipal, session: SessionDep
+def save_preferences(
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    data: CheckedForm,
 ) -> Response:
     """The form sends every checked cell; every unchecked available cell is turned off."""
-    data = await _form(request)
     checked = set(data.get("pref", []))
     matrix = {
         kind: {channel: f"{kind}:{channel}" in checked for channel in preferences.CHANNELS}
@@ -75,8 +81,9 @@ async def save_preferences(
 
 
 @router.post("/webhook")
-async def save_webhook(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
-    data = await _form(request)
+def save_webhook(
+    request: Request, principal: WebPrincipal, session: SessionDep, data: CheckedForm
+) -> Response:
     principal.require(Permission.admin)
     url = (data.get("url") or [""])[0]
     try:
@@ -141,18 +148,22 @@ def unread_count(principal: WebPrincipal, session: SessionDep) -> Response:
 
 
 @page_router.post("/read")
-async def read_all(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
-    await _form(request)
+def read_all(
+    request: Request, principal: WebPrincipal, session: SessionDep, _csrf: CheckedForm
+) -> Response:
     marked = service.mark_all_read(session, principal)
     flash(request, f"{marked} notification(s) marked read.")
     return RedirectResponse("/notifications", status_code=303)
 
 
 @page_router.post("/{notification_id}/read")
-async def read_one(
-    notification_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+def read_one(
+    notification_id: uuid.UUID,
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    _csrf: CheckedForm,
 ) -> Response:
-    await _form(request)
     try:
         service.mark_read(session, principal, notification_id)
     except DigipersonaError as exc:

@@ -17,6 +17,7 @@ from digipersona.exceptions import DigipersonaError
 from digipersona.kit.pagination import MAX_LIMIT
 from digipersona.models import Persona
 from digipersona.personas import schemas, service
+from digipersona.web.forms import FormBody
 from digipersona.web.templating import flash, render
 
 router = APIRouter(prefix="/personas")
@@ -234,8 +235,10 @@ def new_page(request: Request, principal: WebPrincipal) -> Response:
 
 
 @router.post("/new")
-async def create_submit(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
-    form = {k: str(v) for k, v in (await request.form()).items()}
+def create_submit(
+    request: Request, principal: WebPrincipal, session: SessionDep, body: FormBody
+) -> Response:
+    form = {k: str(v) for k, v in body.items()}
     check_csrf(request, form.pop("csrf_token", None))
     principal.require(Permission.write)
     form = _renumber_replies(form)
@@ -290,10 +293,14 @@ def edit_page(
 
 
 @router.post("/{persona_id}/edit")
-async def edit_submit(
-    persona_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+def edit_submit(
+    persona_id: uuid.UUID,
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    body: FormBody,
 ) -> Response:
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    form = {k: str(v) for k, v in body.items()}
     check_csrf(request, form.pop("csrf_token", None))
     principal.require(Permission.write)
     form = _renumber_replies(form)
@@ -316,10 +323,13 @@ async def edit_submit(
 
 
 @router.post("/{persona_id}/delete")
-async def delete_submit(
-    persona_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+def delete_submit(
+    persona_id: uuid.UUID,
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    form: FormBody,
 ) -> Response:
-    form = await request.form()
     check_csrf(request, str(form.get("csrf_token", "")))
     principal.require(Permission.write)
     service.delete(session, principal, persona_id)

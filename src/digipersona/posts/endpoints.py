@@ -245,7 +245,7 @@ def suggest(
 @router.post(
     "/{post_id}/media", status_code=status.HTTP_201_CREATED, response_model=schemas.PostOut
 )
-async def upload_media(
+def upload_media(
     post_id: uuid.UUID,
     principal: Drafter,
     session: SessionDep,
@@ -253,7 +253,8 @@ async def upload_media(
     alt_text: Annotated[Text, Form(max_length=2000)] = "",
 ) -> schemas.PostOut:
     """Attach an image (JPEG, PNG, GIF, WebP) with alt text."""
-    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    # The upload is already spooled (memory or a temporary file): a plain read, in this thread.
+    data = file.file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         raise ValidationFailed(f"Images can be at most {MAX_UPLOAD_BYTES // 1_048_576} MB.")
     return post_out(

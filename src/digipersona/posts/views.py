@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from digipersona.auth.dependencies import UnboundWebPrincipal, WebPrincipal, check_csrf
 from digipersona.auth.permissions import Permission
@@ -45,6 +44,10 @@ async def _form(request: Request) -> dict[str, Any]:
         )
     check_csrf(request, data.pop("csrf_token", None))
     return data
+
+
+# Read and CSRF-checked before the view runs (views are plain def: see web/forms.py).
+CheckedForm = Annotated[dict[str, Any], Depends(_form)]
 
 
 @router.get("/content")
@@ -90,14 +93,15 @@ def content_page(
 
 
 @router.post("/content/generate")
-async def generate_submit(
-    request: Request, principal: UnboundWebPrincipal, factory: FactoryDep
+def generate_submit(
+    request: Request,
+    principal: UnboundWebPrincipal,
+    factory: FactoryDep,
+    data: CheckedForm,
 ) -> Response:
-    data = await _form(request)
     try:
         # In a worker thread: the model may take seconds, the event loop must keep serving.
-        views = await run_in_threadpool(
-            service.generate,
+        views = service.generate(
             factory,
             principal,
             request.app.state.settings,
@@ -119,8 +123,9 @@ async def generate_submit(
 
 
 @router.post("/content/new")
-async def new_submit(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
-    data = await _form(request)
+def new_submit(
+    request: Request, principal: WebPrincipal, session: SessionDep, data: CheckedForm
+) -> Response:
     try:
         view = service.create(
             session,
@@ -172,11 +177,14 @@ def editor_page(
 
 
 @router.post("/content/{post_id}/preview")
-async def preview(
-    post_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+def preview(
+    post_id: uuid.UUID,
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    data: CheckedForm,
 ) -> Response:
     """Live per-platform previews and length counters for unsaved text (htmx)."""
-    data = await _form(request)
     post = service.get(session, principal, post_id)
     persona = personas.get(session, principal, post.persona_id)
     body = data.get("body", "")
@@ -189,10 +197,13 @@ async def preview(
 
 
 @router.post("/content/{post_id}/edit")
-async def edit_submit(
-    post_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+def edit_submit(
+    post_id: uuid.UUID,
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    data: CheckedForm,
 ) -> Response:
-    data = await _form(request)
     changes: dict[str, Any] = {"body": data.get("body", "").strip()}
     if data.get("version", "").isdigit():
         changes["version"] = int(data["version"])
@@ -211,11 +222,14 @@ async def edit_submit(
 
 
 @router.post("/content/{post_id}/decide")
-async def decide(
-    post_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+def decide(
+    post_id: uuid.UUID,
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    data: CheckedForm,
 ) -> Response:
     """Submit, approve or reject from a form (the editor or the approval inbox)."""
-    data = await _form(request)
     action = data.get("action")
     version = int(data["version"]) if data.get("version", "").isdigit() else None
     back = data.get("back") or f"/content/{post_id}"
@@ -247,14 +261,16 @@ async def decide(
 
 
 @router.post("/content/{post_id}/suggest")
-async def suggest(
-    post_id: uuid.UUID, request: Request, principal: UnboundWebPrincipal, factory: FactoryDep
+def suggest(
+    post_id: uuid.UUID,
+    request: Request,
+    principal: UnboundWebPrincipal,
+    factory: FactoryDep,
+    data: CheckedForm,
 ) -> Response:
-    data = await _form(request)
     try:
         # In a worker thread, holding no request session: the model may take seconds.
-        text, _ = await run_in_threadpool(
-            service.suggest,
+        text, _ = service.suggest(
             factory,
             principal,
             request.app.state.settings,
@@ -273,12 +289,15 @@ async def suggest(
 
 
 @router.post("/content/{post_id}/schedule")
-async def schedule_submit(
-    post_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+def schedule_submit(
+    post_id: uuid.UUID,
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    data: CheckedForm,
 ) -> Response:
     from digipersona.publishing import service as publishing
 
-    data = await _form(request)
     post = service.get(session, principal, post_id)
     persona = personas.get(session, principal, post.persona_id)
     at = None

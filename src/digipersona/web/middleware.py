@@ -4,9 +4,11 @@ Plain ASGI rather than ``BaseHTTPMiddleware``: the request body streams through 
 buffered here), an exception from a route reaches us in the same task, and response headers are
 added to the ``http.response.start`` message without copying the body.
 
-Order, outermost first (``app.py``): sessions, ``RequestContextMiddleware``,
-``BodyLimitMiddleware``, then the routes. The request context is outside the body limit so a 413
-is logged and counted like any answer; the session is outside both so the 500 page can use it.
+Order, outermost first (``app.py``): compression (Starlette's ``GZipMiddleware``), sessions
+(``LeanSessionMiddleware``), ``RequestContextMiddleware``, ``BodyLimitMiddleware``, then the
+routes. The request context is
+outside the body limit so a 413 is logged and counted like any answer; the session is outside
+both so the 500 page can use it.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Match
@@ -133,6 +137,45 @@ def _too_large(limit: int, scope: Scope) -> JSONResponse:
         media_type=problems.PROBLEM_JSON,
         headers={"Connection": "close"},
     )
+
+
+class LeanSessionMiddleware(SessionMiddleware):
+    """Starlette's signed-cookie sessions, except on paths that never read them.
+
+    The session decodes and verifies the cookie on every request and signs it again into
+    every answer; probes, metrics scrapes and static files have no use for it.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        skip: Sequence[str],
+        skip_prefixes: Sequence[str],
+        secret_key: str,
+        session_cookie: str,
+        max_age: int,
+        same_site: Literal["lax", "strict", "none"],
+        https_only: bool,
+    ) -> None:
+        super().__init__(
+            app,
+            secret_key=secret_key,
+            session_cookie=session_cookie,
+            max_age=max_age,
+            same_site=same_site,
+            https_only=https_only,
+        )
+        self.skip = frozenset(skip)
+        self.skip_prefixes = tuple(skip_prefixes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if path in self.skip or path.startswith(self.skip_prefixes):
+                await self.app(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 class RequestContextMiddleware:

@@ -11,9 +11,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from digipersona.exceptions import DigipersonaError, Unauthorized
+from digipersona.exceptions import DigipersonaError, ServiceUnavailable, Unauthorized
 
 logger = logging.getLogger("digipersona.errors")
 PROBLEM_JSON = "application/problem+json"
@@ -30,7 +31,10 @@ _TITLES = {
     422: "Validation failed",
     429: "Too many requests",
     500: "Internal server error",
+    503: "Service unavailable",
 }
+# When a request found no free database connection: soon, but not at once.
+POOL_RETRY_AFTER_SECONDS = 2
 
 
 class FieldProblem(BaseModel):
@@ -182,12 +186,27 @@ def install(app: FastAPI) -> None:
                 if request.url.query:
                     target += "?" + request.url.query
                 return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
-            return _render_html_error(request, exc.status_code, exc.message)
+            page = _render_html_error(request, exc.status_code, exc.message)
+            page.headers.update(exc.headers)  # e.g. Retry-After
+            return page
         return JSONResponse(
             exc.to_problem(request.url.path),
             status_code=exc.status_code,
             headers=exc.headers,
             media_type=PROBLEM_JSON,
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def _busy(request: Request, exc: PoolTimeout) -> Response:
+        # Every database connection stayed busy for DIGIPERSONA_DB_POOL_TIMEOUT_SECONDS: an
+        # overload the client can wait out, not a crash.
+        logger.warning("no free database connection for %s %s", request.method, request.url.path)
+        return await _domain(
+            request,
+            ServiceUnavailable(
+                "The server is busy: every database connection is in use. Try again shortly.",
+                headers={"Retry-After": str(POOL_RETRY_AFTER_SECONDS)},
+            ),
         )
 
     @app.exception_handler(RequestValidationError)

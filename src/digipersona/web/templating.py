@@ -11,11 +11,14 @@ from fastapi.templating import Jinja2Templates
 
 from digipersona import __version__
 from digipersona.kit.urls import http_url
+from digipersona.web.static_files import static_url
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 # Any link that came from outside goes through this: a stored javascript: URL renders as no link.
 templates.env.filters["http_url"] = http_url
+# Every file under /static is linked as static_url("name"): its URL carries its content hash.
+templates.env.globals["static_url"] = static_url
 
 NAV = [
     ("dashboard", "Dashboard", "/dashboard"),
@@ -39,12 +42,12 @@ def render(
     status_code: int = 200,
 ) -> HTMLResponse:
     """Render a template inside the shell."""
-    from digipersona.auth.dependencies import csrf_token
+    from digipersona.auth.dependencies import masked_csrf_token
 
     ctx: dict[str, Any] = {
         "nav": NAV,
         "version": __version__,
-        "csrf_token": csrf_token(request),
+        "csrf_token": masked_csrf_token(request),
         "current_user_email": request.session.get("email"),
         "current_workspace_name": request.session.get("wname"),
         "flash": request.session.pop("flash", None),

@@ -42,7 +42,9 @@ def build_runtime(
     load_plugins(settings.provider_plugins)
     cipher = TokenCipher(settings.encryption_key_list())
     if factory is None:
-        sa_engine = db.make_engine(settings.effective_database_url)
+        sa_engine = db.make_engine(
+            settings.effective_database_url, sqlite_cache_mib=settings.dispatch_sqlite_cache_mib
+        )
         factory = db.make_sessionmaker(sa_engine)
         # A worker process of its own (Celery): notifications it raises are delivered from here.
         from digipersona.notifications import delivery, push

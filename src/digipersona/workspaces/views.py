@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from digipersona.auth import service as auth
@@ -27,6 +27,10 @@ async def _form(request: Request) -> dict[str, Any]:
     data = {k: [str(v) for v in form.getlist(k)] for k in form}
     check_csrf(request, (data.pop("csrf_token", [""]) or [""])[0])
     return data
+
+
+# Read and CSRF-checked before the view runs (views are plain def: see web/forms.py).
+CheckedForm = Annotated[dict[str, Any], Depends(_form)]
 
 
 @router.get("")
@@ -64,8 +68,9 @@ def _run(request: Request, session: Any, action: Any, ok: str) -> Response:
 
 
 @router.post("/workspace")
-async def rename(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
-    data = await _form(request)
+def rename(
+    request: Request, principal: WebPrincipal, session: SessionDep, data: CheckedForm
+) -> Response:
     principal.require(Permission.admin)
     name = (data.get("name") or [""])[0].strip()[:200]
     if not name:
@@ -110,10 +115,13 @@ def change_password(
 
 
 @router.post("/members/{member_id}")
-async def change_role(
-    member_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+def change_role(
+    member_id: uuid.UUID,
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    data: CheckedForm,
 ) -> Response:
-    data = await _form(request)
     principal.require(Permission.admin)
     if data.get("remove"):
         return _run(
@@ -136,10 +144,11 @@ async def change_role(
 
 
 @router.post("/invitations")
-async def invite(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
+def invite(
+    request: Request, principal: WebPrincipal, session: SessionDep, data: CheckedForm
+) -> Response:
     from pydantic import EmailStr, TypeAdapter, ValidationError
 
-    data = await _form(request)
     principal.require(Permission.admin)
     email = (data.get("email") or [""])[0].strip()
     try:
@@ -164,8 +173,9 @@ async def invite(request: Request, principal: WebPrincipal, session: SessionDep)
 
 
 @router.post("/tokens")
-async def create_token(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
-    data = await _form(request)
+def create_token(
+    request: Request, principal: WebPrincipal, session: SessionDep, data: CheckedForm
+) -> Response:
     name = (data.get("name") or [""])[0].strip()[:100] or "token"
     scopes = [s for s in data.get("scopes", []) if s in TOKEN_SCOPE_IMPLIES]
     if not scopes:
@@ -182,10 +192,13 @@ async def create_token(request: Request, principal: WebPrincipal, session: Sessi
 
 
 @router.post("/tokens/{token_id}/revoke")
-async def revoke_token(
-    token_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
+def revoke_token(
+    token_id: uuid.UUID,
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    _csrf: CheckedForm,
 ) -> Response:
-    await _form(request)
     return _run(
         request,
         session,

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from twitter_text import extract_urls_with_indices, parse_tweet
-
+# twitter_text is imported inside the functions that use it: it compiles large URL and emoji
+# patterns at import (~1 s), which every process start would otherwise pay.
 _TCO = re.compile(r"https?://t\.co/\w+")
 _URL_PLACEHOLDER = "\x00url\x00"
 
@@ -128,6 +128,8 @@ def comparable_text(text: str, *, from_x: bool) -> str:
     if from_x:
         text = _TCO.sub(_URL_PLACEHOLDER, html.unescape(text))
     else:
+        from twitter_text import extract_urls_with_indices  # see the note above _TCO
+
         pieces, last = [], 0
         for url in extract_urls_with_indices(text):
             start, end = url["indices"]
@@ -140,11 +142,15 @@ def comparable_text(text: str, *, from_x: bool) -> str:
 
 def weighted_length(text: str) -> int:
     """twitter-text v3 weighted length (URLs 23, most non-Latin characters and emoji 2)."""
+    from twitter_text import parse_tweet  # see the note above _TCO
+
     return int(parse_tweet(text).weightedLength)
 
 
 def has_url(text: str) -> bool:
     """Whether X will see a URL in the text (with or without a scheme; 1.4)."""
+    from twitter_text import extract_urls_with_indices  # see the note above _TCO
+
     return bool(extract_urls_with_indices(text))
 
 
