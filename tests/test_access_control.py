@@ -200,6 +200,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/calendar"): Case(
         "read", params={"start": "2026-01-01T00:00:00Z", "end": "2026-02-01T00:00:00Z"}
     ),
+    ("GET", "/api/v1/calendar/day"): Case("read", params={"date": "2026-01-01"}),
     ("POST", "/api/v1/calendar/feed"): Case("publish"),
     ("DELETE", "/api/v1/calendar/feed"): Case("publish", ok=204),
     ("GET", "/api/v1/jobs"): Case("read"),

@@ -14,6 +14,16 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# wrk (HTTP load generator) from Debian for benchmarks/api_bench.py and its smoke test.
+if ! command -v wrk >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Debian wrk for the API benchmark..."
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) || status=1
+  else
+    echo "wrk is missing and cannot be installed here (needs root + apt-get): the API benchmark smoke test will skip"
+  fi
+fi
+
 # The official Bluesky PDS (npm), cached outside the checkout.
 if [ -f scripts/peers/install-pds.sh ]; then
   bash scripts/peers/install-pds.sh || status=1

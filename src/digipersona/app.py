@@ -246,7 +246,7 @@ def _ops_router() -> APIRouter:
             {"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503
         )
 
-    @router.get("/metrics")
+    @router.get("/metrics", response_class=PlainTextResponse)
     def metrics(request: Request) -> Response:
         """Prometheus text format; with DIGIPERSONA_METRICS_TOKEN set, only for that bearer."""
         settings: Settings = request.app.state.settings

@@ -66,8 +66,10 @@ def test_dashboard_tabs_on_a_phone_with_the_keyboard(
         assert facts["inside"], f"the focus ring of {label} is clipped: {facts}"
         assert facts["inView"], f"the {label} tab is off screen at 360 px: {facts}"
         page.keyboard.press("Enter")
+        # Enter starts the navigation asynchronously: wait for the new URL, not for the
+        # current page's network to be idle (that raced and saw the old page).
+        page.wait_for_url(f"**/dashboard?tab={label.lower()}")
         page.wait_for_load_state("networkidle")
-        assert page.url.endswith(f"tab={label.lower()}")
         selected = page.locator(".tabs [aria-current='page']")
         assert selected.inner_text().strip() == label
         panel = page.locator("#dashboard-panel")

@@ -42,6 +42,28 @@ def _up(url: str) -> bool:
         return False
 
 
+def start_serve(tmp_path: Path, **settings: str) -> tuple[subprocess.Popen[bytes], str]:
+    """``digipersona serve`` on SQLite in ``tmp_path``, a 1 s grace period, a free port."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DIGIPERSONA_DATA_DIR": str(tmp_path),
+        "DIGIPERSONA_PORT": str(port),
+        "DIGIPERSONA_SHUTDOWN_GRACE_SECONDS": "1",
+        **settings,
+    }
+    env.pop("DIGIPERSONA_DATABASE_URL", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "digipersona", "serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    return server, f"http://127.0.0.1:{port}"
+
+
 def _waiting_on_flock(pid: int) -> bool:
     """True when a thread of ``pid`` is blocked waiting for a flock (``/proc/locks`` '->')."""
     lines = Path("/proc/locks").read_text().splitlines()
@@ -54,24 +76,7 @@ def test_sigterm_ends_serve_within_the_grace_period_with_a_stuck_request(
 ) -> None:
     """A write waits forever on the writers' lock another process holds (with the embedded
     dispatcher on, its ticks wait there too, and so does its stop during the app's shutdown)."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DIGIPERSONA_DATA_DIR": str(tmp_path),
-        "DIGIPERSONA_PORT": str(port),
-        "DIGIPERSONA_SHUTDOWN_GRACE_SECONDS": "1",
-        "DIGIPERSONA_EMBEDDED_WORKER": embedded_worker,
-    }
-    env.pop("DIGIPERSONA_DATABASE_URL", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "digipersona", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
+    server, url = start_serve(tmp_path, DIGIPERSONA_EMBEDDED_WORKER=embedded_worker)
     lock = None
     try:
         assert wait_for(lambda: _up(url) or server.poll() is not None, 60), "serve never started"
@@ -116,24 +121,9 @@ def test_sigterm_ends_serve_within_the_grace_period_with_a_stuck_request(
 
 
 def test_sigterm_ends_an_idle_serve_cleanly(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DIGIPERSONA_DATA_DIR": str(tmp_path),
-        "DIGIPERSONA_PORT": str(port),
-        "DIGIPERSONA_SHUTDOWN_GRACE_SECONDS": "1",
-    }
-    env.pop("DIGIPERSONA_DATABASE_URL", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "digipersona", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    server, url = start_serve(tmp_path)
     try:
-        assert wait_for(lambda: _up(f"http://127.0.0.1:{port}"), 60), "serve never started"
+        assert wait_for(lambda: _up(url), 60), "serve never started"
         server.send_signal(signal.SIGTERM)
         assert wait_for(lambda: server.poll() is not None, 60), "serve ignored SIGTERM"
         # uvicorn re-raises the signal after a clean shutdown, the conventional exit status.

@@ -146,3 +146,52 @@ def test_nul_in_a_query_string_is_422(owner: Actor, path: str, params: dict[str,
     r = owner.get(path, params=params)
     assert r.status_code == 422, r.text
     assert r.json()["errors"][0]["message"] == "cannot contain NUL (\\u0000) characters"
+
+
+YEAR_ZERO_IN_UTC = "0001-01-01T00:00:00+01:00"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "field"),
+    [
+        ("POST", "/api/v1/content/{post}/schedule", {"json": {"at": YEAR_ZERO_IN_UTC}}, "at"),
+        ("PATCH", "/api/v1/content/{post}/schedule", {"json": {"at": YEAR_ZERO_IN_UTC}}, "at"),
+        ("GET", "/api/v1/interactions", {"params": {"since": YEAR_ZERO_IN_UTC}}, "since"),
+        ("GET", "/api/v1/interactions", {"params": {"until": YEAR_ZERO_IN_UTC}}, "until"),
+        (
+            "GET",
+            "/api/v1/calendar",
+            {"params": {"start": YEAR_ZERO_IN_UTC, "end": "2030-01-01T00:00:00Z"}},
+            "start",
+        ),
+        ("GET", "/api/v1/analytics", {"params": {"start": YEAR_ZERO_IN_UTC}}, "start"),
+        ("GET", "/api/v1/content/{post}/prediction", {"params": {"at": YEAR_ZERO_IN_UTC}}, "at"),
+    ],
+)
+def test_a_time_outside_years_1_to_9999_in_utc_is_422(
+    owner: Actor, persona: dict[str, Any], method: str, path: str, kwargs: Any, field: str
+) -> None:
+    post = owner.post(
+        "/api/v1/content", json={"persona_id": persona["id"], "platforms": ["x"], "body": "ok"}
+    ).json()
+    r = owner.request(method, path.format(post=post["id"]), **kwargs)
+    assert r.status_code == 422, r.text
+    assert {
+        "field": field,
+        "message": "is out of range: in UTC it must fall within the years 1 to 9999",
+    } in r.json()["errors"]
+
+
+def test_nul_in_a_form_field_is_422(owner: Actor, persona: dict[str, Any]) -> None:
+    post = owner.post(
+        "/api/v1/content", json={"persona_id": persona["id"], "platforms": ["x"], "body": "ok"}
+    ).json()
+    r = owner.post(
+        f"/api/v1/content/{post['id']}/media",
+        files={"file": ("a.png", b"not read", "image/png")},
+        data={"alt_text": NUL},
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"] == [
+        {"field": "alt_text", "message": "cannot contain NUL (\\u0000) characters"}
+    ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -11,7 +10,7 @@ from fastapi import APIRouter, Query, status
 from digipersona.analytics import schemas, service
 from digipersona.auth.dependencies import Reader, SettingsDep, Writer
 from digipersona.db import SessionDep
-from digipersona.kit.schemas import Text
+from digipersona.kit.schemas import Instant, Text
 
 router = APIRouter(prefix="/api/v1", tags=["analytics"])
 
@@ -32,8 +31,8 @@ def workspace_analytics(
     session: SessionDep,
     persona_id: uuid.UUID | None = None,
     platform: Text | None = Query(default=None, max_length=20),
-    start: Annotated[datetime | None, Query(description="ISO 8601 with a zone")] = None,
-    end: Annotated[datetime | None, Query(description="ISO 8601 with a zone")] = None,
+    start: Annotated[Instant | None, Query(description="ISO 8601 with a zone")] = None,
+    end: Annotated[Instant | None, Query(description="ISO 8601 with a zone")] = None,
 ) -> schemas.WorkspaceAnalyticsOut:
     """Totals, trend over time, best weekday/hour (persona's local time) and top posts."""
     return schemas.WorkspaceAnalyticsOut.model_validate(
@@ -49,7 +48,7 @@ def content_prediction(
     principal: Reader,
     session: SessionDep,
     at: Annotated[
-        datetime | None,
+        Instant | None,
         Query(
             description="When it would be published (ISO 8601 with a zone); default: its "
             "scheduled time, else the persona's next slot"

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from digipersona.kit.repository import Repository
 from digipersona.models import ApiToken, Membership, RefreshToken, User, Workspace
@@ -107,6 +107,17 @@ class ApiTokenRepository(Repository[ApiToken]):
         return self.session.scalars(
             select(ApiToken).where(ApiToken.token_hash == token_hash)
         ).first()
+
+    def touch(self, token_id: uuid.UUID, now: datetime, *, every: timedelta) -> None:
+        """Stamp ``last_used_at`` unless it was stamped less than ``every`` ago."""
+        self.session.execute(
+            update(ApiToken)
+            .where(
+                ApiToken.id == token_id,
+                or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - every),
+            )
+            .values(last_used_at=now)
+        )
 
     def list_for(self, workspace_id: uuid.UUID, user_id: uuid.UUID | None) -> list[ApiToken]:
         stmt = select(ApiToken).where(

@@ -6,11 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-
-class Strict(BaseModel):
-    """Request bodies refuse unknown fields so a typo is an error, not a silent no-op."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+from digipersona.kit.schemas import Strict
 
 
 class RegisterIn(Strict):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from digipersona import db
 from digipersona.audit import service as audit
 from digipersona.auth.permissions import permissions_for
 from digipersona.auth.principal import Principal
@@ -31,6 +33,8 @@ from digipersona.kit import security
 from digipersona.kit.ratelimit import Limiter
 from digipersona.kit.time import ensure_utc, utcnow
 from digipersona.models import Membership, RefreshToken, Role, User, Workspace
+
+logger = logging.getLogger(__name__)
 
 REFRESH_PREFIX = "dp_rt_"
 API_TOKEN_PREFIX = "dp_pat_"  # noqa: S105 (a prefix, not a secret)
@@ -324,6 +328,28 @@ def principal_for_user(
     )
 
 
+TOKEN_STAMP_EVERY = timedelta(minutes=1)
+
+
+def _stamp_after_commit(session: Session, token_id: uuid.UUID, now: datetime) -> None:
+    """Record a token's use in its own short write, after the request's unit of work.
+
+    Stamping inside a read request made it a writer: on SQLite a read transaction that then
+    writes fails at once with "database is locked" when another writer committed meanwhile (a
+    500 on a GET under load). The stamp is bookkeeping, so a failure is logged, never raised.
+    """
+    bind = session.get_bind()
+
+    def stamp() -> None:
+        try:
+            with db.write_scope(db.make_sessionmaker(bind)) as own:  # type: ignore[arg-type]
+                ApiTokenRepository(own).touch(token_id, now, every=TOKEN_STAMP_EVERY)
+        except SQLAlchemyError as exc:
+            logger.warning("could not record the use of API token %s: %s", token_id, exc)
+
+    session.info.setdefault("after_commit", []).append(stamp)
+
+
 def principal_from_bearer(
     session: Session, settings: Settings, token: str, workspace_override: uuid.UUID | None
 ) -> Principal:
@@ -338,8 +364,8 @@ def principal_from_bearer(
         user = session.get(User, row.user_id)
         if user is None:
             raise Unauthorized("Unknown or revoked API token.")
-        if row.last_used_at is None or now - ensure_utc(row.last_used_at) > timedelta(minutes=1):
-            row.last_used_at = now
+        if row.last_used_at is None or now - ensure_utc(row.last_used_at) > TOKEN_STAMP_EVERY:
+            _stamp_after_commit(session, row.id, now)
         return principal_for_user(
             session, user, row.workspace_id, "api_token", scopes=list(row.scopes), token_id=row.id
         )

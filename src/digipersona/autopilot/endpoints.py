@@ -12,7 +12,7 @@ from digipersona import db
 from digipersona.auth.dependencies import Reader, SettingsDep, UnboundDrafter, Writer
 from digipersona.autopilot import schemas, service
 from digipersona.db import FactoryDep, SessionDep
-from digipersona.kit.pagination import DEFAULT_LIMIT, LimitQuery, OffsetQuery
+from digipersona.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, OffsetQuery
 from digipersona.kit.time import utcnow
 from digipersona.models import GenerationRule, Persona, Trigger
 
@@ -185,14 +185,19 @@ def list_runs(
     session: SessionDep,
     limit: LimitQuery = DEFAULT_LIMIT,
     offset: OffsetQuery = 0,
+    cursor: CursorQuery = None,
 ) -> schemas.RunList:
-    """Every run of the persona's rules and triggers, newest first."""
-    items, total = service.list_runs(session, principal, persona_id, limit=limit, offset=offset)
+    """Every run of the persona's rules and triggers, newest first; page with ``cursor``."""
+    page = service.list_runs(
+        session, principal, persona_id, limit=limit, offset=offset, cursor=cursor
+    )
     return schemas.RunList(
-        items=[schemas.RunOut.model_validate(r) for r in items],
-        total=total,
+        items=[schemas.RunOut.model_validate(r) for r in page.items],
+        total=page.total,
         limit=limit,
         offset=offset,
+        next_cursor=page.next_cursor,
+        prev_cursor=page.prev_cursor,
     )
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from digipersona.kit.repository import Repository
+from digipersona.kit.repository import Page, Repository
 from digipersona.models import (
     ACTIVE_STATES,
     AutopilotRun,
@@ -131,12 +131,22 @@ class RunRepository(Repository[AutopilotRun]):
         persona_id: uuid.UUID | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> tuple[list[AutopilotRun], int]:
+        cursor: str | None = None,
+        with_total: bool = True,
+    ) -> Page[AutopilotRun]:
+        """Runs newest first (ix_autopilot_runs_persona_started serves a persona's)."""
         stmt = select(AutopilotRun).where(AutopilotRun.workspace_id == workspace_id)
         if persona_id:
             stmt = stmt.where(AutopilotRun.persona_id == persona_id)
-        stmt = stmt.order_by(AutopilotRun.started_at.desc(), AutopilotRun.id)
-        return self.paginate(stmt, limit=limit, offset=offset)
+        return self.keyset(
+            stmt,
+            [AutopilotRun.started_at, AutopilotRun.id],
+            descending=True,
+            limit=limit,
+            cursor=cursor,
+            offset=offset,
+            with_total=with_total,
+        )
 
     def count_since(self, trigger_id: uuid.UUID, since: datetime) -> int:
         stmt = select(AutopilotRun.id).where(

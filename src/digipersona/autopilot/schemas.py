@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from digipersona.exceptions import DigipersonaError
+from digipersona.kit.pagination import PageInfo
 from digipersona.kit.schemas import Strict
 from digipersona.posts.schemas import Platform, _unique_platforms
 from digipersona.scheduling.rrules import validate_rrule
@@ -201,8 +202,5 @@ class RunOut(BaseModel):
     details: dict[str, Any]
 
 
-class RunList(BaseModel):
+class RunList(PageInfo):
     items: list[RunOut]
-    total: int
-    limit: int
-    offset: int

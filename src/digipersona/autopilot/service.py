@@ -71,6 +71,7 @@ from digipersona.exceptions import (
 )
 from digipersona.generation import Draft, DraftRequest, GenerationProvider, PersonaProfile
 from digipersona.kit import outbound
+from digipersona.kit.repository import Page
 from digipersona.kit.security import constant_time_equals, new_token, token_hash
 from digipersona.kit.time import ensure_utc, utcnow
 from digipersona.models import (
@@ -386,10 +387,12 @@ def list_runs(
     *,
     limit: int = 50,
     offset: int = 0,
-) -> tuple[list[AutopilotRun], int]:
+    cursor: str | None = None,
+) -> Page[AutopilotRun]:
+    """The persona's runs, newest first, after ``cursor``; total counted up to COUNT_CAP."""
     persona = personas.get(session, principal, persona_id)
     return RunRepository(session).recent(
-        principal.workspace_id, persona_id=persona.id, limit=limit, offset=offset
+        principal.workspace_id, persona_id=persona.id, limit=limit, offset=offset, cursor=cursor
     )
 
 
@@ -1267,9 +1270,9 @@ def status(
                     for r in rules
                 ],
                 triggers=TriggerRepository(session).for_persona(principal.workspace_id, persona.id),
-                runs=RunRepository(session).recent(
-                    principal.workspace_id, persona_id=persona.id, limit=runs
-                )[0],
+                runs=RunRepository(session)
+                .recent(principal.workspace_id, persona_id=persona.id, limit=runs, with_total=False)
+                .items,
             )
         )
     return out

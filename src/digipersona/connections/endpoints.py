@@ -114,7 +114,19 @@ def connect_oauth(
     return schemas.AuthorizationOut(authorization_url=url, expires_at=expires)
 
 
-@router.get("/integrations/{platform}/callback", include_in_schema=True)
+@router.get(
+    "/integrations/{platform}/callback",
+    include_in_schema=True,
+    status_code=303,
+    response_class=RedirectResponse,
+    responses={
+        303: {"description": "Back to the Connections page, with the error in the query if any"},
+        400: {
+            "description": "Unknown or used state: a page that says to start connecting again",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+    },
+)
 def oauth_callback(
     platform: Text,
     request: Request,

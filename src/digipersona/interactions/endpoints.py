@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from fastapi import APIRouter, Query, status
 
@@ -9,8 +8,8 @@ from digipersona.auth.dependencies import Drafter, Reader, SettingsDep, UnboundD
 from digipersona.db import FactoryDep, SessionDep
 from digipersona.interactions import replies, schemas, service
 from digipersona.interactions.leads import score_lead
-from digipersona.kit.pagination import DEFAULT_LIMIT, LimitQuery, OffsetQuery
-from digipersona.kit.schemas import Text
+from digipersona.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, OffsetQuery
+from digipersona.kit.schemas import Instant, Text
 
 router = APIRouter(prefix="/api/v1/interactions", tags=["interactions"])
 
@@ -32,14 +31,19 @@ def list_interactions(
     status: schemas.Status | None = None,
     min_score: int | None = Query(default=None, ge=0, le=100),
     is_lead: bool | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     q: Text | None = Query(default=None, min_length=1, max_length=200),
     limit: LimitQuery = DEFAULT_LIMIT,
     offset: OffsetQuery = 0,
+    cursor: CursorQuery = None,
 ) -> schemas.InteractionList:
-    """The inbox: mentions, replies, comments and quotes, newest first, filtered."""
-    items, total = service.list_interactions(
+    """The inbox: mentions, replies, comments and quotes, newest first, filtered.
+
+    Page with ``cursor`` (each page's ``next_cursor``); ``offset`` still works but costs the
+    skipped rows.
+    """
+    page = service.page_interactions(
         session,
         principal,
         persona_id=persona_id,
@@ -53,12 +57,15 @@ def list_interactions(
         q=q,
         limit=limit,
         offset=offset,
+        cursor=cursor,
     )
     return schemas.InteractionList(
-        items=[schemas.InteractionOut.model_validate(i) for i in items],
-        total=total,
+        items=[schemas.InteractionOut.model_validate(i) for i in page.items],
+        total=page.total,
         limit=limit,
         offset=offset,
+        next_cursor=page.next_cursor,
+        prev_cursor=page.prev_cursor,
     )
 
 

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Numeric, and_, cast, func, or_, select, update
+from sqlalchemy import Integer, Numeric, and_, cast, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from digipersona.kit.repository import Repository
+from digipersona.kit.repository import Page, Repository
 from digipersona.models import (
     Connection,
     ConnectionState,
@@ -84,8 +84,9 @@ class InteractionRepository(Repository[Interaction]):
         q: str | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> tuple[list[Interaction], int]:
-        """The workspace's inbox, newest first, filtered."""
+        cursor: str | None = None,
+    ) -> Page[Interaction]:
+        """The workspace's inbox, newest first, filtered (ix_interactions_*_created)."""
         stmt = select(Interaction).where(Interaction.workspace_id == workspace_id)
         if persona_id is not None:
             stmt = stmt.where(Interaction.persona_id == persona_id)
@@ -112,13 +113,21 @@ class InteractionRepository(Repository[Interaction]):
                     func.lower(Interaction.author_handle).like(pattern, escape="\\"),
                 )
             )
-        # Platform times are often whole seconds: ties go to the newer (longer, larger) id.
-        stmt = stmt.order_by(
-            Interaction.platform_created_at.desc(),
-            func.length(Interaction.external_id).desc(),
-            Interaction.external_id.desc(),
+        # Platform times are often whole seconds: ties go to the newer (longer, larger) id, and
+        # the row id makes the order total for the cursor.
+        return self.keyset(
+            stmt,
+            [
+                Interaction.platform_created_at,
+                func.length(Interaction.external_id, type_=Integer),
+                Interaction.external_id,
+                Interaction.id,
+            ],
+            descending=True,
+            limit=limit,
+            cursor=cursor,
+            offset=offset,
         )
-        return self.paginate(stmt, limit=limit, offset=offset)
 
     def set_status(self, workspace_id: uuid.UUID, ids: Sequence[uuid.UUID], status: str) -> int:
         """Set the status of the workspace's interactions among ``ids``; how many changed."""

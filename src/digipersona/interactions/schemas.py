@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from digipersona.kit.pagination import PageInfo
 from digipersona.kit.schemas import Strict
 
 Kind = Literal["mention", "reply", "comment", "quote"]
@@ -52,11 +53,8 @@ class InteractionOut(BaseModel):
     reply_post_id: uuid.UUID | None
 
 
-class InteractionList(BaseModel):
+class InteractionList(PageInfo):
     items: list[InteractionOut]
-    total: int
-    limit: int
-    offset: int
 
 
 class BulkStatusIn(Strict):

@@ -12,6 +12,7 @@ from digipersona.auth.permissions import Permission
 from digipersona.auth.principal import Principal
 from digipersona.exceptions import NotFound, ValidationFailed
 from digipersona.interactions.repository import InteractionRepository, PollRepository
+from digipersona.kit.repository import Page
 from digipersona.models import Interaction
 from digipersona.platforms.registry import get_provider_class
 
@@ -30,8 +31,21 @@ def list_interactions(
     since: datetime | None = None,
     until: datetime | None = None,
     **filters: Any,
-) -> tuple[list[Interaction], int]:
-    """The workspace's inbox, newest first."""
+) -> tuple[list[Interaction], int | None]:
+    """One page of the workspace's inbox and its capped total (see ``page_interactions``)."""
+    page = page_interactions(session, principal, since=since, until=until, **filters)
+    return page.items, page.total
+
+
+def page_interactions(
+    session: Session,
+    principal: Principal,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    **filters: Any,
+) -> Page[Interaction]:
+    """The workspace's inbox, newest first, after ``cursor``; total counted up to COUNT_CAP."""
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.utcoffset() is None:
             raise ValidationFailed(

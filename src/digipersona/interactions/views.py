@@ -53,7 +53,7 @@ def page(
     min_score: str | None = None,
     since: str | None = None,
     q: str | None = None,
-    offset: int = 0,
+    cursor: str | None = None,
 ) -> Response:
     filters = {
         "persona_id": persona_id or "",
@@ -64,7 +64,7 @@ def page(
         "since": since if _day(since) else "",
         "q": (q or "").strip()[:200],
     }
-    items, total = service.list_interactions(
+    page = service.page_interactions(
         session,
         principal,
         persona_id=_uuid(persona_id),
@@ -75,7 +75,7 @@ def page(
         since=_day(filters["since"]),
         q=filters["q"] or None,
         limit=PAGE,
-        offset=max(0, offset),
+        cursor=cursor or None,
     )
     persona_list, _ = personas.list_personas(session, principal, limit=200)
     templates = {p.id: replies.templates_of(p)[0] for p in persona_list}
@@ -84,10 +84,8 @@ def page(
         "interactions/page.html",
         {
             "active": "interactions",
-            "items": items,
-            "total": total,
-            "offset": max(0, offset),
-            "page_size": PAGE,
+            "items": page.items,
+            "page": page,
             "filters": filters,
             "query": urlencode({k: v for k, v in filters.items() if v}),
             "personas": persona_list,

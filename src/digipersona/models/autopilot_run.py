@@ -22,7 +22,7 @@ class AutopilotRun(IdMixin, TimestampMixin, Base):
     """One run of a rule or trigger: when, what was drafted, why nothing was, what failed."""
 
     __tablename__ = "autopilot_runs"
-    __table_args__ = (Index("ix_autopilot_runs_persona_started", "persona_id", "started_at"),)
+    __table_args__ = (Index("ix_autopilot_runs_persona_started", "persona_id", "started_at", "id"),)
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("workspaces.id", ondelete="CASCADE"), index=True

@@ -31,8 +31,21 @@ class Interaction(IdMixin, TimestampMixin, Base):
     __tablename__ = "interactions"
     __table_args__ = (
         UniqueConstraint("connection_id", "external_id"),
+        # The inbox's order (newest first) under its common filters; ties on the timestamp
+        # are ordered by the database among themselves only.
         Index("ix_interactions_workspace_created", "workspace_id", "platform_created_at"),
-        Index("ix_interactions_workspace_status", "workspace_id", "status"),
+        Index(
+            "ix_interactions_workspace_status_created",
+            "workspace_id",
+            "status",
+            "platform_created_at",
+        ),
+        Index(
+            "ix_interactions_workspace_persona_created",
+            "workspace_id",
+            "persona_id",
+            "platform_created_at",
+        ),
     )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from digipersona.models.base import Base, IdMixin, TimestampMixin
@@ -14,6 +14,12 @@ class Notification(IdMixin, TimestampMixin, Base):
     """An in-app notification for the members of a workspace (or one user)."""
 
     __tablename__ = "notifications"
+    # The list's order, newest first, and the unread ones' (read_at IS NULL) for the badge; a
+    # member's rows are then picked out of the workspace's.
+    __table_args__ = (
+        Index("ix_notifications_workspace_created", "workspace_id", "created_at", "id"),
+        Index("ix_notifications_workspace_unread", "workspace_id", "read_at", "created_at", "id"),
+    )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("workspaces.id", ondelete="CASCADE"), index=True

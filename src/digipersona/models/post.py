@@ -26,7 +26,14 @@ class Post(IdMixin, TimestampMixin, Base):
     """A piece of content of one persona, with one variant per target platform."""
 
     __tablename__ = "posts"
-    __table_args__ = (Index("ix_posts_workspace_status", "workspace_id", "status"),)
+    # The content list's order (newest first, id breaking ties) under each of its filters.
+    __table_args__ = (
+        Index("ix_posts_workspace_created", "workspace_id", "created_at", "id"),
+        Index("ix_posts_workspace_status_created", "workspace_id", "status", "created_at", "id"),
+        Index(
+            "ix_posts_workspace_persona_created", "workspace_id", "persona_id", "created_at", "id"
+        ),
+    )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("workspaces.id", ondelete="CASCADE"), index=True

@@ -41,6 +41,12 @@ class Publication(IdMixin, TimestampMixin, Base):
         # orders the due ids from the index alone, without reading a table row per candidate.
         Index("ix_publications_claim", "state", "next_attempt_at", "priority", "id"),
         Index("ix_publications_connection_slot", "connection_id", "scheduled_at"),
+        # The calendar's ranges and day pages (keyset on scheduled_at, id) and the iCal feed.
+        Index("ix_publications_workspace_scheduled", "workspace_id", "scheduled_at", "id"),
+        # The dashboard's "scheduled next" and "recently published or failed": one short index
+        # range per state, read in order, so their cost does not grow with history.
+        Index("ix_publications_workspace_state_scheduled", "workspace_id", "state", "scheduled_at"),
+        Index("ix_publications_workspace_state_updated", "workspace_id", "state", "updated_at"),
     )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -13,6 +13,7 @@ from digipersona.auth.principal import Principal
 from digipersona.db import SessionDep
 from digipersona.exceptions import NotFound
 from digipersona.kit import outbound
+from digipersona.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from digipersona.kit.schemas import Strict
 from digipersona.models import Notification, PushSubscription
 from digipersona.notifications import preferences, push, service
@@ -62,13 +63,24 @@ def _out(n: Notification) -> NotificationOut:
 
 @router.get("/notifications", response_model=list[NotificationOut])
 def notifications(
+    request: Request,
+    response: Response,
     principal: Reader,
     session: SessionDep,
     unread: bool = False,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
 ) -> list[NotificationOut]:
-    """Your latest in-app notifications in this workspace (``unread=true``: only unread)."""
-    return [_out(n) for n in service.list_for(session, principal, unread_only=unread, limit=limit)]
+    """Your latest in-app notifications in this workspace (``unread=true``: only unread).
+
+    The body stays a plain array; when more follow, a ``Link: <...>; rel="next"`` header
+    (RFC 8288) gives the next page's address with its ``cursor``.
+    """
+    page = service.list_for(session, principal, unread_only=unread, limit=limit, cursor=cursor)
+    if page.next_cursor is not None:
+        url = request.url.include_query_params(cursor=page.next_cursor)
+        response.headers["Link"] = f'<{url}>; rel="next"'
+    return [_out(n) for n in page.items]
 
 
 @router.post("/notifications/read")

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
+from digipersona.kit.repository import Page, Repository
 from digipersona.models import (
     Membership,
     Notification,
@@ -78,23 +79,45 @@ def add_notifications(session: Session, rows: list[Notification]) -> None:
     session.flush()
 
 
-def notifications_for(
-    session: Session,
-    workspace_id: uuid.UUID,
-    user_id: uuid.UUID,
-    *,
-    unread_only: bool = False,
-    limit: int = 50,
-) -> list[Notification]:
-    """A member's notifications (their own and older workspace-wide ones), newest first."""
+def _visible_to(workspace_id: uuid.UUID, user_id: uuid.UUID, unread_only: bool) -> Select[Any]:
     stmt = select(Notification).where(
         Notification.workspace_id == workspace_id,
         or_(Notification.user_id == user_id, Notification.user_id.is_(None)),
     )
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
-    stmt = stmt.order_by(Notification.created_at.desc(), Notification.id).limit(limit)
-    return list(session.scalars(stmt))
+    return stmt
+
+
+class NotificationRepository(Repository[Notification]):
+    model = Notification
+
+    def page_for(
+        self,
+        workspace_id: uuid.UUID,
+        user_id: uuid.UUID,
+        *,
+        unread_only: bool = False,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[Notification]:
+        """A member's notifications (their own and workspace-wide ones), newest first.
+
+        ix_notifications_workspace_created (ix_notifications_workspace_unread for unread ones)
+        serves the order; no total (a long history would be counted for nothing).
+        """
+        return self.keyset(
+            _visible_to(workspace_id, user_id, unread_only),
+            [Notification.created_at, Notification.id],
+            descending=True,
+            limit=limit,
+            cursor=cursor,
+            with_total=False,
+        )
+
+    def unread_count(self, workspace_id: uuid.UUID, user_id: uuid.UUID, cap: int) -> int | None:
+        """How many of the member's notifications are unread, if at most ``cap``, else None."""
+        return self.count_capped(_visible_to(workspace_id, user_id, True), cap)
 
 
 def notification_of(

@@ -19,6 +19,7 @@ from digipersona.auth.principal import Principal
 from digipersona.config import Settings
 from digipersona.exceptions import NotFound, ValidationFailed
 from digipersona.kit import outbound
+from digipersona.kit.repository import Page
 from digipersona.kit.time import utcnow
 from digipersona.models import Notification, NotificationWebhook, Workspace
 from digipersona.notifications import delivery, preferences, repository
@@ -138,10 +139,27 @@ def _dispatch(event: Event, routing: Routing) -> None:
 
 # -- in-app list -----------------------------------------------------------------------------
 def list_for(
-    session: Session, principal: Principal, *, unread_only: bool = False, limit: int = 50
-) -> list[Notification]:
-    return repository.notifications_for(
-        session, principal.workspace_id, principal.user_id, unread_only=unread_only, limit=limit
+    session: Session,
+    principal: Principal,
+    *,
+    unread_only: bool = False,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[Notification]:
+    """Your notifications in this workspace, newest first, after ``cursor``."""
+    return repository.NotificationRepository(session).page_for(
+        principal.workspace_id,
+        principal.user_id,
+        unread_only=unread_only,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def unread_count(session: Session, principal: Principal, cap: int) -> int | None:
+    """How many of your notifications are unread, if at most ``cap`` (else None)."""
+    return repository.NotificationRepository(session).unread_count(
+        principal.workspace_id, principal.user_id, cap
     )
 
 

@@ -20,6 +20,9 @@ from digipersona.web.templating import flash, render
 
 router = APIRouter(prefix="/settings/notifications")
 page_router = APIRouter(prefix="/notifications")
+PAGE = 100
+# The badge counts unread notifications up to here and then says "99+".
+UNREAD_CAP = 99
 BACK = "/settings#notifications"
 
 
@@ -116,16 +119,20 @@ def save_webhook(
 
 # -- the in-app list -------------------------------------------------------------------------
 @page_router.get("")
-def inbox(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
+def inbox(
+    request: Request, principal: WebPrincipal, session: SessionDep, cursor: str | None = None
+) -> Response:
     """Your in-app notifications, newest first, unread marked."""
-    rows = service.list_for(session, principal, limit=100)
+    page = service.list_for(session, principal, limit=PAGE, cursor=cursor or None)
+    unread = service.unread_count(session, principal, UNREAD_CAP)
     return render(
         request,
         "notifications/list.html",
         {
             "active": "notifications",
-            "items": [(n, URLS.get(n.kind, "/dashboard")) for n in rows],
-            "unread": sum(1 for n in rows if n.read_at is None),
+            "items": [(n, URLS.get(n.kind, "/dashboard")) for n in page.items],
+            "page": page,
+            "unread": f"{UNREAD_CAP}+" if unread is None else unread,
         },
     )
 
@@ -133,10 +140,10 @@ def inbox(request: Request, principal: WebPrincipal, session: SessionDep) -> Res
 @page_router.get("/unread-count")
 def unread_count(principal: WebPrincipal, session: SessionDep) -> Response:
     """The topbar badge (an htmx fragment): how many notifications you have not read."""
-    count = len(service.list_for(session, principal, unread_only=True, limit=100))
-    if not count:
+    count = service.unread_count(session, principal, UNREAD_CAP)
+    if count == 0:
         return HTMLResponse("")
-    shown = "99+" if count > 99 else str(count)
+    shown = f"{UNREAD_CAP}+" if count is None else str(count)
     return HTMLResponse(f'<span class="badge">{shown}<span class="sr-only"> unread</span></span>')
 
 

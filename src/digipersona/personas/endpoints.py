@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, status
 
 from digipersona.auth.dependencies import Reader, Writer
 from digipersona.db import SessionDep
-from digipersona.kit.pagination import DEFAULT_LIMIT, LimitQuery, OffsetQuery
+from digipersona.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, OffsetQuery
 from digipersona.kit.schemas import Text
 from digipersona.personas import schemas, service
 
@@ -20,14 +20,17 @@ def list_personas(
     q: Text | None = Query(default=None, max_length=100),
     limit: LimitQuery = DEFAULT_LIMIT,
     offset: OffsetQuery = 0,
+    cursor: CursorQuery = None,
 ) -> schemas.PersonaList:
-    """Personas of the workspace, by name."""
-    items, total = service.list_personas(session, principal, q=q, limit=limit, offset=offset)
+    """Personas of the workspace, by name; page with ``cursor`` (each page's ``next_cursor``)."""
+    page = service.page_personas(session, principal, q=q, limit=limit, offset=offset, cursor=cursor)
     return schemas.PersonaList(
-        items=[schemas.PersonaOut.model_validate(p) for p in items],
-        total=total,
+        items=[schemas.PersonaOut.model_validate(p) for p in page.items],
+        total=page.total,
         limit=limit,
         offset=offset,
+        next_cursor=page.next_cursor,
+        prev_cursor=page.prev_cursor,
     )
 
 

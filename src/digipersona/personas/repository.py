@@ -5,7 +5,7 @@ import uuid
 
 from sqlalchemy import func, select
 
-from digipersona.kit.repository import Repository
+from digipersona.kit.repository import Page, Repository
 from digipersona.models import Persona
 
 
@@ -18,12 +18,26 @@ class PersonaRepository(Repository[Persona]):
     model = Persona
 
     def list(
-        self, workspace_id: uuid.UUID, *, q: str | None, limit: int, offset: int
-    ) -> tuple[list[Persona], int]:
+        self,
+        workspace_id: uuid.UUID,
+        *,
+        q: str | None,
+        limit: int,
+        offset: int = 0,
+        cursor: str | None = None,
+    ) -> Page[Persona]:
+        """The workspace's personas by name (the unique (workspace_id, name) index's order)."""
         stmt = select(Persona).where(Persona.workspace_id == workspace_id)
         if q:
             stmt = stmt.where(func.lower(Persona.name).contains(q.lower()))
-        return self.paginate(stmt.order_by(Persona.name, Persona.id), limit=limit, offset=offset)
+        return self.keyset(
+            stmt,
+            [Persona.name, Persona.id],
+            descending=False,
+            limit=limit,
+            cursor=cursor,
+            offset=offset,
+        )
 
     def get_by_name(self, workspace_id: uuid.UUID, name: str) -> Persona | None:
         """The persona whose name matches ignoring case and Unicode form ("Émile" = "ÉMILE").

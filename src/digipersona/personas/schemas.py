@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from digipersona.exceptions import DigipersonaError
+from digipersona.kit.pagination import PageInfo
 from digipersona.kit.schemas import Strict
 from digipersona.models.persona import DEFAULT_SLOTS
 from digipersona.scheduling.rrules import validate_rrule
@@ -205,8 +206,5 @@ class PersonaOut(BaseModel):
     updated_at: datetime
 
 
-class PersonaList(BaseModel):
+class PersonaList(PageInfo):
     items: list[PersonaOut]
-    total: int
-    limit: int
-    offset: int

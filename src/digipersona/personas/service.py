@@ -11,6 +11,7 @@ from digipersona.audit import service as audit
 from digipersona.auth.principal import Principal
 from digipersona.exceptions import Conflict, NotFound
 from digipersona.generation.base import PersonaProfile
+from digipersona.kit.repository import Page
 from digipersona.models import Persona
 from digipersona.personas.repository import PersonaRepository
 from digipersona.personas.schemas import PersonaCreate, PersonaUpdate
@@ -44,8 +45,25 @@ def list_personas(
     q: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> tuple[list[Persona], int]:
-    return PersonaRepository(session).list(principal.workspace_id, q=q, limit=limit, offset=offset)
+) -> tuple[list[Persona], int | None]:
+    """One page of personas by name and the capped total (see ``page_personas``)."""
+    page = page_personas(session, principal, q=q, limit=limit, offset=offset)
+    return page.items, page.total
+
+
+def page_personas(
+    session: Session,
+    principal: Principal,
+    *,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    cursor: str | None = None,
+) -> Page[Persona]:
+    """Personas by name, after ``cursor``; a total counted up to COUNT_CAP, None beyond."""
+    return PersonaRepository(session).list(
+        principal.workspace_id, q=q, limit=limit, offset=offset, cursor=cursor
+    )
 
 
 def _name_taken(

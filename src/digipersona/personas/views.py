@@ -14,6 +14,7 @@ from digipersona.auth.dependencies import WebPrincipal, check_csrf
 from digipersona.auth.permissions import Permission
 from digipersona.db import SessionDep
 from digipersona.exceptions import DigipersonaError
+from digipersona.kit.pagination import MAX_LIMIT
 from digipersona.models import Persona
 from digipersona.personas import schemas, service
 from digipersona.web.forms import FormBody
@@ -202,15 +203,19 @@ def _render_form(request: Request, context: dict[str, Any], status_code: int = 2
 
 
 @router.get("")
-def list_page(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
-    personas, total = service.list_personas(session, principal, limit=200)
+def list_page(
+    request: Request, principal: WebPrincipal, session: SessionDep, cursor: str | None = None
+) -> Response:
+    page = service.page_personas(session, principal, limit=MAX_LIMIT, cursor=cursor or None)
+    personas = page.items
     return render(
         request,
         "personas/list.html",
         {
             "active": "personas",
             "personas": personas,
-            "total": total,
+            "page": page,
+            "total": page.total,
             "can_write": principal.can(Permission.write),
             "slot_sentences": {p.id: _slot_sentences(p) for p in personas},
         },

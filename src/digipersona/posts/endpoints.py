@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 
@@ -14,7 +14,7 @@ from digipersona.auth.dependencies import (
 )
 from digipersona.db import FactoryDep, SessionDep
 from digipersona.exceptions import ValidationFailed
-from digipersona.kit.pagination import DEFAULT_LIMIT, LimitQuery, OffsetQuery
+from digipersona.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, OffsetQuery
 from digipersona.kit.schemas import Text
 from digipersona.posts import schemas, service
 from digipersona.posts.media import MAX_UPLOAD_BYTES
@@ -102,9 +102,14 @@ def list_content(
     q: Text | None = Query(default=None, max_length=200),
     limit: LimitQuery = DEFAULT_LIMIT,
     offset: OffsetQuery = 0,
+    cursor: CursorQuery = None,
 ) -> schemas.ContentList:
-    """Posts of the workspace, newest first, filtered by status, persona, platform or text."""
-    items, total = service.list_posts(
+    """Posts of the workspace, newest first, filtered by status, persona, platform or text.
+
+    Page with ``cursor`` (each page's ``next_cursor``); ``offset`` still works but costs the
+    skipped rows.
+    """
+    page = service.page_posts(
         session,
         principal,
         status=status_,
@@ -113,9 +118,15 @@ def list_content(
         q=q,
         limit=limit,
         offset=offset,
+        cursor=cursor,
     )
     return schemas.ContentList(
-        items=[post_out(v) for v in items], total=total, limit=limit, offset=offset
+        items=[post_out(v) for v in page.items],
+        total=page.total,
+        limit=limit,
+        offset=offset,
+        next_cursor=page.next_cursor,
+        prev_cursor=page.prev_cursor,
     )
 
 
@@ -239,7 +250,7 @@ def upload_media(
     principal: Drafter,
     session: SessionDep,
     file: UploadFile = File(...),
-    alt_text: Text = Form(default="", max_length=2000),
+    alt_text: Annotated[Text, Form(max_length=2000)] = "",
 ) -> schemas.PostOut:
     """Attach an image (JPEG, PNG, GIF, WebP) with alt text."""
     # The upload is already spooled (memory or a temporary file): a plain read, in this thread.

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import delete, exists, func, or_, select
 
-from digipersona.kit.repository import Repository
+from digipersona.kit.repository import Page, Repository
 from digipersona.models import Interaction, Media, Post, Variant
 
 
@@ -21,8 +21,10 @@ class PostRepository(Repository[Post]):
         platform: str | None,
         q: str | None,
         limit: int,
-        offset: int,
-    ) -> tuple[list[Post], int]:
+        offset: int = 0,
+        cursor: str | None = None,
+    ) -> Page[Post]:
+        """The workspace's posts, newest first (ix_posts_*_created serve each filter's order)."""
         stmt = select(Post).where(Post.workspace_id == workspace_id)
         if status:
             stmt = stmt.where(Post.status == status)
@@ -37,8 +39,14 @@ class PostRepository(Repository[Post]):
             stmt = stmt.where(
                 or_(func.lower(Post.body).contains(needle), func.lower(Post.brief).contains(needle))
             )
-        stmt = stmt.order_by(Post.created_at.desc(), Post.id)
-        return self.paginate(stmt, limit=limit, offset=offset)
+        return self.keyset(
+            stmt,
+            [Post.created_at, Post.id],
+            descending=True,
+            limit=limit,
+            cursor=cursor,
+            offset=offset,
+        )
 
     def is_reply(self, post_id: uuid.UUID) -> bool:
         """Whether the post answers an interaction (a reply draft of the inbox)."""

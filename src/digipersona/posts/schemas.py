@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationInfo, field_validator
 
+from digipersona.kit.pagination import PageInfo
 from digipersona.kit.schemas import Strict
 
 Platform = Literal["linkedin", "x", "bluesky", "webhook"]
@@ -188,11 +189,8 @@ class GenerateOut(BaseModel):
     items: list[PostOut]
 
 
-class ContentList(BaseModel):
+class ContentList(PageInfo):
     items: list[PostOut]
-    total: int
-    limit: int
-    offset: int
 
 
 class SuggestionOut(BaseModel):

@@ -27,6 +27,7 @@ from digipersona.generation import (
     config_from_settings,
     get_provider,
 )
+from digipersona.kit.repository import Page
 from digipersona.kit.time import utcnow
 from digipersona.models import Media, Persona, Post, PostStatus, Variant
 from digipersona.notifications.service import notify
@@ -83,9 +84,11 @@ def list_posts(
     q: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> tuple[list[PostView], int]:
-    posts, total = PostRepository(session).search(
-        principal.workspace_id,
+) -> tuple[list[PostView], int | None]:
+    """One page of posts and the capped total (see ``page_posts``)."""
+    page = page_posts(
+        session,
+        principal,
         status=status,
         persona_id=persona_id,
         platform=platform,
@@ -93,7 +96,33 @@ def list_posts(
         limit=limit,
         offset=offset,
     )
-    return views(session, posts), total
+    return page.items, page.total
+
+
+def page_posts(
+    session: Session,
+    principal: Principal,
+    *,
+    status: str | None = None,
+    persona_id: uuid.UUID | None = None,
+    platform: str | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    cursor: str | None = None,
+) -> Page[PostView]:
+    """Posts newest first, after ``cursor``; a total counted up to COUNT_CAP, None beyond."""
+    page = PostRepository(session).search(
+        principal.workspace_id,
+        status=status,
+        persona_id=persona_id,
+        platform=platform,
+        q=q,
+        limit=limit,
+        offset=offset,
+        cursor=cursor,
+    )
+    return Page(views(session, page.items), page.total, page.next_cursor, page.prev_cursor)
 
 
 # -- variants ----------------------------------------------------------------------------------

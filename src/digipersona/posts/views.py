@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
@@ -21,7 +22,16 @@ from digipersona.posts.variants import fit_post
 from digipersona.web.templating import flash, render, templates
 
 router = APIRouter()
+# Posts per page of the content and approvals lists (a page renders every variant of each).
+PAGE = 50
 STATUS_FILTERS = ("draft", "in_review", "approved", "rejected", "scheduled", "published", "failed")
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
 
 
 async def _form(request: Request) -> dict[str, Any]:
@@ -48,29 +58,35 @@ def content_page(
     status: str | None = None,
     persona_id: str | None = None,
     q: str | None = None,
+    cursor: str | None = None,
 ) -> Response:
-    persona_uuid = uuid.UUID(persona_id) if persona_id else None
-    views, total = service.list_posts(
+    status = status if status in STATUS_FILTERS else None
+    persona_uuid = _uuid(persona_id)
+    q = (q or "").strip()[:200] or None
+    page = service.page_posts(
         session,
         principal,
-        status=status if status in STATUS_FILTERS else None,
+        status=status,
         persona_id=persona_uuid,
-        q=q or None,
-        limit=100,
+        q=q,
+        limit=PAGE,
+        cursor=cursor or None,
     )
     persona_list, _ = personas.list_personas(session, principal, limit=200)
+    filters = {"status": status, "persona_id": str(persona_uuid or "") or None, "q": q}
     return render(
         request,
         "posts/list.html",
         {
             "active": "content",
-            "views": views,
-            "total": total,
+            "views": page.items,
+            "page": page,
+            "base": "/content?" + urlencode({k: v for k, v in filters.items() if v}),
             "personas": persona_list,
             "names": {p.id: p.name for p in persona_list},
             "platforms": PLATFORM_IDS,
             "statuses": STATUS_FILTERS,
-            "filters": {"status": status, "persona_id": persona_id, "q": q},
+            "filters": filters,
             "can_draft": principal.can(Permission.drafts),
         },
     )
@@ -298,16 +314,20 @@ def schedule_submit(
 
 
 @router.get("/approvals")
-def approvals_page(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
-    views, total = service.list_posts(session, principal, status="in_review", limit=100)
+def approvals_page(
+    request: Request, principal: WebPrincipal, session: SessionDep, cursor: str | None = None
+) -> Response:
+    page = service.page_posts(
+        session, principal, status="in_review", limit=PAGE, cursor=cursor or None
+    )
     persona_list, _ = personas.list_personas(session, principal, limit=200)
     return render(
         request,
         "posts/approvals.html",
         {
             "active": "approvals",
-            "views": views,
-            "total": total,
+            "views": page.items,
+            "page": page,
             "names": {p.id: p.name for p in persona_list},
             "can_approve": principal.can(Permission.approve),
         },

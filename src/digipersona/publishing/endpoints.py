@@ -1,16 +1,20 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Response, status
 
 from digipersona.auth.dependencies import Publisher, Reader, SettingsDep
 from digipersona.db import SessionDep
 from digipersona.exceptions import ValidationFailed
+from digipersona.kit.schemas import Instant
 from digipersona.kit.time import isoformat_z, utcnow
 from digipersona.models import Post, Publication
 from digipersona.publishing import calendar, schemas, service
+from digipersona.scheduling.slots import validate_timezone
 
 router = APIRouter(prefix="/api/v1", tags=["publishing"])
 feed_router = APIRouter(tags=["publishing"])
@@ -112,30 +116,116 @@ def retry(
     return publication_out(service.retry(session, principal, publication_id))
 
 
+def _entry_out(entry: calendar.Entry, tz: ZoneInfo) -> schemas.CalendarEntry:
+    return schemas.CalendarEntry(
+        id=entry.id,
+        post_id=entry.post_id,
+        connection_id=entry.connection_id,
+        date=entry.scheduled_at.astimezone(tz).date().isoformat(),
+        platform=entry.platform,
+        scheduled_at=isoformat_z(entry.scheduled_at),
+        slot_at=isoformat_z(entry.slot_at) if entry.slot_at else None,
+        state=entry.state,
+        attempts=entry.attempts,
+        next_attempt_at=isoformat_z(entry.next_attempt_at),
+        external_id=entry.external_id,
+        external_url=entry.external_url,
+        error_class=entry.error_class,
+        published_at=isoformat_z(entry.published_at) if entry.published_at else None,
+        persona_id=entry.persona_id,
+        persona_name=entry.persona_name,
+        title=entry.title,
+        post_status=entry.post_status,
+    )
+
+
+TzQuery = Annotated[
+    str, Query(max_length=64, description="IANA time zone that cuts the range into days")
+]
+StateQuery = Annotated[
+    str | None, Query(max_length=20, description="Only publications in this state")
+]
+
+
 @router.get("/calendar", response_model=schemas.CalendarOut)
 def get_calendar(
     principal: Reader,
     session: SessionDep,
-    start: datetime = Query(..., description="ISO-8601 with offset"),
-    end: datetime = Query(..., description="ISO-8601 with offset"),
+    start: Annotated[Instant, Query(description="ISO-8601 with offset")],
+    end: Annotated[
+        Instant,
+        Query(description=f"ISO-8601 with offset; at most {calendar.MAX_DAYS} days after start"),
+    ],
     persona_id: uuid.UUID | None = None,
+    tz: TzQuery = "UTC",
+    state: StateQuery = None,
+    per_day: int = Query(
+        3,
+        ge=1,
+        le=calendar.MAX_PER_DAY,
+        description="Entries listed per day (the rest: /calendar/day)",
+    ),
 ) -> schemas.CalendarOut:
-    """Publications scheduled in [start, end), with their state."""
+    """Per-day counts of the publications in [start, end) and the first `per_day` of each day."""
     for name, value in (("start", start), ("end", end)):
         if value.tzinfo is None:
             raise ValidationFailed(f"'{name}' needs a UTC offset, e.g. 2026-11-01T00:00:00Z.")
-    rows = calendar.entries(session, principal.workspace_id, start, end, persona_id)
-    items = [
-        schemas.CalendarEntry(
-            **publication_out(pub).model_dump(),
-            persona_id=persona.id,
-            persona_name=persona.name,
-            title=calendar.title_of(post),
-            post_status=post.status,
-        )
-        for pub, post, persona in rows
-    ]
-    return schemas.CalendarOut(start=isoformat_z(start), end=isoformat_z(end), items=items)
+    zone = ZoneInfo(validate_timezone(tz))
+    days = calendar.overview(
+        session,
+        principal.workspace_id,
+        start,
+        end,
+        zone,
+        per_day=per_day,
+        persona_id=persona_id,
+        state=state,
+    )
+    return schemas.CalendarOut(
+        start=isoformat_z(start),
+        end=isoformat_z(end),
+        tz=tz,
+        per_day=per_day,
+        days=[
+            schemas.CalendarDay(date=d.date.isoformat(), count=d.count, next_cursor=d.next_cursor)
+            for d in days
+        ],
+        items=[_entry_out(e, zone) for d in days for e in d.entries],
+    )
+
+
+@router.get("/calendar/day", response_model=schemas.CalendarDayOut)
+def get_calendar_day(
+    principal: Reader,
+    session: SessionDep,
+    date: dt.date = Query(..., description="The local day, YYYY-MM-DD"),
+    tz: TzQuery = "UTC",
+    persona_id: uuid.UUID | None = None,
+    state: StateQuery = None,
+    limit: int = Query(calendar.DAY_PAGE, ge=1, le=calendar.MAX_PER_DAY * 4),
+    cursor: str | None = Query(
+        None, max_length=200, description="`next_cursor` of a previous answer"
+    ),
+) -> schemas.CalendarDayOut:
+    """One page of one day's publications, in time order."""
+    zone = ZoneInfo(validate_timezone(tz))
+    day, next_cursor = calendar.day_page(
+        session,
+        principal.workspace_id,
+        date,
+        zone,
+        limit=limit,
+        cursor=cursor,
+        persona_id=persona_id,
+        state=state,
+    )
+    return schemas.CalendarDayOut(
+        date=date.isoformat(),
+        tz=tz,
+        count=day.count,
+        items=[_entry_out(e, zone) for e in day.entries],
+        next_cursor=next_cursor,
+    )
 
 
 @router.post("/calendar/feed", response_model=schemas.FeedOut)

@@ -45,17 +45,52 @@ class ScheduleOut(BaseModel):
     publications: list[PublicationOut]
 
 
-class CalendarEntry(PublicationOut):
+class CalendarEntry(BaseModel):
+    """A publication as the calendar shows it (its errors are on the post's schedule)."""
+
+    id: uuid.UUID
+    post_id: uuid.UUID
+    connection_id: uuid.UUID
+    date: str = Field(description="The local day (in the answer's time zone) it falls on")
+    platform: str
+    scheduled_at: str
+    slot_at: str | None
+    state: str
+    attempts: int
+    next_attempt_at: str
+    external_id: str | None
+    external_url: str | None
+    error_class: str | None
+    published_at: str | None
     persona_id: uuid.UUID
     persona_name: str
     title: str
     post_status: str
 
 
+class CalendarDay(BaseModel):
+    date: str
+    count: int = Field(description="Entries of the day; the first `per_day` are in `items`")
+    next_cursor: str | None = Field(
+        description="Read the rest of the day from GET /api/v1/calendar/day with this cursor"
+    )
+
+
 class CalendarOut(BaseModel):
     start: str
     end: str
+    tz: str
+    per_day: int
+    days: list[CalendarDay]
     items: list[CalendarEntry]
+
+
+class CalendarDayOut(BaseModel):
+    date: str
+    tz: str
+    count: int
+    items: list[CalendarEntry]
+    next_cursor: str | None
 
 
 class FeedOut(BaseModel):

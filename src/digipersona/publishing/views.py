@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from digipersona.auth.dependencies import WebPrincipal, check_csrf
@@ -17,7 +18,6 @@ from digipersona.db import SessionDep
 from digipersona.exceptions import DigipersonaError, ValidationFailed
 from digipersona.kit.time import utcnow
 from digipersona.models import Publication
-from digipersona.personas import service as personas
 from digipersona.publishing import calendar, service
 from digipersona.scheduling.slots import validate_timezone
 from digipersona.web.templating import render
@@ -25,11 +25,38 @@ from digipersona.web.templating import render
 router = APIRouter()
 
 
+MONTH_PER_DAY = 3
+WEEK_PER_DAY = 20
+
+
 def _parse_day(value: str | None, fallback: date) -> date:
     try:
-        return date.fromisoformat(value) if value else fallback
+        day = date.fromisoformat(value) if value else fallback
     except ValueError:
         return fallback
+    # Leave room for the six weeks around it (a view of year 1 or 9999 would overflow).
+    return day if date(1, 2, 1) <= day <= date(9999, 11, 30) else fallback
+
+
+def _scope(
+    session: SessionDep, principal: WebPrincipal, persona_id: str | None, state: str | None
+) -> tuple[list[calendar.PersonaChoice], calendar.PersonaChoice | None, str, str]:
+    """The persona menu, the chosen persona, the time zone the calendar is drawn in, the state."""
+    persona_list = calendar.persona_choices(session, principal.workspace_id)
+    selected = next((p for p in persona_list if str(p.id) == persona_id), None)
+    tz_name = (
+        selected.timezone if selected else (persona_list[0].timezone if persona_list else "UTC")
+    )
+    return (
+        persona_list,
+        selected,
+        validate_timezone(tz_name),
+        state if state in calendar.STATES else "",
+    )
+
+
+def _filters(persona_id: str, state: str) -> str:
+    return urlencode({"persona_id": persona_id, "state": state})
 
 
 @router.get("/calendar")
@@ -42,45 +69,32 @@ def calendar_page(
     persona_id: str | None = None,
     state: str | None = None,
 ) -> Response:
-    persona_list, _ = personas.list_personas(session, principal, limit=200)
-    selected = next((p for p in persona_list if str(p.id) == persona_id), None)
-    tz_name = (
-        selected.timezone if selected else (persona_list[0].timezone if persona_list else "UTC")
-    )
-    tz = ZoneInfo(validate_timezone(tz_name))
+    """Month (counts and the first posts of each day) or week view, drawn in the persona's zone."""
+    persona_list, selected, tz_name, state = _scope(session, principal, persona_id, state)
+    tz = ZoneInfo(tz_name)
     today = datetime.now(tz).date()
     anchor = _parse_day(start, today)
     if view == "week":
         first = anchor - timedelta(days=anchor.weekday())
-        days = [first + timedelta(days=i) for i in range(7)]
+        count, per_day = 7, WEEK_PER_DAY
         prev_start, next_start = first - timedelta(days=7), first + timedelta(days=7)
     else:
         view = "month"
         month_first = anchor.replace(day=1)
         first = month_first - timedelta(days=month_first.weekday())
-        days = [first + timedelta(days=i) for i in range(42)]
+        count, per_day = 42, MONTH_PER_DAY
         prev_start = (month_first - timedelta(days=1)).replace(day=1)
         next_start = (month_first + timedelta(days=32)).replace(day=1)
-    range_start = datetime.combine(days[0], time(), tz)
-    range_end = datetime.combine(days[-1] + timedelta(days=1), time(), tz)
-    rows = calendar.entries(
-        session, principal.workspace_id, range_start, range_end, selected.id if selected else None
+    days = calendar.overview(
+        session,
+        principal.workspace_id,
+        datetime.combine(first, time(), tz),
+        datetime.combine(first + timedelta(days=count), time(), tz),
+        tz,
+        per_day=per_day,
+        persona_id=selected.id if selected else None,
+        state=state or None,
     )
-    by_day: dict[date, list[dict[str, Any]]] = {d: [] for d in days}
-    for pub, post, persona in rows:
-        if state and pub.state != state:
-            continue
-        local = pub.scheduled_at.astimezone(tz)
-        by_day.setdefault(local.date(), []).append(
-            {
-                "pub": pub,
-                "post": post,
-                "persona": persona,
-                "time": local.strftime("%H:%M"),
-                "title": calendar.title_of(post),
-                "movable": pub.state in ("scheduled", "held"),
-            }
-        )
     return render(
         request,
         "publishing/calendar.html",
@@ -88,13 +102,14 @@ def calendar_page(
             "active": "calendar",
             "view": view,
             "days": days,
-            "by_day": by_day,
+            "zone": tz,
             "anchor": anchor,
             "today": today,
             "tz": tz_name,
             "personas": persona_list,
-            "persona_id": persona_id or "",
-            "state": state or "",
+            "persona_id": str(selected.id) if selected else "",
+            "state": state,
+            "filters": _filters(str(selected.id) if selected else "", state),
             "prev_start": prev_start.isoformat(),
             "next_start": next_start.isoformat(),
             "can_publish": principal.can(Permission.publish),
@@ -102,14 +117,79 @@ def calendar_page(
     )
 
 
-@router.post("/calendar/move")
-async def move(request: Request, principal: WebPrincipal, session: SessionDep) -> Response:
-    """Drag and drop: move a post's pending publications to another day, same local time."""
+@router.get("/calendar/day")
+def calendar_day(
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    date: str | None = None,
+    persona_id: str | None = None,
+    state: str | None = None,
+    cursor: str | None = None,
+    shown: int = 0,
+    fragment: bool = False,
+) -> Response:
+    """One day's posts, a page at a time; ``fragment`` answers the items alone ("+N more")."""
+    _, selected, tz_name, state = _scope(session, principal, persona_id, state)
+    tz = ZoneInfo(tz_name)
+    day = _parse_day(date, datetime.now(tz).date())
+    try:
+        page, next_cursor = calendar.day_page(
+            session,
+            principal.workspace_id,
+            day,
+            tz,
+            cursor=cursor or None,
+            persona_id=selected.id if selected else None,
+            state=state or None,
+        )
+    except ValidationFailed:
+        # A stale or edited cursor: start the day again rather than show an error.
+        shown = 0
+        page, next_cursor = calendar.day_page(
+            session,
+            principal.workspace_id,
+            day,
+            tz,
+            persona_id=selected.id if selected else None,
+            state=state or None,
+        )
+    filters = _filters(str(selected.id) if selected else "", state)
+    shown = min(max(0, shown), page.count)  # only says how many are left
+    return render(
+        request,
+        "publishing/_calendar_items.html" if fragment else "publishing/calendar_day.html",
+        {
+            "active": "calendar",
+            "day": page,
+            "tz": tz_name,
+            "filters": filters,
+            "next_cursor": next_cursor,
+            "zone": tz,
+            "shown": shown + len(page.entries),
+            "more": max(0, page.count - shown - len(page.entries)),
+            "can_publish": principal.can(Permission.publish),
+        },
+    )
+
+
+async def _json_object(request: Request) -> Any:
+    """The request body as JSON (None when it is not JSON), after the CSRF check."""
     check_csrf(request, request.headers.get("x-csrf-token"))
     try:
-        data = json.loads(await request.body())
+        return json.loads(await request.body())
     except ValueError:  # also UnicodeDecodeError
-        data = None
+        return None
+
+
+@router.post("/calendar/move")
+def move(
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    data: Annotated[Any, Depends(_json_object)],
+) -> Response:
+    """Drag and drop: move a post's pending publications to another day, same local time."""
     if not isinstance(data, dict):
         return JSONResponse(
             {"ok": False, "detail": 'Send a JSON object: {"post_id": ..., "date": "YYYY-MM-DD"}.'},

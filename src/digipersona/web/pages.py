@@ -7,9 +7,11 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from digipersona.analytics.views import page_context
 from digipersona.auth.dependencies import WebPrincipal
 from digipersona.db import SessionDep
-from digipersona.personas import service as personas
+from digipersona.kit.time import utcnow
+from digipersona.publishing.dashboard import summary as dashboard_summary
 from digipersona.web.templating import render
 
 router = APIRouter()
@@ -30,49 +32,11 @@ def service_worker() -> Response:
 def dashboard(
     request: Request, principal: WebPrincipal, session: SessionDep, tab: str = "content"
 ) -> Response:
-    from sqlalchemy import select
-
-    from digipersona.kit.time import utcnow
-    from digipersona.models import Post, Publication
-    from digipersona.posts import service as posts
-
-    persona_list, persona_count = personas.list_personas(session, principal, limit=200)
-    names = {p.id: p.name for p in persona_list}
-    in_review, review_total = posts.list_posts(session, principal, status="in_review", limit=5)
-
-    def pubs(states: list[str], upcoming: bool) -> list[tuple[Publication, Post]]:
-        stmt = (
-            select(Publication, Post)
-            .join(Post, Post.id == Publication.post_id)
-            .where(
-                Publication.workspace_id == principal.workspace_id, Publication.state.in_(states)
-            )
-        )
-        if upcoming:
-            stmt = stmt.where(Publication.scheduled_at >= utcnow()).order_by(
-                Publication.scheduled_at
-            )
-        else:
-            stmt = stmt.order_by(Publication.updated_at.desc())
-        return [(p, post) for p, post in session.execute(stmt.limit(8)).all()]
-
-    analytics: dict[str, object] = {}
-    if tab == "analytics":
-        from digipersona.analytics.views import page_context
-
-        analytics = page_context(session, principal, persona_id=None, platform=None, days=30)
-    return render(
-        request,
-        "pages/dashboard.html",
-        {
-            "active": "dashboard",
-            "tab": tab if tab in {"content", "interactions", "analytics"} else "content",
-            "persona_count": persona_count,
-            "names": names,
-            "in_review": in_review,
-            "review_total": review_total,
-            "upcoming": pubs(["scheduled", "held"], upcoming=True),
-            "recent": pubs(["published", "failed", "missed"], upcoming=False),
-            **analytics,
-        },
-    )
+    """Content (what waits, what comes next, what just happened), interactions or analytics."""
+    tab = tab if tab in {"content", "interactions", "analytics"} else "content"
+    context: dict[str, object] = {}
+    if tab == "content":
+        context["summary"] = dashboard_summary(session, principal.workspace_id, utcnow())
+    elif tab == "analytics":
+        context.update(page_context(session, principal, persona_id=None, platform=None, days=30))
+    return render(request, "pages/dashboard.html", {"active": "dashboard", "tab": tab, **context})

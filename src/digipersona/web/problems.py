@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 from urllib.parse import quote
@@ -9,6 +10,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -33,6 +35,75 @@ _TITLES = {
 }
 # When a request found no free database connection: soon, but not at once.
 POOL_RETRY_AFTER_SECONDS = 2
+
+
+class FieldProblem(BaseModel):
+    """One invalid input of a 422."""
+
+    field: str = Field(description="Dotted path of the input, e.g. 'slots.0' or 'offset'")
+    message: str
+
+
+class ProblemDetails(BaseModel):
+    """An RFC 9457 problem details document, the body of every API error.
+
+    Some problems add members that say the current state, e.g. ``current_version`` on a 409.
+    """
+
+    model_config = ConfigDict(extra="allow", title="ProblemDetails")
+
+    type: str = Field(description="A URI naming the kind of problem, or 'about:blank'")
+    title: str
+    status: int
+    detail: str = Field(description="What happened and what to do about it")
+    instance: str | None = Field(default=None, description="The request path")
+    errors: list[FieldProblem] | None = Field(
+        default=None, description="One entry per invalid input, on 422"
+    )
+
+
+# What any API operation may answer besides its success; every one is problem+json.
+API_ERRORS: dict[str, str] = {
+    "400": "Malformed request, e.g. a body that is not valid JSON.",
+    "401": "Missing, expired or revoked credentials.",
+    "403": "The role or the token's scopes do not allow this (or the CSRF check failed).",
+    "404": "No such object in this workspace.",
+    "409": "The object's state or a uniqueness rule forbids this; says the current state.",
+    "410": "A link or token that existed but expired.",
+    "413": "The request body is too large.",
+    "422": "Well-formed input that breaks a rule; 'errors' names each field.",
+    "429": "Too many requests; retry after the Retry-After header's seconds.",
+    "5XX": "A failure on our side (logged) or of an AI provider or platform.",
+}
+
+
+def _fastapi_default(response: dict[str, Any]) -> bool:
+    return "HTTPValidationError" in json.dumps(response)
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare the problem+json error answers on every API operation of an OpenAPI document.
+
+    Replaces FastAPI's default 422 (a JSON shape the API never sends) with ``ProblemDetails``.
+    """
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    problem_schema = ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(problem_schema.pop("$defs", {}))
+    components["ProblemDetails"] = problem_schema
+    content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
+    for path, item in schema.get("paths", {}).items():
+        if not path.startswith("/api/"):
+            continue
+        for operation in item.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in API_ERRORS.items():
+                # An operation that declares its own answer for a status keeps it.
+                if status not in responses or _fastapi_default(responses[status]):
+                    responses[status] = {"description": description, "content": content}
+    if "#/components/schemas/HTTPValidationError" not in json.dumps(schema.get("paths", {})):
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+    return schema
 
 
 def wants_html(request: Request) -> bool:
@@ -97,7 +168,15 @@ def _render_html_error(request: Request, status: int, message: str) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    """Register the global exception handlers."""
+    """Register the global exception handlers and document them in the OpenAPI schema."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.exception_handler(DigipersonaError)
     async def _domain(request: Request, exc: DigipersonaError) -> Response:

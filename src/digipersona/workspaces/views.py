@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from digipersona.auth import service as auth
@@ -87,8 +87,12 @@ def change_password(
     request: Request,
     principal: WebPrincipal,
     session: SessionDep,
-    data: CheckedForm,
+    current_password: str = Form(default="", max_length=256),
+    new_password: str = Form(default="", max_length=256),
+    csrf_token: str = Form(default=""),
 ) -> Response:
+    # A plain def (run in the threadpool): Argon2 verifies and hashes here.
+    check_csrf(request, csrf_token)
 
     def change() -> None:
         auth.change_password(
@@ -96,8 +100,8 @@ def change_password(
             request.app.state.settings,
             request.app.state.limiter,
             principal,
-            current_password=(data.get("current_password") or [""])[0][:256],
-            new_password=(data.get("new_password") or [""])[0],
+            current_password=current_password,
+            new_password=new_password,
         )
         # This browser stays logged in; every other session of the user ended.
         request.session["sv"] = principal.user.session_version
