@@ -129,6 +129,9 @@ def _capture(fmt: str) -> io.StringIO:
 @pytest.mark.parametrize("fmt", ["text", "json"])
 def test_uvicorn_access_lines_do_not_show_an_invitation(fmt: str) -> None:
     token = security.new_token("dp_inv_")
+    # What a uvicorn.Config(log_level="warning") elsewhere in the process leaves behind (the
+    # loopback fakes run one): configure_logging must take the access logger back.
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     stream = _capture(fmt)
     try:
         # Exactly how uvicorn.protocols.http logs an access line.

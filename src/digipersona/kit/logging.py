@@ -120,6 +120,11 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
         )
     root.addHandler(handler)
     root.setLevel(level)
+    # uvicorn's loggers pass everything to ours (with redaction); a uvicorn.Config with a
+    # log_level or access_log=False elsewhere in the process must not leave them filtered.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers = []
-        logging.getLogger(name).propagate = True
+        uvicorn_logger = logging.getLogger(name)
+        uvicorn_logger.handlers = []
+        uvicorn_logger.propagate = True
+        uvicorn_logger.setLevel(logging.NOTSET)
+        uvicorn_logger.disabled = False
