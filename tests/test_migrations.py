@@ -39,7 +39,12 @@ def test_sqlite_migrations_match_models_and_use_wal(tmp_path: Any) -> None:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL: durable commits
-        assert conn.execute(text("PRAGMA cache_size")).scalar() == -65536  # 64 MiB
+        # A modest page cache per web connection (DIGIPERSONA_SQLITE_CACHE_MIB, default 8).
+        assert conn.execute(text("PRAGMA cache_size")).scalar() == -8 * 1024
+    engine.dispose()
+    engine = db.make_engine(url, sqlite_cache_mib=16)
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA cache_size")).scalar() == -16 * 1024
     engine.dispose()
 
 

@@ -71,7 +71,14 @@ def asgi_post(app: Any, url: str, body: Feed, headers: dict[str, str] | None = N
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             return await c.post(url, content=body, headers=headers)
 
-    return asyncio.run(go())
+    # A fresh thread has no event loop of its own running, whatever an earlier test left set in
+    # this one (in the full suite, asyncio.run here found "a running event loop").
+    out: list[Any] = []
+    worker = threading.Thread(target=lambda: out.append(asyncio.run(go())))
+    worker.start()
+    worker.join(120)
+    assert out, "the ASGI request did not finish"
+    return out[0]
 
 
 # -- body limits -----------------------------------------------------------------------------
