@@ -51,6 +51,22 @@ def make(handler: Handler) -> tuple[BlueskyProvider, list[httpx.Request]]:
     return BlueskyProvider(ProviderConfig(api_url="https://bsky.social"), http), seen
 
 
+def session_body(pds: str) -> dict[str, object]:
+    """A createSession answer whose DID document names ``pds`` as the account's PDS."""
+    return {
+        "accessJwt": "a",
+        "refreshJwt": "r",
+        "did": DID,
+        "handle": "alice.bsky.social",
+        "didDoc": {
+            "id": DID,
+            "service": [
+                {"id": "#atproto_pds", "type": "AtprotoPersonalDataServer", "serviceEndpoint": pds}
+            ],
+        },
+    }
+
+
 def nsid(request: httpx.Request) -> str:
     return request.url.path.removeprefix("/xrpc/")
 
@@ -92,22 +108,7 @@ def test_connect_uses_the_pds_from_the_did_document() -> None:
             }
             return httpx.Response(
                 200,
-                json={
-                    "accessJwt": "a",
-                    "refreshJwt": "r",
-                    "did": DID,
-                    "handle": "alice.bsky.social",
-                    "didDoc": {
-                        "id": DID,
-                        "service": [
-                            {
-                                "id": "#atproto_pds",
-                                "type": "AtprotoPersonalDataServer",
-                                "serviceEndpoint": PDS + "/",
-                            }
-                        ],
-                    },
-                },
+                json=session_body(PDS + "/"),
             )
         assert request.url.host == "morel.us-east.host.bsky.network"
         return httpx.Response(200, json={"uri": "x", "cid": "y", "value": {"displayName": "Al"}})
@@ -392,22 +393,7 @@ def test_a_did_document_naming_a_private_pds_is_refused_and_nothing_is_sent_ther
         assert nsid(request) == "com.atproto.server.createSession", request.url
         return httpx.Response(
             200,
-            json={
-                "accessJwt": "a",
-                "refreshJwt": "r",
-                "did": DID,
-                "handle": "alice.bsky.social",
-                "didDoc": {
-                    "id": DID,
-                    "service": [
-                        {
-                            "id": "#atproto_pds",
-                            "type": "AtprotoPersonalDataServer",
-                            "serviceEndpoint": pds,
-                        }
-                    ],
-                },
-            },
+            json=session_body(pds),
         )
 
     http = GuardedClient(())  # no private network allowed, as in production
