@@ -24,6 +24,16 @@ if ! command -v wrk >/dev/null 2>&1; then
   fi
 fi
 
+# systemd-analyze (Debian's systemd package) to verify the units in deploy/systemd.
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Debian systemd (systemd-analyze) for the unit file tests..."
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd >/dev/null) || status=1
+  else
+    echo "systemd-analyze is missing and cannot be installed here (needs root + apt-get): unit file tests will skip"
+  fi
+fi
+
 # The official Bluesky PDS (npm), cached outside the checkout.
 if [ -f scripts/peers/install-pds.sh ]; then
   bash scripts/peers/install-pds.sh || status=1

@@ -312,6 +312,23 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
+def known_revisions() -> set[str]:
+    """Every migration revision this code ships."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return {script.revision for script in scripts.walk_revisions()}
+
+
+def unknown_revision(engine: Engine) -> str | None:
+    """The database's revision when this code does not know it (a newer version migrated it),
+    else None (also for a database with no schema yet)."""
+    current = current_revision(engine)
+    if current is None or current in known_revisions():
+        return None
+    return current
+
+
 def ping(engine: Engine) -> None:
     with engine.connect() as conn:
         conn.execute(text("SELECT 1"))

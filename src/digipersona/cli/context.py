@@ -14,7 +14,7 @@ from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from digipersona import db
+from digipersona import __version__, db
 from digipersona.auth.permissions import permissions_for
 from digipersona.auth.principal import Principal
 from digipersona.config import ConfigError, Settings, get_settings
@@ -49,6 +49,22 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 def load_settings() -> Settings:
     return get_settings()
+
+
+def refuse_newer_database(settings: Settings) -> None:
+    """Stop before starting when a newer digipersona has migrated the database: this code
+    would read and write a schema it does not know."""
+    engine = db.make_engine(settings.effective_database_url)
+    try:
+        revision = db.unknown_revision(engine)
+    finally:
+        engine.dispose()
+    if revision is not None:
+        raise DigipersonaError(
+            f"The database is at migration {revision}, which this digipersona ({__version__}) "
+            "does not know: a newer version has upgraded it. Run that newer version (or later), "
+            "or restore a backup taken before the upgrade; refusing to start."
+        )
 
 
 @contextmanager

@@ -11,7 +11,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
 
-from digipersona.cli.context import console, friendly_errors, load_settings, session_scope
+from digipersona.cli.context import (
+    console,
+    friendly_errors,
+    load_settings,
+    refuse_newer_database,
+    session_scope,
+)
 from digipersona.exceptions import Conflict, NotFound
 from digipersona.kit.time import utcnow
 from digipersona.models import Persona, Post, Publication, PublicationState
@@ -26,7 +32,9 @@ def worker(
     """Run a Celery worker (scale-out mode; needs DIGIPERSONA_BROKER_URL)."""
     from digipersona.worker.celery_app import make_celery
 
-    app = make_celery(load_settings())
+    settings = load_settings()
+    refuse_newer_database(settings)
+    app = make_celery(settings)
     app.worker_main(
         ["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}", "--pool=prefork"]
     )
@@ -38,6 +46,7 @@ def scheduler() -> None:
     from digipersona.worker.celery_app import Scheduler, make_celery
 
     settings = load_settings()
+    refuse_newer_database(settings)
     Scheduler(settings, make_celery(settings)).run_forever()
 
 

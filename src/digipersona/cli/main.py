@@ -64,6 +64,14 @@ COMMANDS: dict[str, LazyCommand] = {
         "engine:publish_now", "Send a scheduled post's pending publications immediately."
     ),
     "db": LazyCommand("db_cmd:app", "Database migrations."),
+    "backup": LazyCommand(
+        "backup:backup",
+        "Copy an embedded installation (database and generated secrets) while it runs.",
+    ),
+    "restore": LazyCommand(
+        "backup:restore",
+        "Restore a backup into the data directory (empty, unless --force); stop serve first.",
+    ),
     "users": LazyCommand("users:app", "User accounts."),
     "personas": LazyCommand("personas:app", "Personas."),
     "keys": LazyCommand("keys:app", "Encryption keys for tokens at rest."),

@@ -10,7 +10,12 @@ from types import FrameType
 import typer
 import uvicorn
 
-from digipersona.cli.context import console, friendly_errors, load_settings
+from digipersona.cli.context import (
+    console,
+    friendly_errors,
+    load_settings,
+    refuse_newer_database,
+)
 
 logger = logging.getLogger("digipersona.serve")
 # After the graceful period uvicorn cancels what is left; give that this long before exiting.
@@ -78,6 +83,7 @@ def serve(
     from digipersona.app import create_app
 
     settings = load_settings()
+    refuse_newer_database(settings)
     host = host or settings.host
     port = port or settings.port
     app = create_app(settings)
