@@ -1,15 +1,18 @@
-"""Scale-out and crash proofs with real processes: Celery workers on the real Redis, two
-schedulers at once on the real PostgreSQL, and workers killed with SIGKILL mid-publish."""
+"""Scale-out and crash proofs with real processes: a web process, two Celery workers on the real
+Redis and two schedulers at once on the real PostgreSQL (the topology of
+deploy/compose.scale-out.yaml), and workers killed with SIGKILL mid-publish."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -19,10 +22,11 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from digipersona import db
+from digipersona.kit import security
 from digipersona.kit.crypto import TokenCipher
 from digipersona.kit.time import utcnow
 from digipersona.models import Connection, Membership, Persona, Post, Publication, User, Workspace
-from tests.conftest import REDIS_URL
+from tests.conftest import PASSWORD, REDIS_URL
 from tests.fakes import counting_platform
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
@@ -53,6 +57,13 @@ def platform() -> Iterator[str]:
     server, _state = counting_platform.serve()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def env_for(
@@ -167,24 +178,91 @@ def wait_states(url: str, ids: list[uuid.UUID], timeout: float, done: set[str]) 
     return states
 
 
-def test_celery_workers_and_two_schedulers_publish_exactly_once(
+def approved_posts(url: str, count: int) -> tuple[str, uuid.UUID, list[uuid.UUID]]:
+    """``count`` approved, unscheduled posts of the seeded persona, for the web to schedule;
+    returns the owner's e-mail (password ``PASSWORD``), the connection and the post ids."""
+    engine = db.make_engine(url)
+    factory = db.make_sessionmaker(engine)
+    with db.session_scope(factory) as s:
+        user = s.scalars(select(User)).one()
+        user.password_hash = security.hash_password(PASSWORD)
+        conn = s.scalars(select(Connection)).one()
+        posts = [
+            Post(
+                workspace_id=conn.workspace_id,
+                persona_id=conn.persona_id,
+                body=f"through the web {i}",
+                status="approved",
+                platforms=["counting"],
+            )
+            for i in range(count)
+        ]
+        s.add_all(posts)
+        s.flush()
+        result = (user.email, conn.id, [p.id for p in posts])
+    engine.dispose()
+    return result
+
+
+def schedule_through_the_web(
+    web: str, email: str, connection_id: uuid.UUID, post_ids: list[uuid.UUID]
+) -> list[uuid.UUID]:
+    """Log in to the web process and schedule each post a moment from now; the ids of the
+    publications it created."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{web}/readyz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    with httpx.Client(base_url=web, timeout=30) as http:
+        login = http.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+        assert login.status_code == 200, login.text
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        at = (utcnow() + timedelta(seconds=2)).isoformat()
+        created = []
+        for post_id in post_ids:
+            r = http.post(
+                f"/api/v1/content/{post_id}/schedule",
+                json={"at": at, "connection_ids": [str(connection_id)]},
+                headers=headers,
+            )
+            assert r.status_code == 200, r.text
+            created += [uuid.UUID(p["id"]) for p in r.json()["publications"]]
+    return created
+
+
+def test_web_two_schedulers_and_two_workers_publish_exactly_once(
     pg_url: str, broker: str, platform: str, tmp_path: Path
 ) -> None:
+    """The scale-out topology of deploy/compose.scale-out.yaml as plain processes: one web
+    process, two schedulers, two Celery workers on the real PostgreSQL and Redis. Work due
+    already and work scheduled through the web both go out, each exactly once."""
     key = Fernet.generate_key().decode()
     ids = seed(pg_url, key, 120)
-    env = env_for(pg_url, broker, platform, tmp_path, key)
+    email, connection_id, web_posts = approved_posts(pg_url, 20)
+    port = free_port()
+    env = env_for(pg_url, broker, platform, tmp_path, key, DIGIPERSONA_PORT=str(port))
+    worker = ["worker", "--concurrency", "2", "--loglevel", "WARNING"]
     procs = [
-        spawn(
-            ["worker", "--concurrency", "2", "--loglevel", "WARNING"], env, tmp_path / "worker.log"
-        ),
+        spawn(["serve"], env, tmp_path / "web.log"),
+        spawn(worker, env, tmp_path / "worker1.log"),
+        spawn(worker, env, tmp_path / "worker2.log"),
         spawn(["scheduler"], env, tmp_path / "scheduler1.log"),
         spawn(["scheduler"], env, tmp_path / "scheduler2.log"),
     ]
     try:
+        ids += schedule_through_the_web(f"http://127.0.0.1:{port}", email, connection_id, web_posts)
+        assert len(ids) == 140
         states = wait_states(pg_url, ids, 90, {"published"})
-        assert states == {"published": 120}, (states, (tmp_path / "worker.log").read_text()[-3000:])
+        assert states == {"published": 140}, (
+            states,
+            (tmp_path / "worker1.log").read_text()[-3000:],
+        )
         stats = counting_platform.stats(platform)
-        assert stats["posts"] == 120
+        assert stats["posts"] == 140
         assert stats["duplicates"] == 0
     finally:
         for proc in procs:
