@@ -34,6 +34,18 @@ if ! command -v systemd-analyze >/dev/null 2>&1; then
   fi
 fi
 
+# Caddy, to validate the reverse-proxy example in deploy/proxy.
+if ! command -v caddy >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Debian caddy for the reverse-proxy example test..."
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends caddy >/dev/null) || status=1
+    # Only the binary is wanted: where systemd runs, the package starts a server on :80.
+    if [ -d /run/systemd/system ]; then systemctl disable --now caddy >/dev/null 2>&1 || true; fi
+  else
+    echo "caddy is missing and cannot be installed here (needs root + apt-get): the proxy example test will skip"
+  fi
+fi
+
 # The official Bluesky PDS (npm), cached outside the checkout.
 if [ -f scripts/peers/install-pds.sh ]; then
   bash scripts/peers/install-pds.sh || status=1

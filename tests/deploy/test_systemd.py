@@ -24,7 +24,7 @@ HARDENING = (
     "CapabilityBoundingSet=",
 )
 
-pytestmark = pytest.mark.systemd
+pytestmark = pytest.mark.tool
 
 
 @pytest.fixture
