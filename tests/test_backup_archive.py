@@ -107,3 +107,17 @@ def test_backup_names_secrets_that_come_from_the_environment(tmp_path: Path) -> 
     db.upgrade(settings.effective_database_url)
     result = backup.backup(settings, tmp_path / "out" / "b.tar")
     assert result.secrets_outside == ["encryption_keys"]
+
+
+def test_backup_of_a_missing_installation_creates_nothing(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from digipersona.cli.main import app
+
+    data_dir = tmp_path / "typo"
+    result = CliRunner().invoke(
+        app, ["backup", str(tmp_path / "b.tar")], env={"DIGIPERSONA_DATA_DIR": str(data_dir)}
+    )
+    assert result.exit_code == 1
+    assert "No database" in result.output
+    assert not data_dir.exists() and not (tmp_path / "b.tar").exists()

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from digipersona import backup as backups
-from digipersona.cli.context import console, err_console, friendly_errors, load_settings
+from digipersona.cli.context import console, err_console, friendly_errors
 from digipersona.config import Settings
 
 SECRETS_WARNING = (
@@ -22,7 +22,8 @@ def backup(
     path: Path = typer.Argument(..., help="New file to write (a tar archive, mode 0600)."),
 ) -> None:
     """Copy an embedded installation (database and generated secrets) while it runs."""
-    result = backups.backup(load_settings(), path)
+    # Settings without ensure_secrets(): a mistyped data dir must not get fresh secrets.
+    result = backups.backup(Settings(), path)
     console.print(
         f"Backup written to {result.path} (migration {result.revision}): {', '.join(result.files)}."
     )
