@@ -148,3 +148,31 @@ def test_a_push_endpoint_on_a_refused_address_is_not_saved(
         assert problem["errors"][0]["field"] == "endpoint"
     with session_factory() as session:
         assert session.scalars(select(PushSubscription)).all() == []
+
+
+def test_processes_starting_together_on_a_fresh_data_dir_share_one_vapid_key(
+    tmp_path: Any, monkeypatch: Any
+) -> None:
+    """Web and workers on one shared data dir: another process writes its key while this one
+    is making its own. Both end up with the key that got there first, and nobody crashes."""
+    from pathlib import Path
+
+    from py_vapid import Vapid02
+
+    from digipersona.notifications import push
+
+    data_dir = Path(tmp_path)
+    theirs = Vapid02()
+    theirs.generate_keys()
+    real_generate = Vapid02.generate_keys
+
+    def other_process_wins(self: Any) -> None:
+        (data_dir / "vapid_private.pem").write_bytes(theirs.private_pem())
+        real_generate(self)
+
+    monkeypatch.setattr(Vapid02, "generate_keys", other_process_wins)
+    mine = push.load_vapid(data_dir)
+    assert push.public_key(mine) == push.public_key(theirs)
+    assert sorted(p.name for p in data_dir.iterdir()) == ["vapid_private.pem"]
+    again = push.load_vapid(data_dir)
+    assert push.public_key(again) == push.public_key(theirs)

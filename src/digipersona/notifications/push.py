@@ -34,18 +34,36 @@ _config: dict[str, Any] = {}
 
 
 def load_vapid(data_dir: Path) -> Vapid02:
-    """The server's VAPID key pair, created (mode 0600) in the data dir on first use."""
+    """The server's VAPID key pair, created (mode 0600) in the data dir on first use.
+
+    Web and worker processes sharing a data dir start together on a fresh install: the key is
+    written to a file of its own, then linked into place, so another process sees no file or
+    a whole one, and the first link wins for everybody.
+    """
     path = data_dir / "vapid_private.pem"
     with _lock:
         if not path.exists():
             data_dir.mkdir(parents=True, exist_ok=True)
-            key = Vapid02()
-            key.generate_keys()
-            pem = key.private_pem()
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(pem)
+            _create_once(path)
         return Vapid02.from_file(str(path))
+
+
+def _create_once(path: Path) -> None:
+    key = Vapid02()
+    key.generate_keys()
+    pem = key.private_pem()
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another process linked its key first: everybody uses that one
+    finally:
+        draft.unlink(missing_ok=True)
 
 
 def public_key(vapid: Vapid02) -> str:
