@@ -25,6 +25,25 @@ def test_embedded_generates_secrets_once_with_private_files(tmp_path: Path) -> N
     assert first.effective_database_url == f"sqlite:///{tmp_path / 'digipersona.db'}"
 
 
+def test_processes_starting_together_agree_on_generated_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process writes the secret while this one makes its own: both use the first."""
+    from digipersona import config
+
+    real = config.secrets.token_urlsafe
+
+    def other_process_wins(nbytes: int | None = None) -> str:
+        if not (tmp_path / "secret_key").exists():
+            (tmp_path / "secret_key").write_text("their-key-" + "k" * 40 + "\n")
+        return real(nbytes)
+
+    monkeypatch.setattr(config.secrets, "token_urlsafe", other_process_wins)
+    settings = Settings(data_dir=tmp_path).ensure_secrets()
+    assert settings.secret_key_value() == "their-key-" + "k" * 40
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["encryption_keys", "secret_key"]
+
+
 @pytest.mark.parametrize("secret", [None, "changeme", "short"])
 def test_production_refuses_missing_or_placeholder_secrets(
     tmp_path: Path, secret: str | None

@@ -342,14 +342,24 @@ def _parse_networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6N
 
 
 def _load_or_create(path: Path, make: Any) -> str:
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip()
-    value: str = make()
-    # Created with 0600 so other local users cannot read it.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(value + "\n")
-    return value
+    """The secret in ``path``; on first use a new one, created 0600 so other local users
+    cannot read it. Processes starting together on one data dir agree: the value is written
+    aside and linked into place, so a reader sees no file or a whole one, and the first link
+    wins for everybody."""
+    if not path.exists():
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(make() + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process got there first: use its value
+        finally:
+            draft.unlink(missing_ok=True)
+    return path.read_text(encoding="utf-8").strip()
 
 
 @lru_cache(maxsize=1)
