@@ -46,6 +46,6 @@ EXPOSE 8000
 # /healthz answers on the event loop without touching the database: "the process serves".
 # Roles without a web server (worker, scheduler, db upgrade) turn it off in compose.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('DIGIPERSONA_PORT', '8000'), timeout=4)"]
 ENTRYPOINT ["digipersona"]
 CMD ["serve"]

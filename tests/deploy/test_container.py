@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,3 +62,41 @@ def test_the_build_context_keeps_data_and_secrets_out() -> None:
     assert allowed == {"pyproject.toml", "README.md", "src"}
     copied = re.findall(r"^COPY (?!--from)(.+) \S+$", DOCKERFILE.read_text(), flags=re.M)
     assert {p for line in copied for p in line.split()} <= allowed
+
+
+class _Healthz(BaseHTTPRequestHandler):
+    status = 200
+
+    def do_GET(self) -> None:
+        self.send_response(self.status if self.path == "/healthz" else 404)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+def run_healthcheck(port: int) -> int:
+    """The image's HEALTHCHECK command, run here with this Python."""
+    stage = final_stage()
+    command = json.loads(re.search(r"^HEALTHCHECK .*?CMD (\[.*\])$", stage, flags=re.M)[1])  # type: ignore[index]
+    assert command[0] == "python"
+    env = {**os.environ, "DIGIPERSONA_PORT": str(port)}
+    return subprocess.run(
+        [sys.executable, *command[1:]], env=env, capture_output=True, timeout=30, check=False
+    ).returncode
+
+
+def test_the_healthcheck_passes_on_a_healthy_server_and_fails_otherwise() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Healthz)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    port = server.server_address[1]
+    try:
+        assert run_healthcheck(port) == 0
+        _Healthz.status = 503
+        assert run_healthcheck(port) != 0
+    finally:
+        _Healthz.status = 200
+        server.shutdown()
+    assert run_healthcheck(port) != 0  # nothing listens any more
