@@ -79,7 +79,9 @@ class _Healthz(BaseHTTPRequestHandler):
 def run_healthcheck(port: int) -> int:
     """The image's HEALTHCHECK command, run here with this Python."""
     stage = final_stage()
-    command = json.loads(re.search(r"^HEALTHCHECK .*?CMD (\[.*\])$", stage, flags=re.M)[1])  # type: ignore[index]
+    found = re.search(r"^HEALTHCHECK .*?CMD (\[.*\])$", stage, flags=re.M)
+    assert found
+    command = json.loads(found[1])
     assert command[0] == "python"
     env = {**os.environ, "DIGIPERSONA_PORT": str(port)}
     return subprocess.run(
