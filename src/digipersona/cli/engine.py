@@ -24,9 +24,10 @@ def worker(
     loglevel: str = typer.Option("INFO", help="Celery log level."),
 ) -> None:
     """Run a Celery worker (scale-out mode; needs DIGIPERSONA_BROKER_URL)."""
-    from digipersona.worker.celery_app import make_celery
+    from digipersona.worker.celery_app import make_celery, warn_if_unscraped
 
     app = make_celery(load_settings())
+    warn_if_unscraped("worker")
     app.worker_main(
         ["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}", "--pool=prefork"]
     )
@@ -35,9 +36,10 @@ def worker(
 @friendly_errors
 def scheduler() -> None:
     """Claim due publications and hand them to Celery workers (safe to run several)."""
-    from digipersona.worker.celery_app import Scheduler, make_celery
+    from digipersona.worker.celery_app import Scheduler, make_celery, warn_if_unscraped
 
     settings = load_settings()
+    warn_if_unscraped("scheduler")
     Scheduler(settings, make_celery(settings)).run_forever()
 
 

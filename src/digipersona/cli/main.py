@@ -14,6 +14,8 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from digipersona.kit import multiproc
+
 
 def _root() -> None:
     """Self-hosted multi-persona social media autopilot."""
@@ -87,6 +89,8 @@ class LazyGroup(TyperGroup):
     def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
         name, command, rest = super().resolve_command(ctx, args)
         if name is not None and command is not None:
+            # Before the command's modules import prometheus-client (see kit/multiproc.py).
+            multiproc.prepare(name)
             command = COMMANDS[name].load(name)
         return name, command, rest
 
