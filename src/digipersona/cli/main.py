@@ -65,6 +65,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "publish-now": LazyCommand(
         "engine:publish_now", "Send a scheduled post's pending publications immediately."
     ),
+    "doctor": LazyCommand(
+        "doctor:doctor", "Check an installation and say what to fix (exit 1 on a failure)."
+    ),
     "db": LazyCommand("db_cmd:app", "Database migrations."),
     "users": LazyCommand("users:app", "User accounts."),
     "personas": LazyCommand("personas:app", "Personas."),

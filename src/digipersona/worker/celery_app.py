@@ -111,3 +111,20 @@ class Scheduler:
             except Exception:
                 logger.exception("scheduler tick failed; retrying")
                 time.sleep(1.0)
+
+
+def broker_reachable(settings: Settings, timeout: float = 3.0) -> str | None:
+    """None when the broker accepts a connection, else why not (for ``digipersona doctor``)."""
+    app = make_celery(settings)
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=timeout)
+    except Exception as exc:  # any transport error means "unreachable"
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def answering_workers(settings: Settings, timeout: float = 2.0) -> list[str]:
+    """The names of the Celery workers that answer a ping within ``timeout``."""
+    replies = make_celery(settings).control.ping(timeout=timeout) or []
+    return sorted(name for reply in replies for name in reply)
