@@ -4,9 +4,11 @@ a stale scheduler each show as FAIL, by name, and the exit code is 1."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -140,3 +142,49 @@ def test_clock_skew_against_postgresql(pg_database: str) -> None:
     finally:
         engine.dispose()
     assert late.status is Status.fail and "off the database" in late.detail
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+def test_scale_out_broker_and_a_running_worker_are_ok(tmp_path: Path) -> None:
+    import redis
+
+    from tests.conftest import REDIS_URL
+
+    broker = REDIS_URL.rsplit("/", 1)[0] + "/12"
+    try:
+        redis.Redis.from_url(broker, socket_timeout=1).flushdb()
+    except Exception as exc:
+        pytest.skip(f"Redis not reachable at {broker}: {type(exc).__name__}")
+    key = Fernet.generate_key().decode()
+    data = install(tmp_path, key, timedelta(seconds=5))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIGIPERSONA_")}
+    env.update(
+        {
+            "DIGIPERSONA_DATA_DIR": str(data),
+            "DIGIPERSONA_SECRET_KEY": "w" + uuid.uuid4().hex * 2,
+            "DIGIPERSONA_ENCRYPTION_KEYS": key,
+            "DIGIPERSONA_BROKER_URL": broker,
+        }
+    )
+    log = tmp_path / "worker.log"
+    with open(log, "wb") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "digipersona", "worker", "--concurrency", "1"],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while b" ready." not in log.read_bytes() and time.monotonic() < deadline:
+            assert worker.poll() is None, log.read_text()
+            time.sleep(0.1)
+        done = doctor(data, key, DIGIPERSONA_BROKER_URL=broker)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "reachable" in done.stdout and "celery@" in done.stdout
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(20)

@@ -29,7 +29,10 @@ def prepare(command: str) -> str | None:
         return given
     if command != "serve":
         return None
-    private = tempfile.mkdtemp(prefix="digipersona-metrics-")
+    try:
+        private = tempfile.mkdtemp(prefix="digipersona-metrics-")
+    except OSError:  # no writable temporary directory: count in memory, helpers unseen
+        return None
     os.environ[MULTIPROC_ENV] = private
     atexit.register(shutil.rmtree, private, ignore_errors=True)
     return private
