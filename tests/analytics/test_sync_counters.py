@@ -1,0 +1,25 @@
+"""The metrics sync counts what it read, by outcome (docs/monitoring.md)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from digipersona.kit.metrics import REGISTRY
+from tests.analytics.conftest import World
+
+
+def reads(outcome: str) -> float:
+    value = REGISTRY.get_sample_value("digipersona_metrics_sync_reads_total", {"outcome": outcome})
+    return value or 0.0
+
+
+def test_snapshots_read_by_the_sync_are_counted(world: World) -> None:
+    start = world.clock.now
+    for text in ("One post", "Another post"):
+        world.published("x", world.x.seed_post(world.x.me, text), at=start)
+    world.sync()
+    before = reads("snapshots")
+    world.clock.set(start + timedelta(hours=1))
+    report = world.sync()
+    assert report.snapshots == 2
+    assert reads("snapshots") == before + 2
