@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from digipersona.kit.metrics import REGISTRY
 from tests.analytics.conftest import World
 
@@ -13,6 +15,8 @@ def reads(outcome: str) -> float:
     return value or 0.0
 
 
+# Counting does not depend on the database: one backend is enough.
+@pytest.mark.parametrize("backend", ["sqlite"])
 def test_snapshots_read_by_the_sync_are_counted(world: World) -> None:
     start = world.clock.now
     for text in ("One post", "Another post"):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from digipersona.autopilot.tasks import run_due_rules
 from digipersona.kit.metrics import AUTOPILOT_RUNS, REGISTRY
 from tests.autopilot.conftest import Ctx
@@ -19,6 +21,8 @@ def runs_by_status() -> dict[str, float]:
     }
 
 
+# Counting does not depend on the database: one backend is enough.
+@pytest.mark.parametrize("backend", ["sqlite"])
 def test_each_rule_run_is_counted_by_its_status(ctx: Ctx) -> None:
     start = datetime(2026, 10, 19, tzinfo=UTC)
     ctx.create_rule(start, rrule="FREQ=DAILY;BYHOUR=8;BYMINUTE=0", platforms=["linkedin"])

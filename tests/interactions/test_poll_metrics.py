@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from digipersona.kit.metrics import INTERACTION_POLLS, REGISTRY
 from tests.interactions.conftest import Env
 
@@ -16,6 +18,8 @@ def polls() -> dict[str, float]:
     }
 
 
+# Counting does not depend on the database: one backend is enough.
+@pytest.mark.parametrize("backend", ["sqlite"])
 def test_each_poll_is_counted_by_its_outcome(env: Env) -> None:
     env.connect_x()
     before = polls()
