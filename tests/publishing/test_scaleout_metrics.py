@@ -70,7 +70,7 @@ def test_one_scrape_of_web_shows_the_counters_of_both_workers(
     key = Fernet.generate_key().decode()
     ids = seed(pg_database, key, COUNT)
     metrics_dir = tmp_path / "metrics"
-    port = _free_port()
+    port, exporter = _free_port(), _free_port()
     env = env_for(
         pg_database,
         broker,
@@ -87,7 +87,11 @@ def test_one_scrape_of_web_shows_the_counters_of_both_workers(
     procs = [
         spawn(["serve"], env, tmp_path / "web.log"),
         spawn(["worker", "--concurrency", "1", "--loglevel", "WARNING"], env, tmp_path / "w1.log"),
-        spawn(["worker", "--concurrency", "1", "--loglevel", "WARNING"], env, tmp_path / "w2.log"),
+        spawn(
+            ["worker", "--concurrency", "1", "--metrics-port", str(exporter)],
+            env,
+            tmp_path / "w2.log",
+        ),
         spawn(["scheduler"], env, tmp_path / "scheduler.log"),
     ]
     url = f"http://127.0.0.1:{port}"
@@ -104,6 +108,8 @@ def test_one_scrape_of_web_shows_the_counters_of_both_workers(
         # Two worker pool processes published, neither of them the web process.
         assert len([pid for pid, n in by_process.items() if n > 0]) >= 2, by_process
         assert procs[0].pid not in by_process
+        # A worker's own exporter (for a host without the web process) serves the same sums.
+        assert published_on_scrape(f"http://127.0.0.1:{exporter}") == COUNT
     finally:
         for proc in procs:
             kill(proc)

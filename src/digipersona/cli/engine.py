@@ -12,6 +12,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from digipersona.cli.context import console, friendly_errors, load_settings, session_scope
+from digipersona.config import ConfigError
 from digipersona.exceptions import Conflict, NotFound
 from digipersona.kit.time import utcnow
 from digipersona.models import Persona, Post, Publication, PublicationState
@@ -22,12 +23,24 @@ from digipersona.scheduling.describe import describe_slot_instant
 def worker(
     concurrency: int = typer.Option(2, help="Celery worker processes (prefork)."),
     loglevel: str = typer.Option("INFO", help="Celery log level."),
+    metrics_port: int = typer.Option(
+        0,
+        help="Serve this host's worker metrics on this port (0: off). Only on a host without "
+        "the web process; needs PROMETHEUS_MULTIPROC_DIR (docs/monitoring.md).",
+    ),
+    metrics_host: str = typer.Option("127.0.0.1", help="Address of the metrics exporter."),
 ) -> None:
     """Run a Celery worker (scale-out mode; needs DIGIPERSONA_BROKER_URL)."""
+    from digipersona.kit.metrics import start_exporter
     from digipersona.worker.celery_app import make_celery, warn_if_unscraped
 
     app = make_celery(load_settings())
     warn_if_unscraped("worker")
+    if metrics_port:
+        try:
+            start_exporter(metrics_port, metrics_host)
+        except (ValueError, OSError) as exc:
+            raise ConfigError(f"--metrics-port {metrics_port}: {exc}") from exc
     app.worker_main(
         ["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}", "--pool=prefork"]
     )

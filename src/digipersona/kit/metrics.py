@@ -13,7 +13,14 @@ from __future__ import annotations
 
 import os
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    start_http_server,
+)
 
 from digipersona.kit.multiproc import MULTIPROC_ENV
 
@@ -81,6 +88,17 @@ def exposition(*extra: CollectorRegistry) -> bytes:
         parts = [generate_latest(REGISTRY)]
     parts.extend(generate_latest(registry) for registry in extra)
     return b"".join(parts)
+
+
+def start_exporter(port: int, host: str) -> None:
+    """Serve this host's metric files over HTTP from a background thread: for workers on a
+    host without the web process (one exporter per host, never beside the web process, whose
+    scrape already sums the same files)."""
+    if not multiprocess_enabled():
+        raise ValueError(f"a metrics exporter needs {MULTIPROC_ENV} (docs/monitoring.md)")
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    start_http_server(port, addr=host, registry=registry)
 
 
 def mark_process_dead(pid: int) -> None:
