@@ -188,3 +188,19 @@ def test_scale_out_broker_and_a_running_worker_are_ok(tmp_path: Path) -> None:
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(20)
+
+
+def test_an_unmigrated_database_fails_on_migrations_without_a_traceback(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    key = Fernet.generate_key().decode()
+    missing = doctor(data, key)
+    assert missing.returncode == 1, missing.stdout + missing.stderr
+    assert failed_checks(missing.stdout) == {"database"}, missing.stdout
+    assert not (data / "digipersona.db").exists()  # the doctor only reads
+    (data / "digipersona.db").touch(mode=0o600)  # an empty SQLite database
+    done = doctor(data, key)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert failed_checks(done.stdout) == {"migrations"}, done.stdout
+    assert "digipersona db upgrade" in done.stdout
+    assert "Traceback" not in done.stderr

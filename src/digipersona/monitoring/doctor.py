@@ -274,6 +274,30 @@ def _secret_file(name: str) -> bool:
     return name in {"secret_key", "encryption_keys"} or name.endswith((".db", ".pem", ".key"))
 
 
+def stored_state_checks(settings: Settings, clock: Callable[[], datetime] = utcnow) -> list[Result]:
+    """The database, then what it holds (only once its schema is the code's)."""
+    sqlite_path = db.sqlite_file(settings.effective_database_url)
+    if sqlite_path is not None and not os.path.exists(sqlite_path):
+        # Opening it would create an empty file: the doctor only reads.
+        missing = f"{sqlite_path} does not exist"
+        fix = "Run `digipersona db upgrade` (or `digipersona serve`) to create it."
+        return [Result("database", Status.fail, missing, fix)]
+    engine = db.make_engine(settings.effective_database_url)
+    try:
+        results = database_checks(engine)
+        if any(r.status is Status.fail for r in results):
+            return results
+        with db.make_sessionmaker(engine)() as session:
+            now = clock()
+            results.append(scheduler_check(session, settings, now))
+            results.append(clock_check(session, engine, now))
+            results.append(encryption_check(session, TokenCipher(settings.encryption_key_list())))
+            results += platform_checks(session, settings)
+        return results
+    finally:
+        engine.dispose()
+
+
 def run_checks(
     settings: Settings, *, skip_ai: bool = False, clock: Callable[[], datetime] = utcnow
 ) -> list[Result]:
@@ -281,19 +305,7 @@ def run_checks(
     results = settings_checks(settings)
     if any(r.status is Status.fail and r.check == "settings" for r in results):
         return results  # without secrets nothing else can be read
-    engine = db.make_engine(settings.effective_database_url)
-    try:
-        results += database_checks(engine)
-        if all(r.status is not Status.fail for r in results if r.check == "database"):
-            with db.make_sessionmaker(engine)() as session:
-                now = clock()
-                results.append(scheduler_check(session, settings, now))
-                results.append(clock_check(session, engine, now))
-                cipher = TokenCipher(settings.encryption_key_list())
-                results.append(encryption_check(session, cipher))
-                results += platform_checks(session, settings)
-    finally:
-        engine.dispose()
+    results += stored_state_checks(settings, clock)
     results += broker_checks(settings)
     results.append(ai_check(settings, skip_ai))
     results.append(data_dir_check(settings))

@@ -118,7 +118,9 @@ def broker_reachable(settings: Settings, timeout: float = 3.0) -> str | None:
     app = make_celery(settings)
     try:
         with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=timeout)
+            conn.ensure_connection(
+                max_retries=1, interval_start=0, interval_step=0, timeout=timeout
+            )
     except Exception as exc:  # any transport error means "unreachable"
         return f"{type(exc).__name__}: {exc}"
     return None
