@@ -83,7 +83,7 @@ def settings_checks(settings: Settings) -> list[Result]:
             )
         )
     else:
-        results.append(ok("cookies", "Secure, HttpOnly"))
+        results.append(ok("cookies", "Secure flag set"))
     return results
 
 
