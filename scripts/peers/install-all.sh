@@ -60,4 +60,8 @@ fi
 if [ -f scripts/peers/install-bsky-network.sh ]; then
   bash scripts/peers/install-bsky-network.sh || status=1
 fi
+# Prometheus and promtool from Debian, for the alert-rule unit tests and the dashboard test.
+if [ -f scripts/peers/install-prometheus.sh ]; then
+  bash scripts/peers/install-prometheus.sh || status=1
+fi
 exit $status

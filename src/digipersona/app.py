@@ -12,7 +12,7 @@ import fastapi_offline
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.middleware.gzip import GZipMiddleware
 
 from digipersona import __version__, db
@@ -21,9 +21,10 @@ from digipersona.exceptions import Unauthorized
 from digipersona.kit.crypto import TokenCipher
 from digipersona.kit.http import make_http_client
 from digipersona.kit.logging import configure_logging
-from digipersona.kit.metrics import REGISTRY
+from digipersona.kit.metrics import exposition
 from digipersona.kit.ratelimit import build_limiter
 from digipersona.kit.security import constant_time_equals
+from digipersona.monitoring.gauges import gauges_registry
 from digipersona.web import problems
 from digipersona.web.middleware import (
     BodyLimitMiddleware,
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = db.make_sessionmaker(engine)
+    app.state.gauges_registry = gauges_registry(app.state.sessionmaker)
     app.state.limiter = build_limiter(settings.effective_redis_url)
     app.state.cipher = TokenCipher(settings.encryption_key_list())
     app.state.http = make_http_client(settings.platform_timeout_seconds)
@@ -255,7 +257,8 @@ def _ops_router() -> APIRouter:
             scheme, _, given = request.headers.get("authorization", "").partition(" ")
             if scheme.lower() != "bearer" or not constant_time_equals(given.strip(), expected):
                 raise Unauthorized("The metrics need the bearer token DIGIPERSONA_METRICS_TOKEN.")
-        return PlainTextResponse(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+        body = exposition(request.app.state.gauges_registry)
+        return PlainTextResponse(body, media_type=CONTENT_TYPE_LATEST)
 
     @router.get(DOCS_URL, include_in_schema=False)
     def api_docs() -> HTMLResponse:

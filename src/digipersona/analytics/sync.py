@@ -54,6 +54,7 @@ from digipersona.config import Settings, get_settings
 from digipersona.connections.credentials import credentials_for, refresh_serialised
 from digipersona.db import write_scope
 from digipersona.kit.crypto import TokenCipher
+from digipersona.kit.metrics import METRICS_SYNC_READS
 from digipersona.models import (
     Connection,
     ConnectionState,
@@ -140,7 +141,14 @@ def sync_metrics(
         except Exception as exc:  # one connection's surprise must not stop the others
             logger.exception("metrics sync failed for connection %s", connection_id)
             _retry_later(factory, rows, clock(), f"Unexpected error: {type(exc).__name__}", report)
+    _count_reads(report)
     return report
+
+
+def _count_reads(report: SyncReport) -> None:
+    for outcome in ("snapshots", "waiting", "failed", "unsupported"):
+        if count := getattr(report, outcome):
+            METRICS_SYNC_READS.labels(outcome).inc(count)
 
 
 def _sync_connection(

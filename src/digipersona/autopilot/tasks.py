@@ -20,6 +20,7 @@ from digipersona.autopilot import service
 from digipersona.autopilot.repository import RuleRepository, TriggerRepository
 from digipersona.config import Settings
 from digipersona.generation import GenerationProvider
+from digipersona.kit.metrics import AUTOPILOT_RUNS
 from digipersona.kit.time import utcnow
 from digipersona.models import GenerationRule
 from digipersona.worker import runtime
@@ -57,9 +58,12 @@ def run_due_rules(
             # Its own units of work: no transaction is open while the AI provider answers.
             run = service.run_rule(factory, settings, rule_id, now=now, provider=provider)
             logger.info("autopilot rule %s ran: %s", rule_id, run.status if run else "gone")
+            if run is not None:
+                AUTOPILOT_RUNS.labels(run.status).inc()
         except Exception:
             # One broken rule must not stop the others; its lease expires and it runs again.
             logger.exception("autopilot rule %s crashed; retried when its lease ends", rule_id)
+            AUTOPILOT_RUNS.labels("crashed").inc()
             continue
         ran += 1
     return ran

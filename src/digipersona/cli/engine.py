@@ -18,6 +18,7 @@ from digipersona.cli.context import (
     refuse_newer_database,
     session_scope,
 )
+from digipersona.config import ConfigError
 from digipersona.exceptions import Conflict, NotFound
 from digipersona.kit.time import utcnow
 from digipersona.models import Persona, Post, Publication, PublicationState
@@ -28,13 +29,26 @@ from digipersona.scheduling.describe import describe_slot_instant
 def worker(
     concurrency: int = typer.Option(2, help="Celery worker processes (prefork)."),
     loglevel: str = typer.Option("INFO", help="Celery log level."),
+    metrics_port: int = typer.Option(
+        0,
+        help="Serve this host's worker metrics on this port (0: off). Only on a host without "
+        "the web process; needs PROMETHEUS_MULTIPROC_DIR (docs/monitoring.md).",
+    ),
+    metrics_host: str = typer.Option("127.0.0.1", help="Address of the metrics exporter."),
 ) -> None:
     """Run a Celery worker (scale-out mode; needs DIGIPERSONA_BROKER_URL)."""
-    from digipersona.worker.celery_app import make_celery
+    from digipersona.kit.metrics import start_exporter
+    from digipersona.worker.celery_app import make_celery, warn_if_unscraped
 
     settings = load_settings()
     refuse_newer_database(settings)
     app = make_celery(settings)
+    warn_if_unscraped("worker")
+    if metrics_port:
+        try:
+            start_exporter(metrics_port, metrics_host)
+        except (ValueError, OSError) as exc:
+            raise ConfigError(f"--metrics-port {metrics_port}: {exc}") from exc
     app.worker_main(
         ["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}", "--pool=prefork"]
     )
@@ -43,10 +57,11 @@ def worker(
 @friendly_errors
 def scheduler() -> None:
     """Claim due publications and hand them to Celery workers (safe to run several)."""
-    from digipersona.worker.celery_app import Scheduler, make_celery
+    from digipersona.worker.celery_app import Scheduler, make_celery, warn_if_unscraped
 
     settings = load_settings()
     refuse_newer_database(settings)
+    warn_if_unscraped("scheduler")
     Scheduler(settings, make_celery(settings)).run_forever()
 
 

@@ -14,6 +14,8 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from digipersona.kit import multiproc
+
 
 def _root() -> None:
     """Self-hosted multi-persona social media autopilot."""
@@ -63,6 +65,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "publish-now": LazyCommand(
         "engine:publish_now", "Send a scheduled post's pending publications immediately."
     ),
+    "doctor": LazyCommand(
+        "doctor:doctor", "Check an installation and say what to fix (exit 1 on a failure)."
+    ),
     "db": LazyCommand("db_cmd:app", "Database migrations."),
     "backup": LazyCommand(
         "backup:backup",
@@ -95,6 +100,8 @@ class LazyGroup(TyperGroup):
     def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
         name, command, rest = super().resolve_command(ctx, args)
         if name is not None and command is not None:
+            # Before the command's modules import prometheus-client (see kit/multiproc.py).
+            multiproc.prepare(name)
             command = COMMANDS[name].load(name)
         return name, command, rest
 

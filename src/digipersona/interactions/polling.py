@@ -53,6 +53,7 @@ from digipersona.generation import GenerationProvider, config_from_settings, get
 from digipersona.interactions.leads import LeadScore, score_lead
 from digipersona.interactions.repository import InteractionRepository, PollRepository
 from digipersona.kit.crypto import TokenCipher
+from digipersona.kit.metrics import INTERACTION_POLLS
 from digipersona.kit.time import ensure_utc, utcnow
 from digipersona.models import Connection, InteractionStatus
 from digipersona.notifications.service import notify
@@ -127,6 +128,7 @@ def poll_due(
                 )
             outcome = "error"
         report.outcomes[str(connection_id)] = outcome
+        INTERACTION_POLLS.labels(outcome).inc()
     return report
 
 

@@ -10,12 +10,15 @@ its owner still holds.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from typing import Any
 
 from celery import Celery
+from celery.signals import worker_process_shutdown
 
 from digipersona.config import Settings
+from digipersona.kit import metrics
 from digipersona.kit.time import utcnow
 from digipersona.publishing import engine as pub_engine
 from digipersona.worker import registry, runtime
@@ -42,7 +45,23 @@ def make_celery(settings: Settings) -> Celery:
     registry.load_all()
     for name, func in registry.TASKS.items():
         app.task(name=name, bind=False)(func)
+    worker_process_shutdown.connect(_forget_metrics_of_child, weak=False)
     return app
+
+
+def _forget_metrics_of_child(pid: int | None = None, **_: Any) -> None:
+    """A prefork child exits: its live gauges leave the shared metric files."""
+    metrics.mark_process_dead(pid or os.getpid())
+
+
+def warn_if_unscraped(role: str) -> None:
+    """A worker or scheduler counting only in memory: say so once, at start."""
+    if not metrics.multiprocess_enabled():
+        logger.warning(
+            "PROMETHEUS_MULTIPROC_DIR is not set: this %s's publishing counters reach no "
+            "scrape (docs/monitoring.md)",
+            role,
+        )
 
 
 class Scheduler:
@@ -92,3 +111,22 @@ class Scheduler:
             except Exception:
                 logger.exception("scheduler tick failed; retrying")
                 time.sleep(1.0)
+
+
+def broker_reachable(settings: Settings, timeout: float = 3.0) -> str | None:
+    """None when the broker accepts a connection, else why not (for ``digipersona doctor``)."""
+    app = make_celery(settings)
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(
+                max_retries=1, interval_start=0, interval_step=0, timeout=timeout
+            )
+    except Exception as exc:  # any transport error means "unreachable"
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def answering_workers(settings: Settings, timeout: float = 2.0) -> list[str]:
+    """The names of the Celery workers that answer a ping within ``timeout``."""
+    replies = make_celery(settings).control.ping(timeout=timeout) or []
+    return sorted(name for reply in replies for name in reply)

@@ -28,6 +28,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from digipersona.config import Settings
+from digipersona.kit import metrics
 
 logger = logging.getLogger("digipersona.dispatcher")
 WATCH_SECONDS = 1.0
@@ -168,6 +169,7 @@ def run_helper(settings: Settings, parent: int) -> None:
     finally:
         dispatcher.stop()
         runtime.close()
+        metrics.mark_process_dead(os.getpid())
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import json
 import re
+import time
 from typing import ClassVar, Final
 
 from digipersona.generation import prompts, textkit
@@ -25,6 +26,7 @@ from digipersona.generation.base import (
 )
 from digipersona.generation.errors import MODEL_SETTING, AIConfigError, empty
 from digipersona.generation.planning import plan_drafts
+from digipersona.kit.metrics import AI_LATENCY, AI_REQUESTS
 
 LANGUAGE_NAMES: Final = {
     "en": "English",
@@ -128,9 +130,24 @@ class ChatProvider(GenerationProvider):
     def _complete(self, system: str, user: str, *, max_tokens: int, seed: int | None) -> str:
         """Send one system + user message and return the model's text (never empty)."""
 
+    def _measured_complete(
+        self, system: str, user: str, *, max_tokens: int, seed: int | None
+    ) -> str:
+        """``_complete``, counted and timed per provider for the metrics."""
+        started = time.monotonic()
+        outcome = "ok"
+        try:
+            return self._complete(system, user, max_tokens=max_tokens, seed=seed)
+        except Exception as exc:
+            outcome = type(exc).__name__
+            raise
+        finally:
+            AI_LATENCY.labels(self.name).observe(time.monotonic() - started)
+            AI_REQUESTS.labels(self.name, outcome).inc()
+
     def _text(self, system: str, user: str, *, max_tokens: int, seed: int | None = None) -> str:
         text = textkit.clean_model_text(
-            self._complete(system, user, max_tokens=max_tokens, seed=seed)
+            self._measured_complete(system, user, max_tokens=max_tokens, seed=seed)
         )
         if not text:
             raise empty(self.name)

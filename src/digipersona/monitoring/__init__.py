@@ -1,0 +1,1 @@
+"""Watching an installation: gauges read from the database at scrape time, and the doctor."""
