@@ -75,6 +75,8 @@ def test_names_resolve_and_secrets_come_from_files(path: Path) -> None:
                 assert not any(w in variable for w in SECRET_WORDS), (name, variable)
         if service.get("image", "").startswith("digipersona"):
             command = service.get("command", ["serve"])
+            if service.get("entrypoint", ["digipersona"])[:2] == ["/bin/sh", "-c"]:
+                command = command[0].rsplit("exec digipersona ", 1)[1].split()
             assert command[0] in COMMANDS, (name, command)
 
 
@@ -83,7 +85,7 @@ def test_scale_out_topology() -> None:
     services = compose["services"]
     assert {"postgres", "redis", "migrate", "web", "scheduler", "worker"} <= set(services)
     assert {"prometheus", "grafana"} <= set(services)
-    assert services["migrate"]["command"] == ["db", "upgrade"]
+    assert services["migrate"]["command"][0].endswith("exec digipersona db upgrade")
     assert services["migrate"]["restart"] == "no"
     for role in ("web", "scheduler", "worker"):
         after = services[role]["depends_on"]
@@ -91,7 +93,14 @@ def test_scale_out_topology() -> None:
         env = services[role]["environment"]
         assert env["DIGIPERSONA_ENV"] == "production"
         assert env["DIGIPERSONA_BROKER_URL"].startswith("redis://redis:")
+        # One metrics directory for every process: the web's scrape sums them all.
+        assert env["PROMETHEUS_MULTIPROC_DIR"] == "/run/digipersona-metrics", role
+        assert "metrics:/run/digipersona-metrics" in services[role]["volumes"], role
     assert services["worker"]["deploy"]["replicas"] >= 2
+    scrape = load(ROOT / "deploy" / "prometheus" / "prometheus.yml")["scrape_configs"]
+    assert [(job["job_name"], job["static_configs"][0]["targets"]) for job in scrape] == [
+        ("digipersona", ["web:8000"])
+    ]
     # Only loopback ports are published; the proxy on the host is the way in.
     for name, service in services.items():
         for port in service.get("ports", []):
