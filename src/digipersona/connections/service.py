@@ -85,7 +85,7 @@ def platform_statuses(settings: Settings) -> list[dict[str, Any]]:
 
 
 def redirect_uri(settings: Settings, platform: str) -> str:
-    return f"{settings.base_url.rstrip('/')}/api/v1/integrations/{platform}/callback"
+    return f"{settings.public_base_url}/api/v1/integrations/{platform}/callback"
 
 
 def _pkce_pair() -> tuple[str, str]:
