@@ -84,10 +84,14 @@ def serve(
     settings.port = port or settings.port
     app = create_app(settings)
     console.print(
-        f"digipersona on http://{settings.host}:{settings.port}  (data: {settings.data_dir})"
+        f"digipersona on http://{settings.host}:{settings.port}  (data: {settings.data_dir})",
+        soft_wrap=True,
     )
     if not settings.base_url:
-        console.print(f"links point at {settings.public_base_url} (DIGIPERSONA_BASE_URL is unset)")
+        console.print(
+            f"links point at {settings.public_base_url} (DIGIPERSONA_BASE_URL is unset)",
+            soft_wrap=True,
+        )
     config = uvicorn.Config(
         app,
         host=settings.host,

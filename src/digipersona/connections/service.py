@@ -28,6 +28,7 @@ from digipersona.exceptions import BadRequest, NotFound, UpstreamError, Validati
 from digipersona.kit import outbound, security
 from digipersona.kit.crypto import TokenCipher
 from digipersona.kit.time import ensure_utc, utcnow
+from digipersona.kit.words import plural
 from digipersona.models import Connection, ConnectionState, OAuthState
 from digipersona.notifications.service import notify
 from digipersona.personas import service as personas
@@ -514,7 +515,7 @@ def check_expiring(session: Session, now: datetime) -> int:
                     workspace_id=connection.workspace_id,
                     kind="connection.expiring",
                     title=f"{connection.platform} account {connection.handle} expires in "
-                    f"{days} day(s)",
+                    f"{plural(days, 'day')}",
                     body="Reconnect it with one click on the Connections page to keep publishing.",
                     data={"connection_id": str(connection.id), "days": days},
                 )

@@ -35,6 +35,7 @@ from digipersona.db import write_scope
 from digipersona.interactions.reply_targets import reply_target_column, to_reply_target
 from digipersona.kit.crypto import TokenCipher
 from digipersona.kit.time import ensure_utc, utcnow
+from digipersona.kit.words import plural
 from digipersona.models import (
     Connection,
     ConnectionState,
@@ -730,8 +731,9 @@ def _within_budget(
 def _late_message(late: timedelta, persona: Persona) -> str:
     minutes = int(late.total_seconds() // 60)
     return (
-        f"It was {minutes} minutes late and {persona.name} gives up after "
-        f"{persona.max_lateness_minutes} minutes, so it was not posted. Reschedule it if it is "
+        f"It was {plural(minutes, 'minute')} late and {persona.name} gives up after "
+        f"{plural(persona.max_lateness_minutes, 'minute')}, so it was not posted. Reschedule it "
+        "if it is "
         "still relevant."
     )
 
@@ -1035,7 +1037,7 @@ def _apply_failure(
         return "retry"
     reason = exc.message
     if isinstance(exc, errors.Transient):
-        reason = f"Gave up after {pub.attempts} attempts: {exc.message}"
+        reason = f"Gave up after {plural(pub.attempts, 'attempt')}: {exc.message}"
     _set_final(session, pub, post, PublicationState.failed, reason)
     notify(
         session,
