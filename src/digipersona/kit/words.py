@@ -12,3 +12,12 @@ def plural(count: float, singular: str, plural_form: str | None = None) -> str:
     if abs(count) == 1:
         return f"{shown} {singular}"
     return f"{shown} {plural_form or _IRREGULAR.get(singular, singular + 's')}"
+
+
+def age(seconds: float) -> str:
+    """A rounded-down duration in its largest unit: "40 seconds", "1 minute", "3 hours"."""
+    whole = max(0, int(seconds))
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if whole >= size:
+            return plural(whole // size, unit)
+    return plural(whole, "second")

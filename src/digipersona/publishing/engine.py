@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import Table, bindparam, case, func, select, update
+from sqlalchemy import Table, bindparam, case, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from digipersona.config import Settings
@@ -63,6 +63,8 @@ from digipersona.publishing import metrics, quotas
 
 logger = logging.getLogger("digipersona.engine")
 
+# Heartbeats of processes silent this long are deleted (the Jobs page shows a day of them).
+HEARTBEAT_KEEP = timedelta(days=7)
 CLAIMABLE = (PublicationState.scheduled.value, PublicationState.unknown.value)
 HOLD_STATES = {
     ConnectionState.paused.value,
@@ -244,7 +246,8 @@ def release_expired(engine: Engine) -> tuple[int, int]:
 
 def periodic_checks(engine: Engine) -> dict[str, int]:
     """Slow housekeeping (about once a minute): connections whose pause ended resume their
-    held publications; tokens about to expire are warned about (14, 7, 1 days)."""
+    held publications; tokens about to expire are warned about (14, 7, 1 days); heartbeats of
+    long-gone processes are dropped."""
     from digipersona.connections.service import check_expiring
     from digipersona.publishing.service import resume_connection
 
@@ -264,7 +267,10 @@ def periodic_checks(engine: Engine) -> dict[str, int]:
             session.flush()
             resumed += resume_connection(session, connection, now)
         warned = check_expiring(session, now)
-    return {"resumed": resumed, "warned": warned}
+        # Every process start beats under a new name: forget those silent for a week.
+        result = session.execute(delete(Heartbeat).where(Heartbeat.beat_at < now - HEARTBEAT_KEEP))
+    forgotten = int(getattr(result, "rowcount", 0) or 0)
+    return {"resumed": resumed, "warned": warned, "forgotten": forgotten}
 
 
 def next_due_at(engine: Engine) -> datetime | None:
