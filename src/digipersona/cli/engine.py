@@ -12,7 +12,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
 
-from digipersona.cli.context import console, friendly_errors, load_settings, session_scope
+from digipersona.cli.context import (
+    console,
+    err_console,
+    friendly_errors,
+    load_settings,
+    session_scope,
+)
 from digipersona.exceptions import Conflict, NotFound
 from digipersona.kit.time import utcnow
 from digipersona.kit.words import plural
@@ -28,7 +34,10 @@ def worker(
     """Run a Celery worker (scale-out mode; needs DIGIPERSONA_BROKER_URL)."""
     from digipersona.worker.celery_app import make_celery
 
-    app = make_celery(load_settings())
+    settings = load_settings()
+    for warning in settings.startup_warnings():
+        err_console.print(f"[bold yellow]Warning:[/] {warning}", soft_wrap=True)
+    app = make_celery(settings)
     app.worker_main(
         ["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}", "--pool=prefork"]
     )
