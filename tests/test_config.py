@@ -182,3 +182,79 @@ def test_outbound_allowed_networks_are_parsed_and_checked() -> None:
         ValueError, match=re.escape("DIGIPERSONA_OUTBOUND_ALLOWED_NETWORKS entry '10.0.0.0/33'")
     ):
         Settings(outbound_allowed_networks="10.0.0.0/8,10.0.0.0/33")
+
+
+def test_links_follow_the_served_address_until_a_base_url_is_set() -> None:
+    assert Settings(port=8101).public_base_url == "http://127.0.0.1:8101"
+    assert Settings(host="0.0.0.0", port=8101).public_base_url == "http://127.0.0.1:8101"  # noqa: S104
+    assert Settings(host="::", port=8101).public_base_url == "http://[::1]:8101"
+    assert Settings(host="fd00::5", port=81).public_base_url == "http://[fd00::5]:81"
+    assert Settings(base_url="https://social.example/", port=8101).public_base_url == (
+        "https://social.example"
+    )
+
+
+def test_production_without_a_base_url_warns_at_start(tmp_path: Path) -> None:
+    warnings = production(tmp_path, base_url=None, cookie_secure=True).startup_warnings()
+    assert len(warnings) == 1
+    assert warnings[0].startswith("DIGIPERSONA_BASE_URL is not set")
+    assert "http://127.0.0.1:8000" in warnings[0]
+    assert production(tmp_path, base_url=None, env="embedded").startup_warnings() == []
+
+
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("DIGIPERSONA_"):
+            monkeypatch.delenv(name)
+
+
+def test_settings_files_in_the_working_directory_and_the_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``.env`` and ``digipersona.toml`` where the command runs, then in the data dir they name;
+    the environment wins over both."""
+    _clean_env(monkeypatch)
+    data = tmp_path / "data"
+    data.mkdir()
+    key = tmp_path / "key"
+    key.write_text(secrets.token_urlsafe(48) + "\n")
+    (tmp_path / ".env").write_text(f"DIGIPERSONA_DATA_DIR={data}\nDIGIPERSONA_PORT=8101\n")
+    (tmp_path / "digipersona.toml").write_text('registration = "invite_only"\nport = 9000\n')
+    (data / "digipersona.toml").write_text(
+        'outbound_allowed_networks = "10.0.0.0/8"\nregistration = "closed"\n'
+        f'secret_key_file = "{key}"\n'
+    )
+    (data / ".env").write_text("DIGIPERSONA_LOG_LEVEL=debug\n")
+    monkeypatch.chdir(tmp_path)
+    settings = Settings().ensure_secrets()
+    assert settings.data_dir == data
+    assert settings.port == 8101  # .env before digipersona.toml
+    assert settings.registration == "invite_only"  # the working directory before the data dir
+    assert settings.outbound_allowed_networks == "10.0.0.0/8"
+    assert settings.log_level == "DEBUG"
+    assert settings.secret_key_value() == key.read_text().strip()
+    monkeypatch.setenv("DIGIPERSONA_PORT", "7000")
+    assert Settings().port == 7000
+
+
+def test_the_cli_reads_the_settings_file_serve_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from digipersona.cli.main import app
+    from digipersona.config import get_settings
+
+    _clean_env(monkeypatch)
+    data = tmp_path / "served"
+    (tmp_path / "digipersona.toml").write_text(f'data_dir = "{data}"\n')
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(
+            app, ["users", "create", "--email", "cli@example.com", "--password", "x" * 8 + "Aa1!z9"]
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert (data / "digipersona.db").exists()

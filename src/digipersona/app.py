@@ -302,7 +302,7 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
     static_prefixes = ("/static/", f"{DOCS_URL}/assets/")
     app.add_middleware(
         RequestContextMiddleware,
-        hsts=settings.base_url.startswith("https://"),
+        hsts=settings.public_base_url.startswith("https://"),
         docs_path=DOCS_URL,
         static_prefixes=static_prefixes,
     )

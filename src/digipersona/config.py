@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -18,9 +19,21 @@ from typing import Any, Literal
 from cryptography.fernet import Fernet
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 ENV_PREFIX = "DIGIPERSONA_"
+# Optional settings files, read from the working directory and then from the data directory
+# (the environment wins over both; see Settings.settings_customise_sources).
+DOTENV_NAME = ".env"
+TOML_NAME = "digipersona.toml"
+# Addresses that mean "every interface": a link needs an address a browser can open.
+_WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "[::1]"}  # noqa: S104
 # Secrets that may come from a file (<NAME>_FILE) instead of the environment.
 SECRET_FIELDS = (
     "secret_key",
@@ -61,7 +74,9 @@ class ConfigError(Exception):
 
 def _read_file_variants(values: dict[str, Any]) -> dict[str, Any]:
     for name in SECRET_FIELDS:
-        path = os.environ.get(f"{ENV_PREFIX}{name.upper()}_FILE")
+        # The environment's DIGIPERSONA_<NAME>_FILE, else the same key from a settings file.
+        from_files = values.pop(f"{name}_file", None)
+        path = os.environ.get(f"{ENV_PREFIX}{name.upper()}_FILE") or from_files
         if path:
             try:
                 values[name] = Path(path).read_text(encoding="utf-8").strip()
@@ -85,7 +100,8 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     secret_key: SecretStr | None = None
     encryption_keys: SecretStr | None = None
-    base_url: str = "http://127.0.0.1:8000"
+    # Unset: links are built from the address ``serve`` listens on (``public_base_url``).
+    base_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     # How long ``serve`` lets requests and jobs finish after SIGTERM before it exits anyway.
@@ -187,6 +203,22 @@ class Settings(BaseSettings):
     smtp_security: Literal["none", "starttls", "ssl"] = "none"
     smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment, then ``.env`` and ``digipersona.toml`` in the
+        working directory, then the same two files in the data directory those name."""
+        here = _file_sources(settings_cls, Path.cwd())
+        data_dir = _first_data_dir((init_settings, env_settings, *here))
+        there = _file_sources(settings_cls, data_dir) if data_dir != Path.cwd() else ()
+        return (init_settings, env_settings, *here, *there)
+
     @model_validator(mode="before")
     @classmethod
     def _file_variants(cls, data: Any) -> Any:
@@ -226,10 +258,21 @@ class Settings(BaseSettings):
         return self.effective_database_url.startswith("sqlite")
 
     @property
+    def public_base_url(self) -> str:
+        """Where users reach this server: ``DIGIPERSONA_BASE_URL``, else the address and port
+        ``serve`` listens on (which ``serve --host/--port`` write into ``host``/``port``)."""
+        if self.base_url:
+            return self.base_url.rstrip("/")
+        host = _WILDCARD_HOSTS.get(self.host, self.host)
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"  # an IPv6 address in a URL
+        return f"http://{host}:{self.port}"
+
+    @property
     def effective_cookie_secure(self) -> bool:
         if self.cookie_secure is not None:
             return self.cookie_secure
-        return self.base_url.startswith("https://")
+        return self.public_base_url.startswith("https://")
 
     @property
     def effective_redis_url(self) -> str | None:
@@ -300,10 +343,16 @@ class Settings(BaseSettings):
     def startup_warnings(self) -> list[str]:
         """Settings that work but put users at risk; the web app logs them at start."""
         found = []
+        if self.is_production and not self.base_url:
+            found.append(
+                "DIGIPERSONA_BASE_URL is not set: invitation, calendar and OAuth links point at "
+                f"{self.public_base_url}, the address this process listens on. Set it to the "
+                "public URL users reach (e.g. https://social.example.com)."
+            )
         if self.is_production and not self.effective_cookie_secure:
             found.append(
                 "SECURITY WARNING: session cookies are issued without the Secure flag "
-                f"(DIGIPERSONA_BASE_URL is {self.base_url!r}, DIGIPERSONA_COOKIE_SECURE is "
+                f"(the base URL is {self.public_base_url!r}, DIGIPERSONA_COOKIE_SECURE is "
                 f"{self.cookie_secure!r}), so any plain-HTTP request sends a logged-in user's "
                 "session in clear text. Serve digipersona over HTTPS with an https:// "
                 "DIGIPERSONA_BASE_URL (or set DIGIPERSONA_COOKIE_SECURE=true behind a "
@@ -339,6 +388,25 @@ def _parse_networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6N
                 "CIDRs such as 10.0.0.0/8 or fd00::/8, comma-separated"
             ) from None
     return tuple(networks)
+
+
+def _file_sources(
+    settings_cls: type[BaseSettings], directory: Path
+) -> tuple[PydanticBaseSettingsSource, ...]:
+    """``.env`` (``DIGIPERSONA_*`` lines) and ``digipersona.toml`` (setting names) in a folder."""
+    return (
+        DotEnvSettingsSource(settings_cls, env_file=directory / DOTENV_NAME),
+        TomlConfigSettingsSource(settings_cls, toml_file=directory / TOML_NAME),
+    )
+
+
+def _first_data_dir(sources: Sequence[PydanticBaseSettingsSource]) -> Path:
+    """The data directory the earlier sources name, else the default one."""
+    for source in sources:
+        value = source().get("data_dir")
+        if value:
+            return Path(str(value)).expanduser()
+    return Path(user_data_dir("digipersona"))
 
 
 def _load_or_create(path: Path, make: Any) -> str:

@@ -86,7 +86,7 @@ def test_inbox_on_a_phone(phone: Any, live_server: str, tmp_path: Path) -> None:
     page.locator("input[name=ids]").nth(1).check()
     page.select_option("#bulk-status", "ignored")
     page.click("#bulk-form button[type=submit]")
-    page.wait_for_selector("text=Marked 1 interaction(s) ignored.")
+    page.wait_for_selector("text=Marked 1 interaction ignored.")
     assert page.locator(".interaction.status-ignored").count() == 1
 
     # Draft a reply to the lead: lands in the editor as a draft.

@@ -429,3 +429,16 @@ def test_lead_score_is_frozen_and_serialises() -> None:
     assert json.loads(json.dumps(as_dict)) == as_dict
     as_dict["reasons"].append("mutated")
     assert "mutated" not in result.reasons
+
+
+def test_each_reason_is_given_once() -> None:
+    """Issue 17: "no budget" six times over listed the same negated reason six times."""
+    result = score_lead("no budget, no budget. No budget!")
+    assert len(result.reasons) == len(set(result.reasons)) == 2
+
+    class Repeating:
+        def classify_lead(self, text: str) -> tuple[int, list[str]] | None:
+            return 70, ["asks for a call", "asks for a call"]
+
+    reasons = score_lead("Can we book a call?", llm=Repeating()).reasons
+    assert reasons.count("AI: asks for a call") == 1

@@ -351,7 +351,7 @@ def test_pages_link_older_and_newer_by_cursor(world: World) -> None:
     client = world.owner.client
     html = {"accept": "text/html"}
     first = client.get("/content", headers=html).text
-    assert first.count('class="card state-') == 50 and "60 post(s)" in first
+    assert first.count('class="card state-') == 50 and "60 posts" in first
     older = re.search(r'href="(/content\?cursor=[^"]+)" rel="next">Older<', first)
     assert older and 'rel="prev"' not in first, first[first.find("pager") - 200 :]
     second = client.get(older.group(1).replace("&amp;", "&"), headers=html).text

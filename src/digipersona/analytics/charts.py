@@ -8,6 +8,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from digipersona.kit.words import plural
+
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -46,7 +48,9 @@ def trend_line(points: Sequence[dict[str, Any]], *, key: str = "engagements") ->
         path = " ".join(f"{x},{y}" for _, (x, y) in coords)
         body.append(f'<polyline points="{path}" fill="none" stroke="#1f5fbf" stroke-width="2"/>')
     for i, (x, y) in coords:
-        label = f"{points[i]['date']}: {values[i]} {key}, {points[i].get('posts', 0)} posts"
+        label = (
+            f"{points[i]['date']}: {values[i]} {key}, {plural(points[i].get('posts', 0), 'post')}"
+        )
         body.append(
             f'<circle cx="{x}" cy="{y}" r="3.5" fill="#1f5fbf"><title>{escape(label)}</title>'
             "</circle>"
@@ -79,7 +83,7 @@ def weekday_bars(weekdays: Sequence[dict[str, Any]]) -> Markup | None:
             body.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.6:.1f}" height="{h:.1f}" '
                 f'fill="#1f5fbf"><title>{escape(w["weekday"])}: median {median:g}, '
-                f"{w['posts']} posts</title></rect>"
+                f"{plural(w['posts'], 'post')}</title></rect>"
             )
             body.append(
                 f'<text x="{x + slot * 0.3:.1f}" y="{y - 3:.1f}" text-anchor="middle" '
@@ -119,7 +123,7 @@ def heatmap(cells: Sequence[dict[str, Any]]) -> Markup | None:
         body.append(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{cw - 1:.1f}" height="{ch - 1:.1f}" '
             f'fill="#1f5fbf" fill-opacity="{opacity:.2f}"><title>{escape(c["weekday"])} '
-            f"{c['hour']:02d}:00: median {c['median_engagement']:g}, {c['posts']} posts"
+            f"{c['hour']:02d}:00: median {c['median_engagement']:g}, {plural(c['posts'], 'post')}"
             "</title></rect>"
         )
     return _svg(width, height, "Median engagement by weekday and hour (local time)", body)

@@ -23,6 +23,7 @@ from digipersona.auth.principal import Principal
 from digipersona.config import Settings
 from digipersona.exceptions import Conflict, NotFound, ValidationFailed
 from digipersona.kit.time import utcnow
+from digipersona.kit.words import plural
 from digipersona.models import (
     AbTest,
     MetricSnapshot,
@@ -583,10 +584,11 @@ def slot_suggestions(
                 "posts": count,
                 "median_ratio": round(median_ratio, 3),
                 "evidence": (
-                    f"{count} posts published {WEEKDAYS[weekday]} {hour:02d}:00-{hour:02d}:59 "
+                    f"{plural(count, 'post')} published {WEEKDAYS[weekday]} "
+                    f"{hour:02d}:00-{hour:02d}:59 "
                     f"had a median engagement of {median_ratio:.2f}x this persona's typical post, "
                     f"against {reference:.2f}x for {result['current']['basis']} "
-                    f"({len(in_slots) or len(all_ratios)} posts)."
+                    f"({plural(len(in_slots) or len(all_ratios), 'post')})."
                 ),
             }
         )

@@ -55,6 +55,7 @@ from digipersona.connections.credentials import credentials_for, refresh_seriali
 from digipersona.db import write_scope
 from digipersona.kit.crypto import TokenCipher
 from digipersona.kit.metrics import METRICS_SYNC_READS
+from digipersona.kit.words import plural
 from digipersona.models import (
     Connection,
     ConnectionState,
@@ -291,7 +292,7 @@ def _check_spike(
         reason=(
             f"A {reading.platform} post reached {reading.engagement} likes, reposts, "
             f"replies and quotes {_describe(after)} after publication: {ratio:.1f}x the "
-            f"persona's median of {median:g} ({len(history)} posts)"
+            f"persona's median of {median:g} ({plural(len(history), 'post')})"
         ),
         text=post.body,
         url=post.url,

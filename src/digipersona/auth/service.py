@@ -32,6 +32,7 @@ from digipersona.exceptions import (
 from digipersona.kit import security
 from digipersona.kit.ratelimit import Limiter
 from digipersona.kit.time import ensure_utc, utcnow
+from digipersona.kit.words import plural
 from digipersona.models import Membership, RefreshToken, Role, User, Workspace
 
 logger = logging.getLogger(__name__)
@@ -148,12 +149,14 @@ def authenticate(
     if limiter.count(account_key, window) >= settings.login_max_failures_per_account:
         wait = limiter.retry_after(account_key, window)
         raise TooManyRequests(
-            f"Too many failed logins for this account. Try again in {wait} seconds.", wait
+            f"Too many failed logins for this account. Try again in {plural(wait, 'second')}.",
+            wait,
         )
     if limiter.count(ip_key, window) >= settings.login_max_failures_per_ip:
         wait = limiter.retry_after(ip_key, window)
         raise TooManyRequests(
-            f"Too many failed logins from your address. Try again in {wait} seconds.", wait
+            f"Too many failed logins from your address. Try again in {plural(wait, 'second')}.",
+            wait,
         )
     user = UserRepository(session).get_by_email(email)
     ok = security.verify_password(user.password_hash if user else None, password)
@@ -280,7 +283,8 @@ def change_password(
     if limiter.count(key, window) >= settings.login_max_failures_per_account:
         wait = limiter.retry_after(key, window)
         raise TooManyRequests(
-            f"Too many wrong passwords for this account. Try again in {wait} seconds.", wait
+            f"Too many wrong passwords for this account. Try again in {plural(wait, 'second')}.",
+            wait,
         )
     if not security.verify_password(user.password_hash, current_password):
         limiter.hit(key, window)

@@ -133,7 +133,7 @@ def register_submit(
         return render(request, "auth/register.html", context, status_code=422)
     try:
         with session.begin_nested():
-            user, workspace, _ = service.register(
+            user, workspace, membership = service.register(
                 session,
                 settings,
                 email=body.email,
@@ -148,11 +148,25 @@ def register_submit(
             context["error"] = exc.message
         return render(request, "auth/register.html", context, status_code=exc.status_code)
     start_session(request, user, workspace)
-    flash(
-        request,
-        f"Welcome! Your workspace “{workspace.name}” is ready. Start by creating a persona.",
-    )
+    flash(request, _welcome(workspace.name, membership.role, joined=bool(body.invitation_token)))
     return RedirectResponse("/dashboard", status_code=303)
+
+
+def _welcome(workspace: str, role: str, *, joined: bool) -> str:
+    """A new workspace's owner starts with a persona; a member joins one that has its own."""
+    if not joined:
+        return f"Welcome! Your workspace “{workspace}” is ready. Start by creating a persona."
+    return f"Welcome to “{workspace}”! You joined as {role}: {_JOINED_NEXT.get(role, '')}".strip()
+
+
+# What a member who just joined can do first, by role.
+_JOINED_NEXT = {
+    "owner": "its personas, posts and settings are yours to manage.",
+    "admin": "its personas, posts and settings are yours to manage.",
+    "editor": "draft posts for its personas under Content.",
+    "approver": "posts waiting for you are under Approvals.",
+    "viewer": "follow its posts on the dashboard and the calendar.",
+}
 
 
 @router.post("/logout")

@@ -197,7 +197,7 @@ def _secret_page(
             "active": "personas",
             "persona_id": persona_id,
             "trigger": trigger,
-            "url": settings.base_url.rstrip("/") + path,
+            "url": settings.public_base_url + path,
             "token": created.token,
             "rotated": rotated,
         },

@@ -4,6 +4,7 @@ import typer
 
 from digipersona.analytics import service
 from digipersona.cli.context import console, dump, friendly_errors, pick_workspace, session_scope
+from digipersona.kit.words import plural
 
 app = typer.Typer(help="Engagement analytics.", no_args_is_help=True)
 
@@ -28,7 +29,7 @@ def evaluate(
         )
         return
     console.print(
-        f"Trained on the oldest {result['train_size']} posts, tested on the newest "
+        f"Trained on the oldest {plural(result['train_size'], 'post')}, tested on the newest "
         f"{result['test_size']} (chronological split)."
     )
     console.print(f"accuracy          {result['accuracy']:.3f}")

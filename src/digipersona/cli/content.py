@@ -19,6 +19,7 @@ from digipersona.cli.context import (
     session_scope,
 )
 from digipersona.exceptions import NotFound
+from digipersona.kit.words import plural
 from digipersona.personas import service as personas
 from digipersona.posts import service
 from digipersona.posts.endpoints import post_out
@@ -35,7 +36,7 @@ def _print_view(view: service.PostView) -> None:
         mark = "[green]fits[/]" if variant.valid else "[red]does not fit[/]"
         lengths = ", ".join(str(n) for n in variant.lengths)
         console.print(
-            f"  {variant.platform}: {len(variant.parts)} part(s), lengths {lengths} {mark}"
+            f"  {variant.platform}: {plural(len(variant.parts), 'part')}, lengths {lengths} {mark}"
         )
         for problem in variant.problems:
             console.print(f"    - {problem}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -13,6 +14,7 @@ from sqlalchemy import select
 
 from digipersona.cli.context import (
     console,
+    err_console,
     friendly_errors,
     load_settings,
     refuse_newer_database,
@@ -21,6 +23,7 @@ from digipersona.cli.context import (
 from digipersona.config import ConfigError
 from digipersona.exceptions import Conflict, NotFound
 from digipersona.kit.time import utcnow
+from digipersona.kit.words import plural
 from digipersona.models import Persona, Post, Publication, PublicationState
 from digipersona.scheduling.describe import describe_slot_instant
 
@@ -42,6 +45,8 @@ def worker(
 
     settings = load_settings()
     refuse_newer_database(settings)
+    for warning in settings.startup_warnings():
+        err_console.print(f"[bold yellow]Warning:[/] {warning}", soft_wrap=True)
     app = make_celery(settings)
     warn_if_unscraped("worker")
     if metrics_port:
@@ -57,12 +62,35 @@ def worker(
 @friendly_errors
 def scheduler() -> None:
     """Claim due publications and hand them to Celery workers (safe to run several)."""
-    from digipersona.worker.celery_app import Scheduler, make_celery, warn_if_unscraped
+    from digipersona import db
+    from digipersona.kit.logging import configure_logging
+    from digipersona.worker.celery_app import (
+        Scheduler,
+        check_connections,
+        make_celery,
+        warn_if_unscraped,
+    )
 
     settings = load_settings()
     refuse_newer_database(settings)
+    configure_logging(settings.log_level, settings.log_format)
+    for warning in settings.startup_warnings():
+        logging.getLogger("digipersona.config").warning(warning)
+    app = make_celery(settings)
+    if settings.is_sqlite and settings.auto_migrate:
+        db.upgrade(settings.effective_database_url)
+    reached = check_connections(settings, app)
     warn_if_unscraped("scheduler")
-    Scheduler(settings, make_celery(settings)).run_forever()
+    runner = Scheduler(settings, app)
+    console.print(
+        f"digipersona scheduler {runner.owner} is running (Ctrl+C stops it)", soft_wrap=True
+    )
+    for name, url in reached:
+        console.print(f"  {name + ':':10} {url}", highlight=False, soft_wrap=True)
+    try:
+        runner.run_forever()
+    except KeyboardInterrupt:
+        console.print("scheduler stopped")
 
 
 @friendly_errors
@@ -130,7 +158,7 @@ def publish_now(
                 pub.state = PublicationState.scheduled.value
         ids = [p.id for p in pubs]
     if not wait:
-        console.print(f"{len(ids)} publication(s) will go out at the next dispatcher tick.")
+        console.print(f"{plural(len(ids), 'publication')} will go out at the next dispatcher tick.")
         return
     runtime = build_runtime(settings)
     dispatcher = Dispatcher(runtime.engine, threads=4, batch=50, poll_seconds=0.1)

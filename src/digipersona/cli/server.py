@@ -84,15 +84,27 @@ def serve(
 
     settings = load_settings()
     refuse_newer_database(settings)
-    host = host or settings.host
-    port = port or settings.port
+    # Links (invitations, the calendar feed, OAuth redirects) use the address actually served
+    # when DIGIPERSONA_BASE_URL is unset; helper processes inherit it with the settings.
+    settings.host = host or settings.host
+    settings.port = port or settings.port
     app = create_app(settings)
-    console.print(f"digipersona on http://{host}:{port}  (data: {settings.data_dir})")
+    console.print(
+        f"digipersona on http://{settings.host}:{settings.port}  (data: {settings.data_dir})",
+        soft_wrap=True,
+    )
+    if not settings.base_url:
+        console.print(
+            f"links point at {settings.public_base_url} (DIGIPERSONA_BASE_URL is unset)",
+            soft_wrap=True,
+        )
     config = uvicorn.Config(
         app,
-        host=host,
-        port=port,
+        host=settings.host,
+        port=settings.port,
         log_config=None,
+        # The request middleware logs each request once, with its duration and request id.
+        access_log=False,
         proxy_headers=True,
         timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)),
     )

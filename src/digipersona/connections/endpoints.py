@@ -9,9 +9,11 @@ from fastapi.responses import RedirectResponse
 from digipersona.auth.dependencies import ConnectionManager, Reader, SettingsDep
 from digipersona.connections import schemas, service
 from digipersona.connections.dependencies import CipherDep, HttpDep
+from digipersona.connections.health import health
 from digipersona.db import SessionDep, write_scope
 from digipersona.exceptions import DigipersonaError
 from digipersona.kit.schemas import Text
+from digipersona.kit.time import utcnow
 from digipersona.models import Connection
 from digipersona.web.templating import render
 
@@ -19,6 +21,7 @@ router = APIRouter(prefix="/api/v1", tags=["connections"])
 
 
 def connection_out(c: Connection, secret: str | None = None) -> schemas.ConnectionOut:
+    state = health(c, utcnow())
     return schemas.ConnectionOut(
         id=c.id,
         persona_id=c.persona_id,
@@ -29,6 +32,10 @@ def connection_out(c: Connection, secret: str | None = None) -> schemas.Connecti
         profile_url=c.profile_url,
         state=c.state,
         state_reason=c.state_reason,
+        status=state.status,
+        status_detail=state.detail,
+        renews_automatically=state.renews_automatically,
+        reconnect_by=state.reconnect_by,
         expires_at=c.expires_at,
         scopes=list(c.scopes),
         spend_usd=float(c.spend_usd or 0),

@@ -46,6 +46,14 @@ class ConnectionOut(BaseModel):
     profile_url: str | None
     state: str
     state_reason: str | None
+    # What the state means to a person: active, expiring, needs_attention, paused, disconnected.
+    status: str
+    status_detail: str
+    # Bluesky and X sessions renew themselves: their access token's expiry is routine.
+    renews_automatically: bool
+    # Set only for a token that cannot renew itself: reconnect before this time.
+    reconnect_by: datetime | None
+    # The current access token's expiry (for a renewing connection, the next routine renewal).
     expires_at: datetime | None
     scopes: list[str]
     spend_usd: float

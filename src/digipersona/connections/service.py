@@ -28,6 +28,7 @@ from digipersona.exceptions import BadRequest, NotFound, UpstreamError, Validati
 from digipersona.kit import outbound, security
 from digipersona.kit.crypto import TokenCipher
 from digipersona.kit.time import ensure_utc, utcnow
+from digipersona.kit.words import plural
 from digipersona.models import Connection, ConnectionState, OAuthState
 from digipersona.notifications.service import notify
 from digipersona.personas import service as personas
@@ -85,7 +86,7 @@ def platform_statuses(settings: Settings) -> list[dict[str, Any]]:
 
 
 def redirect_uri(settings: Settings, platform: str) -> str:
-    return f"{settings.base_url.rstrip('/')}/api/v1/integrations/{platform}/callback"
+    return f"{settings.public_base_url}/api/v1/integrations/{platform}/callback"
 
 
 def _pkce_pair() -> tuple[str, str]:
@@ -514,7 +515,7 @@ def check_expiring(session: Session, now: datetime) -> int:
                     workspace_id=connection.workspace_id,
                     kind="connection.expiring",
                     title=f"{connection.platform} account {connection.handle} expires in "
-                    f"{days} day(s)",
+                    f"{plural(days, 'day')}",
                     body="Reconnect it with one click on the Connections page to keep publishing.",
                     data={"connection_id": str(connection.id), "days": days},
                 )

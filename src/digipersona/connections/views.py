@@ -11,8 +11,10 @@ from fastapi.responses import RedirectResponse, Response
 from digipersona.auth.dependencies import WebPrincipal, check_csrf
 from digipersona.auth.permissions import Permission
 from digipersona.connections import service
+from digipersona.connections.health import health
 from digipersona.db import SessionDep
 from digipersona.exceptions import DigipersonaError
+from digipersona.kit.time import utcnow
 from digipersona.personas import service as personas
 from digipersona.web.forms import FormBody
 from digipersona.web.templating import flash, render
@@ -50,6 +52,7 @@ def page(
             "active": "connections",
             "personas": items,
             "by_persona": by_persona,
+            "health": {c.id: health(c, utcnow()) for c in connections},
             "platforms": platforms,
             "notice": message,
             "can_connect": principal.can(Permission.connections),

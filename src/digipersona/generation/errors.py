@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from digipersona.exceptions import BadRequest, DigipersonaError, UpstreamError
+from digipersona.kit.words import plural
 
 KEY_SETTING = "DIGIPERSONA_LLM_API_KEY"
 MODEL_SETTING = "DIGIPERSONA_LLM_MODEL"
@@ -108,16 +109,17 @@ def status_error(
                 f"quota{detail}. Check its plan and billing.",
                 reason="rate_limited",
             )
-        wait = f" Try again in {round(retry_after)} seconds." if retry_after else ""
+        wait = f" Try again in {plural(round(retry_after), 'second')}." if retry_after else ""
         return AIProviderError(
             f"The AI provider ({provider}) is rate limiting requests and still was after "
-            f"{retries} retries.{wait}",
+            f"{plural(retries, 'retry', 'retries')}.{wait}",
             reason="rate_limited",
             extra={"retry_after": retry_after} if retry_after else None,
         )
     if status >= 500:
         return AIProviderError(
-            f"The AI provider ({provider}) failed with HTTP {status} after {retries} retries"
+            f"The AI provider ({provider}) failed with HTTP {status} after "
+            f"{plural(retries, 'retry', 'retries')}"
             f"{detail}. Try again later.",
             reason="server_error",
         )
@@ -130,8 +132,9 @@ def status_error(
 def timeout(provider: str, seconds: float, retries: int) -> AIProviderError:
     """The error for a provider that did not answer in time."""
     return AIProviderError(
-        f"The AI provider ({provider}) did not answer within {seconds:g} seconds "
-        f"({retries} retries). Try again, or raise {TIMEOUT_SETTING} for slow local models.",
+        f"The AI provider ({provider}) did not answer within {plural(seconds, 'second')} "
+        f"({plural(retries, 'retry', 'retries')}). Try again, or raise {TIMEOUT_SETTING} for "
+        "slow local models.",
         reason="timeout",
     )
 
@@ -139,7 +142,8 @@ def timeout(provider: str, seconds: float, retries: int) -> AIProviderError:
 def unreachable(provider: str, base_url: str, retries: int) -> AIProviderError:
     """The error for a provider that could not be connected to."""
     return AIProviderError(
-        f"Could not reach the AI provider ({provider}) at {base_url!r} ({retries} retries). "
+        f"Could not reach the AI provider ({provider}) at {base_url!r} "
+        f"({plural(retries, 'retry', 'retries')}). "
         f"Check {URL_SETTING} and that the server is running.",
         reason="unreachable",
     )

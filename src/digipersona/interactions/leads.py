@@ -179,7 +179,9 @@ def _negation_start(norm: str, start: int, end: int) -> int | None:
     return window_start
 
 
-def _collect(doc: _Normalised, source: Source, hits: dict[str, _Hit], negations: list[str]) -> None:
+def _collect(
+    doc: _Normalised, source: Source, hits: dict[str, _Hit], negations: dict[str, str]
+) -> None:
     for rule, pattern in _compiled():
         if rule.source != source:
             continue
@@ -192,8 +194,10 @@ def _collect(doc: _Normalised, source: Source, hits: dict[str, _Hit], negations:
             if source == "text" and rule.positive and rule.code not in _NEGATION_EXEMPT:
                 negated_from = _negation_start(doc.text, start, end)
                 if negated_from is not None:
-                    negations.append(
-                        f"negated, not counted ({rule.label}): '{doc.quote(negated_from, end)}'"
+                    # One reason per rule, like its hits ("no budget, no budget" says it once).
+                    negations.setdefault(
+                        rule.code,
+                        f"negated, not counted ({rule.label}): '{doc.quote(negated_from, end)}'",
                     )
                     continue
             hit = hits.get(rule.code)
@@ -211,7 +215,7 @@ def _rules_score(
     text: str, author_name: str | None, author_bio: str | None
 ) -> tuple[int, list[str], list[str]]:
     hits: dict[str, _Hit] = {}
-    negations: list[str] = []
+    negations: dict[str, str] = {}
     _collect(_normalise_mapped(text), "text", hits, negations)
     if author_bio and author_bio.strip():
         _collect(_normalise_mapped(author_bio), "bio", hits, negations)
@@ -233,7 +237,7 @@ def _rules_score(
     ordered = sorted(hits.values(), key=lambda h: -h.rule.weight)
     reasons = [f"{h.rule.label}: '{h.quote}'" for h in ordered if h.rule.positive]
     reasons += [f"{h.rule.label}: '{h.quote}'" for h in ordered if not h.rule.positive]
-    reasons += negations
+    reasons += negations.values()
     if not reasons:
         reasons.append("no lead signals found")
 
@@ -285,4 +289,5 @@ def score_lead(
                 reasons.append(f"AI: classifier score {ai_score}")
                 reasons.extend(f"AI: {reason}" for reason in ai_reasons)
                 signals.append("llm")
-    return LeadScore(score, score >= LEAD_THRESHOLD, reasons, signals)
+    # A classifier may repeat itself; each reason is shown once.
+    return LeadScore(score, score >= LEAD_THRESHOLD, list(dict.fromkeys(reasons)), signals)

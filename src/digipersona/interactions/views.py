@@ -16,6 +16,7 @@ from digipersona.auth.permissions import Permission
 from digipersona.db import FactoryDep, SessionDep
 from digipersona.exceptions import DigipersonaError
 from digipersona.interactions import replies, service
+from digipersona.kit.words import plural
 from digipersona.personas import service as personas
 from digipersona.web.forms import FormBody
 from digipersona.web.templating import flash, render
@@ -139,7 +140,7 @@ def bulk(request: Request, principal: WebPrincipal, session: SessionDep, raw: Fo
     else:
         try:
             count = service.set_status(session, principal, ids, status)
-            flash(request, f"Marked {count} interaction(s) {status}.")
+            flash(request, f"Marked {plural(count, 'interaction')} {status}.")
         except DigipersonaError as exc:
             session.rollback()
             flash(request, exc.message, "error")

@@ -89,7 +89,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", "-"),
         }
-        for key in ("method", "path", "status", "duration_ms", "event"):
+        for key in ("method", "path", "status", "duration_ms", "client", "event"):
             if hasattr(record, key):
                 data[key] = getattr(record, key)
         if record.exc_info:
@@ -101,6 +101,23 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
         return redact(text)
+
+
+# Alembic's start-up chatter: one line per autogenerate plugin it sets up (seven) and two about
+# its dialect, at every start. "Running upgrade ..." lines stay: they say what changed.
+_ALEMBIC_CHATTER = ("Context impl ", "Will assume ")
+
+
+class _QuietAlembic(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith(_ALEMBIC_CHATTER))
+
+
+def _quiet_alembic() -> None:
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    migration = logging.getLogger("alembic.runtime.migration")
+    if not any(isinstance(f, _QuietAlembic) for f in migration.filters):
+        migration.addFilter(_QuietAlembic())
 
 
 def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
@@ -120,6 +137,7 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
         )
     root.addHandler(handler)
     root.setLevel(level)
+    _quiet_alembic()
     # uvicorn's loggers pass everything to ours (with redaction); a uvicorn.Config with a
     # log_level or access_log=False elsewhere in the process must not leave them filtered.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):

@@ -52,18 +52,18 @@ def settings_checks(settings: Settings) -> list[Result]:
     except ConfigError as exc:
         return [Result("settings", Status.fail, str(exc), "Fix that setting and run doctor again.")]
     results = [ok("settings", f"mode {settings.env}; secrets present and well-formed")]
-    https = settings.base_url.startswith("https://")
+    https = (settings.base_url or "").startswith("https://")
     if settings.is_production and not https:
         results.append(
             Result(
                 "base url",
                 Status.fail,
-                f"DIGIPERSONA_BASE_URL is {settings.base_url!r} in production",
+                f"DIGIPERSONA_BASE_URL is {settings.base_url or 'unset'!r} in production",
                 "Serve over HTTPS (a reverse proxy) and set an https:// DIGIPERSONA_BASE_URL.",
             )
         )
     else:
-        results.append(ok("base url", settings.base_url))
+        results.append(ok("base url", settings.public_base_url))
     if settings.is_production and not settings.effective_cookie_secure:
         results.append(
             Result(

@@ -20,7 +20,7 @@ logger = logging.getLogger("digipersona.notifications")
 
 def compose(settings: Settings, event: Event, recipient: str) -> EmailMessage:
     """The message one member receives for an event."""
-    base = settings.base_url.rstrip("/")
+    base = settings.public_base_url
     message = EmailMessage()
     message["From"] = settings.smtp_from
     message["To"] = recipient

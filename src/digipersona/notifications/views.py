@@ -14,6 +14,7 @@ from digipersona.auth.permissions import Permission
 from digipersona.auth.principal import Principal
 from digipersona.db import SessionDep
 from digipersona.exceptions import DigipersonaError
+from digipersona.kit.words import plural
 from digipersona.notifications import preferences, service
 from digipersona.notifications.delivery import URLS
 from digipersona.web.templating import flash, render
@@ -152,7 +153,7 @@ def read_all(
     request: Request, principal: WebPrincipal, session: SessionDep, _csrf: CheckedForm
 ) -> Response:
     marked = service.mark_all_read(session, principal)
-    flash(request, f"{marked} notification(s) marked read.")
+    flash(request, f"{plural(marked, 'notification')} marked read.")
     return RedirectResponse("/notifications", status_code=303)
 
 

@@ -70,7 +70,7 @@ def payload(event: Event, base_url: str) -> bytes:
 
 def post(url: str, secret: str, event: Event, settings: Settings) -> Outcome:
     """Sign and send one event; the outcome never carries the URL or the secret."""
-    body = payload(event, settings.base_url)
+    body = payload(event, settings.public_base_url)
     timestamp = int(time.time())
     headers = {
         "Content-Type": "application/json",

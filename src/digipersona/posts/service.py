@@ -538,7 +538,8 @@ def submit(
     problems = check(session, post, persona)
     if problems:
         raise ValidationFailed(
-            "Fix these before review: " + " ".join(p["message"] for p in problems[:5]),
+            "Fix these before review: "
+            + " ".join(list(dict.fromkeys(p["message"] for p in problems))[:5]),
             errors=problems,
         )
     post.submitted_at = utcnow()

@@ -15,6 +15,7 @@ from digipersona.auth.dependencies import UnboundWebPrincipal, WebPrincipal, che
 from digipersona.auth.permissions import Permission
 from digipersona.db import FactoryDep, SessionDep
 from digipersona.exceptions import DigipersonaError
+from digipersona.kit.words import plural
 from digipersona.personas import service as personas
 from digipersona.posts import service
 from digipersona.posts.schemas import PLATFORM_IDS
@@ -118,7 +119,7 @@ def generate_submit(
             "error",
         )
         return RedirectResponse("/content", status_code=303)
-    flash(request, f"{len(views)} draft(s) generated.")
+    flash(request, f"{plural(len(views), 'draft')} generated.")
     return RedirectResponse(f"/content/{views[0].post.id}", status_code=303)
 
 
@@ -255,9 +256,19 @@ def decide(
             flash(request, "Unknown action.", "error")
     except DigipersonaError as exc:
         session.rollback()
-        details = "; ".join(e.get("message", "") for e in exc.errors[:5]) if exc.errors else ""
-        flash(request, f"{exc.message} {details}".strip(), "error")
+        flash(request, _with_details(exc), "error")
     return RedirectResponse(back, status_code=303)
+
+
+def _with_details(exc: DigipersonaError) -> str:
+    """The error and those of its details it does not already say (a failed submit's message
+    lists the problems itself: each banned phrase was named twice)."""
+    extra = [
+        message
+        for message in dict.fromkeys(str(e.get("message", "")) for e in exc.errors[:5])
+        if message and message not in exc.message
+    ]
+    return " ".join([exc.message, "; ".join(extra)]).strip()
 
 
 @router.post("/content/{post_id}/suggest")

@@ -439,6 +439,12 @@ def feed(session: Session, token: str, now: datetime) -> bytes:
     return build_calendar(f"digipersona: {workspace.name}", events)
 
 
+# The Jobs page: at most this many live processes, and the latest stopped ones of the last day.
+ALIVE_SHOWN = 50
+GONE_SHOWN = 5
+GONE_WINDOW = timedelta(hours=24)
+
+
 def jobs_summary(
     session: Session, workspace_id: uuid.UUID, now: datetime, stale_seconds: int
 ) -> dict[str, Any]:
@@ -469,10 +475,7 @@ def jobs_summary(
             .group_by(Publication.error_class)
         ).all()
     )
-    beats = [
-        {"name": b.name, "kind": b.kind, "beat_at": ensure_utc(b.beat_at).isoformat()}
-        for b in session.scalars(select(Heartbeat).order_by(Heartbeat.beat_at.desc()).limit(20))
-    ]
+    beats, hidden = processes(session, now, stale_seconds)
     healthy = scheduler_alive(session, now, stale_seconds)
     return {
         "by_state": {str(k): int(v) for k, v in by_state.items()},
@@ -480,7 +483,44 @@ def jobs_summary(
         "oldest_due_at": ensure_utc(oldest).isoformat() if oldest else None,
         "failures_by_class": {str(k): int(v) for k, v in failures.items()},
         "heartbeats": beats,
+        "processes_not_shown": hidden,
         "scheduler_healthy": healthy,
+    }
+
+
+def processes(
+    session: Session, now: datetime, stale_seconds: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The processes that beat recently (alive), then the latest ``GONE_SHOWN`` that stopped
+    within ``GONE_WINDOW``, each with its age; and how many stopped ones are left out.
+
+    Every ``serve``, helper and scheduler start beats under a new name, so without a bound
+    the page would list every process that ever ran.
+    """
+    fresh = now - timedelta(seconds=stale_seconds)
+
+    def rows(*where: Any, limit: int) -> list[Heartbeat]:
+        query = select(Heartbeat).where(*where).order_by(Heartbeat.beat_at.desc())
+        return list(session.scalars(query.limit(limit)))
+
+    alive = rows(Heartbeat.beat_at >= fresh, limit=ALIVE_SHOWN)
+    gone = rows(Heartbeat.beat_at < fresh, Heartbeat.beat_at >= now - GONE_WINDOW, limit=GONE_SHOWN)
+    all_gone = session.scalar(
+        select(func.count()).select_from(Heartbeat).where(Heartbeat.beat_at < fresh)
+    )
+    out = [_process(b, now, alive=True) for b in alive]
+    out += [_process(b, now, alive=False) for b in gone]
+    return out, int(all_gone or 0) - len(gone)
+
+
+def _process(beat: Heartbeat, now: datetime, *, alive: bool) -> dict[str, Any]:
+    at = ensure_utc(beat.beat_at)
+    return {
+        "name": beat.name,
+        "kind": beat.kind,
+        "beat_at": at.isoformat(),
+        "alive": alive,
+        "age_seconds": max(0, int((now - at).total_seconds())),
     }
 
 

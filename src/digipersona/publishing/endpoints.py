@@ -233,7 +233,7 @@ def rotate_feed(
     principal: Publisher, session: SessionDep, settings: SettingsDep
 ) -> schemas.FeedOut:
     """Create (or replace) the workspace's secret iCalendar feed URL."""
-    return schemas.FeedOut(url=calendar.rotate_feed(session, principal, settings.base_url))
+    return schemas.FeedOut(url=calendar.rotate_feed(session, principal, settings.public_base_url))
 
 
 @router.delete("/calendar/feed", status_code=status.HTTP_204_NO_CONTENT)

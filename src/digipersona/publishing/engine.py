@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import Table, bindparam, case, func, select, update
+from sqlalchemy import Table, bindparam, case, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from digipersona.config import Settings
@@ -35,6 +35,7 @@ from digipersona.db import write_scope
 from digipersona.interactions.reply_targets import reply_target_column, to_reply_target
 from digipersona.kit.crypto import TokenCipher
 from digipersona.kit.time import ensure_utc, utcnow
+from digipersona.kit.words import plural
 from digipersona.models import (
     Connection,
     ConnectionState,
@@ -62,6 +63,8 @@ from digipersona.publishing import metrics, quotas
 
 logger = logging.getLogger("digipersona.engine")
 
+# Heartbeats of processes silent this long are deleted (the Jobs page shows a day of them).
+HEARTBEAT_KEEP = timedelta(days=7)
 CLAIMABLE = (PublicationState.scheduled.value, PublicationState.unknown.value)
 HOLD_STATES = {
     ConnectionState.paused.value,
@@ -243,7 +246,8 @@ def release_expired(engine: Engine) -> tuple[int, int]:
 
 def periodic_checks(engine: Engine) -> dict[str, int]:
     """Slow housekeeping (about once a minute): connections whose pause ended resume their
-    held publications; tokens about to expire are warned about (14, 7, 1 days)."""
+    held publications; tokens about to expire are warned about (14, 7, 1 days); heartbeats of
+    long-gone processes are dropped."""
     from digipersona.connections.service import check_expiring
     from digipersona.publishing.service import resume_connection
 
@@ -263,7 +267,10 @@ def periodic_checks(engine: Engine) -> dict[str, int]:
             session.flush()
             resumed += resume_connection(session, connection, now)
         warned = check_expiring(session, now)
-    return {"resumed": resumed, "warned": warned}
+        # Every process start beats under a new name: forget those silent for a week.
+        result = session.execute(delete(Heartbeat).where(Heartbeat.beat_at < now - HEARTBEAT_KEEP))
+    forgotten = int(getattr(result, "rowcount", 0) or 0)
+    return {"resumed": resumed, "warned": warned, "forgotten": forgotten}
 
 
 def next_due_at(engine: Engine) -> datetime | None:
@@ -730,8 +737,9 @@ def _within_budget(
 def _late_message(late: timedelta, persona: Persona) -> str:
     minutes = int(late.total_seconds() // 60)
     return (
-        f"It was {minutes} minutes late and {persona.name} gives up after "
-        f"{persona.max_lateness_minutes} minutes, so it was not posted. Reschedule it if it is "
+        f"It was {plural(minutes, 'minute')} late and {persona.name} gives up after "
+        f"{plural(persona.max_lateness_minutes, 'minute')}, so it was not posted. Reschedule it "
+        "if it is "
         "still relevant."
     )
 
@@ -1035,7 +1043,7 @@ def _apply_failure(
         return "retry"
     reason = exc.message
     if isinstance(exc, errors.Transient):
-        reason = f"Gave up after {pub.attempts} attempts: {exc.message}"
+        reason = f"Gave up after {plural(pub.attempts, 'attempt')}: {exc.message}"
     _set_final(session, pub, post, PublicationState.failed, reason)
     notify(
         session,

@@ -102,7 +102,10 @@ class JobsOut(BaseModel):
     due_now: int
     oldest_due_at: str | None
     failures_by_class: dict[str, int]
+    # Live processes (``alive``), then the latest that stopped within a day, each with
+    # ``age_seconds`` since its last beat; ``processes_not_shown`` counts the other stopped ones.
     heartbeats: list[dict[str, Any]]
+    processes_not_shown: int
     scheduler_healthy: bool
 
 

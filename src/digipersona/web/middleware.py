@@ -257,16 +257,22 @@ class RequestContextMiddleware:
         route_path = getattr(scope.get("route"), "path", "unmatched")
         HTTP_REQUESTS.labels(method, route_path, str(status)).inc()
         HTTP_LATENCY.labels(route_path).observe(elapsed)
+        # The one access line per request (serve turns uvicorn's own off): the client's
+        # address as uvicorn resolved it (X-Forwarded-For only from trusted proxies).
+        client = scope.get("client")
+        address = f"{client[0]}:{client[1]}" if client else "-"
         logger.info(
-            "%s %s %s %.1fms",
+            "%s %s %s %.1fms %s",
             method,
             path,
             status,
             elapsed * 1000,
+            address,
             extra={
                 "method": method,
                 "path": path,
                 "status": status,
                 "duration_ms": round(elapsed * 1000, 1),
+                "client": address,
             },
         )

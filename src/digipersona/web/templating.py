@@ -11,12 +11,15 @@ from fastapi.templating import Jinja2Templates
 
 from digipersona import __version__
 from digipersona.kit.urls import http_url
+from digipersona.kit.words import age, plural
 from digipersona.web.static_files import static_url
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 # Any link that came from outside goes through this: a stored javascript: URL renders as no link.
 templates.env.filters["http_url"] = http_url
+templates.env.filters["plural"] = plural
+templates.env.filters["age"] = age
 # Every file under /static is linked as static_url("name"): its URL carries its content hash.
 templates.env.globals["static_url"] = static_url
 

@@ -17,9 +17,11 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_process_shutdown
 
-from digipersona.config import Settings
+from digipersona import db
+from digipersona.config import ConfigError, Settings
 from digipersona.kit import metrics
 from digipersona.kit.time import utcnow
+from digipersona.kit.urls import without_password
 from digipersona.publishing import engine as pub_engine
 from digipersona.worker import registry, runtime
 from digipersona.worker.embedded import owner_name
@@ -62,6 +64,26 @@ def warn_if_unscraped(role: str) -> None:
             "scrape (docs/monitoring.md)",
             role,
         )
+
+
+def check_connections(settings: Settings, app: Celery) -> list[tuple[str, str]]:
+    """Reach the database and the broker once; what was reached, passwords hidden.
+
+    Raises ``ConfigError`` naming the one that cannot be reached, so a scheduler never runs
+    silently against nothing.
+    """
+    database = without_password(settings.effective_database_url)
+    broker = without_password(settings.broker_url or "")
+    try:
+        db.ping(runtime.current().sa_engine)
+    except Exception as exc:  # any driver error: say which database, not a traceback
+        raise ConfigError(f"Cannot reach the database {database}: {type(exc).__name__}") from None
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=2, interval_start=0.5, interval_step=0.5)
+    except Exception as exc:  # kombu raises the transport's own errors
+        raise ConfigError(f"Cannot reach the broker {broker}: {type(exc).__name__}") from None
+    return [("broker", broker), ("database", database)]
 
 
 class Scheduler:

@@ -101,7 +101,7 @@ def invite(
 ) -> schemas.InvitationOut:
     """Invite someone by email; the token and link are shown once."""
     invitation, token = service.invite(session, principal, body.email, body.role)
-    return _invitation_out(invitation, token, settings.base_url)
+    return _invitation_out(invitation, token, settings.public_base_url)
 
 
 @router.delete("/workspace/invitations/{invitation_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -161,7 +161,7 @@ def invite(
     def make() -> None:
         _invitation, token = service.invite(session, principal, email, role)
         request.session["new_invite"] = (
-            f"{request.app.state.settings.base_url}/register?invitation={token}"
+            f"{request.app.state.settings.public_base_url}/register?invitation={token}"
         )
 
     return _run(
