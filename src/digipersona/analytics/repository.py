@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -207,53 +207,85 @@ def publications_of_post(session: Session, post: Post) -> list[Publication]:
     )
 
 
-def latest_snapshot_rows(
+def _latest_snapshot_id() -> Any:
+    """The id of a publication's latest reading: one seek in ix_metric_snapshots_publication_taken
+    per publication (not a GROUP BY over the whole metrics history)."""
+    return (
+        select(MetricSnapshot.id)
+        .where(MetricSnapshot.publication_id == Publication.id)
+        .order_by(MetricSnapshot.taken_at.desc(), MetricSnapshot.id.desc())
+        .limit(1)
+        .correlate(Publication)
+        .scalar_subquery()
+    )
+
+
+def measured_rows(
     session: Session,
     workspace_id: uuid.UUID,
     *,
+    start: datetime,
+    end: datetime,
     persona_id: uuid.UUID | None = None,
     platform: str | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    limit: int | None = None,
+    with_text: bool = False,
 ) -> list[Any]:
-    """Published publications in range with their latest snapshot (or none) and their post."""
-    latest = (
-        select(
-            MetricSnapshot.publication_id.label("pid"),
-            func.max(MetricSnapshot.taken_at).label("taken_at"),
-        )
-        .where(MetricSnapshot.workspace_id == workspace_id)
-        .group_by(MetricSnapshot.publication_id)
-        .subquery()
-    )
+    """Published publications in ``[start, end)`` with the figures of their latest reading
+    (``None`` columns and ``snapshot_id`` ``None`` when there is none), oldest first.
+
+    Core rows of the needed columns only, found through ix_publications_workspace_state_published;
+    with ``limit``, the newest ``limit`` of them.
+    """
+    latest = _latest_snapshot_id()
+    columns = [
+        Publication.id.label("publication_id"),
+        Publication.post_id,
+        Post.persona_id,
+        Publication.platform,
+        Publication.published_at,
+        MetricSnapshot.id.label("snapshot_id"),
+        MetricSnapshot.likes,
+        MetricSnapshot.reposts,
+        MetricSnapshot.replies,
+        MetricSnapshot.quotes,
+        MetricSnapshot.impressions,
+    ]
+    if with_text:
+        columns.append(Post.body)
     stmt = (
-        select(Publication, Post, MetricSnapshot)
+        select(*columns)
         .join(Post, Post.id == Publication.post_id)
-        .outerjoin(latest, latest.c.pid == Publication.id)
-        .outerjoin(
-            MetricSnapshot,
-            and_(
-                MetricSnapshot.publication_id == latest.c.pid,
-                MetricSnapshot.taken_at == latest.c.taken_at,
-            ),
-        )
+        .outerjoin(MetricSnapshot, MetricSnapshot.id == latest)
         .where(
             Publication.workspace_id == workspace_id,
             Publication.state == PublicationState.published.value,
-            Publication.published_at.is_not(None),
+            Publication.published_at >= start,
+            Publication.published_at < end,
         )
-        .order_by(Publication.published_at)
     )
     if persona_id is not None:
         stmt = stmt.where(Post.persona_id == persona_id)
     if platform is not None:
         stmt = stmt.where(Publication.platform == platform)
-    if start is not None:
-        stmt = stmt.where(Publication.published_at >= start)
-    if end is not None:
-        stmt = stmt.where(Publication.published_at < end)
-    # Rows of (Publication, Post, MetricSnapshot | None).
-    return list(session.execute(stmt).all())
+    if limit is None:
+        return list(session.execute(stmt.order_by(Publication.published_at, Publication.id)))
+    newest = stmt.order_by(Publication.published_at.desc(), Publication.id.desc()).limit(limit)
+    return list(reversed(session.execute(newest).all()))
+
+
+def top_post_details(
+    session: Session, workspace_id: uuid.UUID, publication_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Any]:
+    """The post text and link of a few publications (the top posts), by publication id."""
+    if not publication_ids:
+        return {}
+    rows = session.execute(
+        select(Publication.id, Post.body, Publication.external_url)
+        .join(Post, Post.id == Publication.post_id)
+        .where(Publication.workspace_id == workspace_id, Publication.id.in_(publication_ids))
+    )
+    return {row.id: row for row in rows}
 
 
 def media_post_ids(session: Session, post_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
