@@ -6,13 +6,13 @@ provides; a post whose platform provides none has no engagement figure (never a 
 
 from __future__ import annotations
 
-import heapq
 import statistics
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -36,6 +36,7 @@ from digipersona.platforms.registry import get_provider_class, platform_ids
 
 FIELDS = ("likes", "reposts", "replies", "quotes", "impressions")
 ENGAGEMENT_FIELDS = ("likes", "reposts", "replies", "quotes")
+NO_POST = uuid.UUID(int=0)
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # Below this many measured posts, best times and predictions say "not enough history".
 MIN_POSTS_FOR_BEST_TIMES = 6
@@ -47,7 +48,7 @@ LEARNING_WINDOW = timedelta(days=365)
 LEARNING_POSTS = 3000
 
 
-def engagement(snapshot: MetricSnapshot | None) -> int | None:
+def engagement(snapshot: MetricSnapshot | Reading | None) -> int | None:
     """likes + reposts + replies + quotes over the provided figures; ``None`` if none."""
     if snapshot is None:
         return None
@@ -85,7 +86,7 @@ def _sync_state(schedule: MetricsSchedule | None) -> dict[str, Any]:
     }
 
 
-def _totals(snapshots: list[MetricSnapshot | None]) -> dict[str, int | None]:
+def _totals(snapshots: Sequence[MetricSnapshot | Reading | None]) -> dict[str, int | None]:
     totals: dict[str, int | None] = {}
     for name in FIELDS:
         values = [getattr(s, name) for s in snapshots if s is not None]
@@ -141,18 +142,26 @@ def content_analytics(session: Session, principal: Principal, post_id: uuid.UUID
     return {"post_id": post.id, "publications": items, "totals": _totals(latest)}
 
 
+class Reading(NamedTuple):
+    """The figures of a publication's latest metrics reading (``None``: not provided)."""
+
+    likes: int | None
+    reposts: int | None
+    replies: int | None
+    quotes: int | None
+    impressions: int | None
+
+
 @dataclass
 class Measured:
     """One published publication with its latest reading, in its persona's local time."""
 
-    publication_id: uuid.UUID
-    post_id: uuid.UUID
     persona_id: uuid.UUID
     platform: str
-    published_at: datetime
     local: datetime
-    snapshot: Any  # the latest reading's figures (attributes named as FIELDS), or None
+    snapshot: Reading | None
     engagement: int | None
+    post_id: uuid.UUID = NO_POST  # read with the text only (what predictions learn from)
     text: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -194,20 +203,20 @@ def measured_history(
         with_text=with_text,
     )
     utc = ZoneInfo("UTC")
+    ids: dict[str, uuid.UUID] = {}
     out = []
     for row in rows:
-        snapshot = row if row.snapshot_id is not None else None
+        persona = ids.get(row[0]) or ids.setdefault(row[0], uuid.UUID(row[0]))
+        snapshot = Reading(*row[4:9]) if row[3] else None
         out.append(
             Measured(
-                publication_id=row.publication_id,
-                post_id=row.post_id,
-                persona_id=row.persona_id,
-                platform=row.platform,
-                published_at=row.published_at,
-                local=row.published_at.astimezone(zones.get(row.persona_id, utc)),
+                persona_id=persona,
+                platform=row[1],
+                local=row[2].astimezone(zones.get(persona, utc)),
                 snapshot=snapshot,
                 engagement=engagement(snapshot),
-                text=row.body if with_text else "",
+                post_id=row[9] if with_text else NO_POST,
+                text=row[10] if with_text else "",
             )
         )
     return out
@@ -390,38 +399,55 @@ def workspace_analytics(
         "totals": _totals([m.snapshot for m in history]),
         "trend": trend(history, start_day, end_day),
         "best_times": best_times(history),
-        "top_posts": _top_posts(session, principal.workspace_id, history, top),
+        "top_posts": _top_posts(
+            session,
+            principal.workspace_id,
+            start=start,
+            end=end,
+            persona_id=persona_id,
+            platform=platform,
+            top=top,
+        ),
         "platforms": [platform_capabilities(p) for p in platforms_seen],
     }
 
 
 def _top_posts(
-    session: Session, workspace_id: uuid.UUID, history: list[Measured], top: int
+    session: Session,
+    workspace_id: uuid.UUID,
+    *,
+    start: datetime,
+    end: datetime,
+    persona_id: uuid.UUID | None,
+    platform: str | None,
+    top: int,
 ) -> list[dict[str, Any]]:
-    """The ``top`` most engaging publications, with their text read for those only."""
-    ranked = heapq.nlargest(
-        top,
-        (m for m in history if m.engagement is not None),
-        key=lambda m: (m.engagement or 0, m.local),
-    )
-    details = repository.top_post_details(session, workspace_id, [m.publication_id for m in ranked])
-    out = []
-    for m in ranked:
-        detail = details.get(m.publication_id)
-        out.append(
-            {
-                "post_id": m.post_id,
-                "publication_id": m.publication_id,
-                "platform": m.platform,
-                "published_at": m.published_at,
-                "local_time": m.local.isoformat(),
-                "excerpt": detail.body.split("\n")[0][:120] if detail else "",
-                "engagements": m.engagement,
-                "impressions": m.snapshot.impressions if m.snapshot else None,
-                "external_url": detail.external_url if detail else None,
-            }
+    """The ``top`` most engaging publications of the range (ranked by the database)."""
+    zones = _zones(session, workspace_id)
+    return [
+        {
+            "post_id": row.post_id,
+            "publication_id": row.id,
+            "platform": row.platform,
+            "published_at": row.published_at,
+            "local_time": row.published_at.astimezone(
+                zones.get(row.persona_id, ZoneInfo("UTC"))
+            ).isoformat(),
+            "excerpt": row.body.split("\n")[0][:120],
+            "engagements": row.engagement,
+            "impressions": row.impressions,
+            "external_url": row.external_url,
+        }
+        for row in repository.top_publications(
+            session,
+            workspace_id,
+            start=start,
+            end=end,
+            persona_id=persona_id,
+            platform=platform,
+            limit=top,
         )
-    return out
+    ]
 
 
 # -- engagement prediction -----------------------------------------------------------------------
