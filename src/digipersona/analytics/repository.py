@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, func, or_, select, update
+from sqlalchemy import String, and_, case, cast, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -207,27 +207,35 @@ def publications_of_post(session: Session, post: Post) -> list[Publication]:
     )
 
 
-def _latest_snapshot_id() -> Any:
-    """The id of a publication's latest reading: one seek in ix_metric_snapshots_publication_taken
-    per publication (not a GROUP BY over the whole metrics history)."""
-    return (
+def _latest_reading(session: Session) -> tuple[Any, Any]:
+    """(a from-clause with the columns of each publication's latest reading, its ON clause).
+
+    One seek in ix_metric_snapshots_publication_taken per publication, never a GROUP BY over
+    the metrics history: on PostgreSQL a LATERAL subquery (a correlated one in the ON clause
+    made it hash the whole metric_snapshots table), on SQLite (no LATERAL) the latest id as a
+    correlated subquery, then its row by primary key.
+    """
+    latest = (
         select(MetricSnapshot.id)
         .where(MetricSnapshot.publication_id == Publication.id)
         .order_by(MetricSnapshot.taken_at.desc(), MetricSnapshot.id.desc())
         .limit(1)
         .correlate(Publication)
-        .scalar_subquery()
     )
+    if session.get_bind().dialect.name != "postgresql":
+        table = MetricSnapshot.__table__
+        return table, table.c.id == latest.scalar_subquery()
+    figures = [getattr(MetricSnapshot, name) for name in READING_FIELDS]
+    lateral = latest.add_columns(*figures).lateral("latest_reading")
+    return lateral, true()
 
 
-def _engagement_sql() -> Any:
+READING_FIELDS = ("likes", "reposts", "replies", "quotes", "impressions")
+
+
+def _engagement_sql(reading: Any) -> Any:
     """likes + reposts + replies + quotes over the provided figures; NULL if none is."""
-    figures = (
-        MetricSnapshot.likes,
-        MetricSnapshot.reposts,
-        MetricSnapshot.replies,
-        MetricSnapshot.quotes,
-    )
+    figures = (reading.c.likes, reading.c.reposts, reading.c.replies, reading.c.quotes)
     total: Any = func.coalesce(figures[0], 0)
     for figure in figures[1:]:
         total = total + func.coalesce(figure, 0)
@@ -236,15 +244,17 @@ def _engagement_sql() -> Any:
 
 def _in_range(
     stmt: Any,
+    latest: tuple[Any, Any],
     workspace_id: uuid.UUID,
     start: datetime,
     end: datetime,
     persona_id: uuid.UUID | None,
     platform: str | None,
 ) -> Any:
+    reading, onclause = latest
     stmt = (
         stmt.join(Post, Post.id == Publication.post_id)
-        .outerjoin(MetricSnapshot, MetricSnapshot.id == _latest_snapshot_id())
+        .outerjoin(reading, onclause)
         .where(
             Publication.workspace_id == workspace_id,
             Publication.state == PublicationState.published.value,
@@ -277,20 +287,18 @@ def measured_rows(
     Only these columns, found through ix_publications_workspace_state_published; ids stay text
     (building 4 UUID objects per row was most of the time at 7,500 rows).
     """
+    latest = _latest_reading(session)
+    reading = latest[0]
     columns: list[Any] = [
         cast(Post.persona_id, String).label("persona"),
         Publication.platform,
         Publication.published_at,
-        MetricSnapshot.id.is_not(None).label("measured"),
-        MetricSnapshot.likes,
-        MetricSnapshot.reposts,
-        MetricSnapshot.replies,
-        MetricSnapshot.quotes,
-        MetricSnapshot.impressions,
+        reading.c.id.is_not(None).label("measured"),
+        *(reading.c[name] for name in READING_FIELDS),
     ]
     if with_text:
         columns += [Publication.post_id, Post.body]
-    stmt = _in_range(select(*columns), workspace_id, start, end, persona_id, platform)
+    stmt = _in_range(select(*columns), latest, workspace_id, start, end, persona_id, platform)
     if limit is None:
         stmt = stmt.order_by(Publication.published_at, Publication.id)
         return [tuple(row) for row in session.execute(stmt)]
@@ -310,7 +318,8 @@ def top_publications(
 ) -> list[Any]:
     """The ``limit`` most engaging publications of the range (latest readings), with their
     post's persona, text and link."""
-    engagement = _engagement_sql()
+    latest = _latest_reading(session)
+    engagement = _engagement_sql(latest[0])
     stmt = _in_range(
         select(
             Publication.id,
@@ -321,8 +330,9 @@ def top_publications(
             Publication.published_at,
             Publication.external_url,
             engagement.label("engagement"),
-            MetricSnapshot.impressions,
+            latest[0].c.impressions,
         ),
+        latest,
         workspace_id,
         start,
         end,
