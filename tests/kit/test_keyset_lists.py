@@ -21,7 +21,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from digipersona.kit.pagination import COUNT_CAP, MAX_CURSOR_LENGTH, decode_cursor, encode_cursor
 from digipersona.kit.repository import Repository
 from digipersona.kit.time import utcnow
-from digipersona.models import AutopilotRun, Connection, Interaction, Notification, Post
+from digipersona.models import (
+    AutopilotRun,
+    Connection,
+    Interaction,
+    MetricSnapshot,
+    Notification,
+    Post,
+    Publication,
+)
 from tests.conftest import Actor
 from tests.web.test_shell import web_login
 
@@ -39,7 +47,8 @@ class World:
     seeded: int = 0
 
     def seed(self, n: int) -> None:
-        """``n`` more posts, interactions, runs and notifications, in Core bulk inserts.
+        """``n`` more posts (each published, with a metrics reading), interactions, runs and
+        notifications, in Core bulk inserts.
 
         Every third row shares its timestamp with its neighbours, so ties are paged too.
         """
@@ -47,12 +56,14 @@ class World:
         base = utcnow() - timedelta(days=30)
         rows = range(self.seeded, self.seeded + n)
         at = {i: base + timedelta(seconds=i // 3) for i in rows}
+        post_ids = {i: uuid.uuid4() for i in rows}
+        pub_ids = {i: uuid.uuid4() for i in rows}
         with self.engine.begin() as conn:
             conn.execute(
                 insert(Post),
                 [
                     {
-                        "id": uuid.uuid4(),
+                        "id": post_ids[i],
                         "workspace_id": ws,
                         "persona_id": persona,
                         "body": f"post {i}",
@@ -62,6 +73,46 @@ class World:
                         "updated_at": at[i],
                     }
                     for i in rows
+                ],
+            )
+            conn.execute(
+                insert(Publication),
+                [
+                    {
+                        "id": pub_ids[i],
+                        "workspace_id": ws,
+                        "post_id": post_ids[i],
+                        "connection_id": self.connection_id,
+                        "platform": "x",
+                        "scheduled_at": at[i],
+                        "next_attempt_at": at[i],
+                        "state": "published",
+                        "published_at": at[i],
+                        "idempotency_key": uuid.uuid4().hex,
+                        "external_id": str(i),
+                        "created_at": at[i],
+                        "updated_at": at[i],
+                    }
+                    for i in rows
+                ],
+            )
+            conn.execute(
+                insert(MetricSnapshot),
+                [
+                    {
+                        "id": uuid.uuid4(),
+                        "workspace_id": ws,
+                        "publication_id": pub_ids[i],
+                        "taken_at": at[i] + timedelta(hours=hours),
+                        "stage": stage,
+                        "likes": i % 50 + stage,
+                        "reposts": i % 7,
+                        "replies": 0,
+                        "quotes": 0,
+                        "impressions": 100 + i % 1000,
+                    }
+                    for i in rows
+                    for stage, hours in enumerate((1, 6))
                 ],
             )
             conn.execute(
@@ -76,6 +127,7 @@ class World:
                         "external_id": str(1_000_000 + i),
                         "kind": "mention",
                         "text": f"mention {i}",
+                        "is_lead": i % 5 == 0,
                         "platform_created_at": at[i],
                         "received_at": at[i],
                         "created_at": at[i],
@@ -117,7 +169,14 @@ class World:
             )
             if self.engine.dialect.name == "postgresql":
                 # What autovacuum does in production: the planner sees the tables' real size.
-                for table in ("posts", "interactions", "autopilot_runs", "notifications"):
+                for table in (
+                    "posts",
+                    "publications",
+                    "metric_snapshots",
+                    "interactions",
+                    "autopilot_runs",
+                    "notifications",
+                ):
                     conn.exec_driver_sql(f"ANALYZE {table}")
         self.seeded += n
 
@@ -168,6 +227,10 @@ def plan(engine: Engine, statement: str, params: Any) -> str:
         return "\n".join(str(r[0]) for r in rows)
 
 
+def week_ago() -> datetime:
+    return (utcnow() - timedelta(days=7)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 # (path, params, the table whose ORDER BY must come from an index)
 def targets(world: World) -> list[tuple[str, dict[str, str], str]]:
     runs = f"/api/v1/personas/{world.persona_id}/autopilot/runs"
@@ -188,6 +251,16 @@ def targets(world: World) -> list[tuple[str, dict[str, str], str]]:
         ("/interactions", {}, "interactions"),
         ("/notifications", {}, "notifications"),
         ("/personas", {}, ""),
+        ("/dashboard", {}, ""),
+        ("/dashboard", {"tab": "analytics"}, ""),
+        ("/interactions/panel", {}, "interactions"),
+        ("/api/v1/analytics", {}, ""),
+        ("/api/v1/analytics", {"persona_id": world.persona_id, "platform": "x"}, ""),
+        ("/analytics", {}, ""),
+        ("/analytics", {"persona_id": world.persona_id, "days": "365"}, ""),
+        # The last week: none of the seeded history, which its plan must not read.
+        ("/api/v1/analytics", {"start": week_ago().isoformat()}, "week"),
+        ("/analytics", {"days": "7"}, "week"),
     ]
 
 
@@ -218,6 +291,9 @@ def test_lists_cost_the_same_at_3_and_at_20000_rows(world: World) -> None:
         with recorded(world.engine) as seen:
             r = fetch(world, path, params)
         assert r.status_code == 200, r.text[:500]
+        if "analytics" in path:
+            assert_analytics_bounded(world, path, table == "week", r, seen)
+            continue
         if path.startswith("/api/"):
             data = r.json()
             items = data if isinstance(data, list) else data["items"]
@@ -244,6 +320,26 @@ def test_lists_cost_the_same_at_3_and_at_20000_rows(world: World) -> None:
             assert "USE TEMP B-TREE FOR ORDER BY" not in steps, (path, steps)
             sorts = [line for line in steps.splitlines() if re.search(r"Sort\s+\(cost", line)]
             assert all("Incremental Sort" in line for line in sorts), (path, steps)
+
+
+def assert_analytics_bounded(world: World, path: str, week: bool, r: Any, seen: list[Any]) -> None:
+    """Every seeded publication counts and the answer stays small; a range outside the history
+    reads none of it (no statement scans the publications or metrics history tables)."""
+    if path.startswith("/api/"):
+        data = r.json()
+        expected = 0 if week else world.seeded
+        assert data["posts"] == data["measured_posts"] == expected, path
+        assert len(data["top_posts"]) == (0 if week else 5) and len(data["trend"]) <= 92
+    assert len(r.content) < 400_000, (path, len(r.content))
+    if not week:
+        return  # the whole seeded history is in range: a scan may be the best plan
+    for statement, p in seen:
+        if "publications" not in statement and "metric_snapshots" not in statement:
+            continue
+        steps = plan(world.engine, statement, p)
+        for table in ("publications", "metric_snapshots"):
+            assert f"SCAN {table}" not in steps, (path, statement, steps)
+            assert f"Seq Scan on {table}" not in steps, (path, statement, steps)
 
 
 def _walk(owner: Actor, path: str, **params: Any) -> list[list[dict[str, Any]]]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import String, and_, case, cast, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -207,53 +207,144 @@ def publications_of_post(session: Session, post: Post) -> list[Publication]:
     )
 
 
-def latest_snapshot_rows(
-    session: Session,
-    workspace_id: uuid.UUID,
-    *,
-    persona_id: uuid.UUID | None = None,
-    platform: str | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-) -> list[Any]:
-    """Published publications in range with their latest snapshot (or none) and their post."""
+def _latest_reading(session: Session) -> tuple[Any, Any]:
+    """(a from-clause with the columns of each publication's latest reading, its ON clause).
+
+    One seek in ix_metric_snapshots_publication_taken per publication, never a GROUP BY over
+    the metrics history: on PostgreSQL a LATERAL subquery (a correlated one in the ON clause
+    made it hash the whole metric_snapshots table), on SQLite (no LATERAL) the latest id as a
+    correlated subquery, then its row by primary key.
+    """
     latest = (
-        select(
-            MetricSnapshot.publication_id.label("pid"),
-            func.max(MetricSnapshot.taken_at).label("taken_at"),
-        )
-        .where(MetricSnapshot.workspace_id == workspace_id)
-        .group_by(MetricSnapshot.publication_id)
-        .subquery()
+        select(MetricSnapshot.id)
+        .where(MetricSnapshot.publication_id == Publication.id)
+        .order_by(MetricSnapshot.taken_at.desc(), MetricSnapshot.id.desc())
+        .limit(1)
+        .correlate(Publication)
     )
+    if session.get_bind().dialect.name != "postgresql":
+        table = MetricSnapshot.__table__
+        return table, table.c.id == latest.scalar_subquery()
+    figures = [getattr(MetricSnapshot, name) for name in READING_FIELDS]
+    lateral = latest.add_columns(*figures).lateral("latest_reading")
+    return lateral, true()
+
+
+READING_FIELDS = ("likes", "reposts", "replies", "quotes", "impressions")
+
+
+def _engagement_sql(reading: Any) -> Any:
+    """likes + reposts + replies + quotes over the provided figures; NULL if none is."""
+    figures = (reading.c.likes, reading.c.reposts, reading.c.replies, reading.c.quotes)
+    total: Any = func.coalesce(figures[0], 0)
+    for figure in figures[1:]:
+        total = total + func.coalesce(figure, 0)
+    return case((and_(*(f.is_(None) for f in figures)), None), else_=total)
+
+
+def _in_range(
+    stmt: Any,
+    latest: tuple[Any, Any],
+    workspace_id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+    persona_id: uuid.UUID | None,
+    platform: str | None,
+) -> Any:
+    reading, onclause = latest
     stmt = (
-        select(Publication, Post, MetricSnapshot)
-        .join(Post, Post.id == Publication.post_id)
-        .outerjoin(latest, latest.c.pid == Publication.id)
-        .outerjoin(
-            MetricSnapshot,
-            and_(
-                MetricSnapshot.publication_id == latest.c.pid,
-                MetricSnapshot.taken_at == latest.c.taken_at,
-            ),
-        )
+        stmt.join(Post, Post.id == Publication.post_id)
+        .outerjoin(reading, onclause)
         .where(
             Publication.workspace_id == workspace_id,
             Publication.state == PublicationState.published.value,
-            Publication.published_at.is_not(None),
+            Publication.published_at >= start,
+            Publication.published_at < end,
         )
-        .order_by(Publication.published_at)
     )
     if persona_id is not None:
         stmt = stmt.where(Post.persona_id == persona_id)
     if platform is not None:
         stmt = stmt.where(Publication.platform == platform)
-    if start is not None:
-        stmt = stmt.where(Publication.published_at >= start)
-    if end is not None:
-        stmt = stmt.where(Publication.published_at < end)
-    # Rows of (Publication, Post, MetricSnapshot | None).
-    return list(session.execute(stmt).all())
+    return stmt
+
+
+def measured_rows(
+    session: Session,
+    workspace_id: uuid.UUID,
+    *,
+    start: datetime,
+    end: datetime,
+    persona_id: uuid.UUID | None = None,
+    platform: str | None = None,
+    limit: int | None = None,
+    with_text: bool = False,
+) -> list[tuple[Any, ...]]:
+    """Published publications in ``[start, end)``, oldest first (with ``limit``, the newest
+    ``limit``), as plain tuples: (persona id as text, platform, published_at, measured,
+    likes, reposts, replies, quotes, impressions) and, ``with_text``, (post id, body).
+
+    Only these columns, found through ix_publications_workspace_state_published; ids stay text
+    (building 4 UUID objects per row was most of the time at 7,500 rows).
+    """
+    latest = _latest_reading(session)
+    reading = latest[0]
+    columns: list[Any] = [
+        cast(Post.persona_id, String).label("persona"),
+        Publication.platform,
+        Publication.published_at,
+        reading.c.id.is_not(None).label("measured"),
+        *(reading.c[name] for name in READING_FIELDS),
+    ]
+    if with_text:
+        columns += [Publication.post_id, Post.body]
+    stmt = _in_range(select(*columns), latest, workspace_id, start, end, persona_id, platform)
+    if limit is None:
+        stmt = stmt.order_by(Publication.published_at, Publication.id)
+        return [tuple(row) for row in session.execute(stmt)]
+    newest = stmt.order_by(Publication.published_at.desc(), Publication.id.desc()).limit(limit)
+    return [tuple(row) for row in reversed(session.execute(newest).all())]
+
+
+def top_publications(
+    session: Session,
+    workspace_id: uuid.UUID,
+    *,
+    start: datetime,
+    end: datetime,
+    persona_id: uuid.UUID | None,
+    platform: str | None,
+    limit: int,
+) -> list[Any]:
+    """The ``limit`` most engaging publications of the range (latest readings), with their
+    post's persona, text and link."""
+    latest = _latest_reading(session)
+    engagement = _engagement_sql(latest[0])
+    stmt = _in_range(
+        select(
+            Publication.id,
+            Publication.post_id,
+            Post.persona_id,
+            Post.body,
+            Publication.platform,
+            Publication.published_at,
+            Publication.external_url,
+            engagement.label("engagement"),
+            latest[0].c.impressions,
+        ),
+        latest,
+        workspace_id,
+        start,
+        end,
+        persona_id,
+        platform,
+    )
+    stmt = (
+        stmt.where(engagement.is_not(None))
+        .order_by(engagement.desc(), Publication.published_at.desc(), Publication.id)
+        .limit(limit)
+    )
+    return list(session.execute(stmt))
 
 
 def media_post_ids(session: Session, post_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:

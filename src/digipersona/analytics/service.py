@@ -9,9 +9,10 @@ from __future__ import annotations
 import statistics
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -30,20 +31,25 @@ from digipersona.models import (
     MetricsSchedule,
     Persona,
     Post,
-    Publication,
     PublicationState,
 )
 from digipersona.platforms.registry import get_provider_class, platform_ids
 
 FIELDS = ("likes", "reposts", "replies", "quotes", "impressions")
 ENGAGEMENT_FIELDS = ("likes", "reposts", "replies", "quotes")
+NO_POST = uuid.UUID(int=0)
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # Below this many measured posts, best times and predictions say "not enough history".
 MIN_POSTS_FOR_BEST_TIMES = 6
-MAX_RANGE = timedelta(days=3653)
+# A request reads at most this range of history (default: the last DEFAULT_RANGE).
+MAX_RANGE = timedelta(days=366)
+DEFAULT_RANGE = timedelta(days=90)
+# Predictions and slot suggestions learn from at most this much recent history.
+LEARNING_WINDOW = timedelta(days=365)
+LEARNING_POSTS = 3000
 
 
-def engagement(snapshot: MetricSnapshot | None) -> int | None:
+def engagement(snapshot: MetricSnapshot | Reading | None) -> int | None:
     """likes + reposts + replies + quotes over the provided figures; ``None`` if none."""
     if snapshot is None:
         return None
@@ -81,7 +87,7 @@ def _sync_state(schedule: MetricsSchedule | None) -> dict[str, Any]:
     }
 
 
-def _totals(snapshots: list[MetricSnapshot | None]) -> dict[str, int | None]:
+def _totals(snapshots: Sequence[MetricSnapshot | Reading | None]) -> dict[str, int | None]:
     totals: dict[str, int | None] = {}
     for name in FIELDS:
         values = [getattr(s, name) for s in snapshots if s is not None]
@@ -137,17 +143,27 @@ def content_analytics(session: Session, principal: Principal, post_id: uuid.UUID
     return {"post_id": post.id, "publications": items, "totals": _totals(latest)}
 
 
+class Reading(NamedTuple):
+    """The figures of a publication's latest metrics reading (``None``: not provided)."""
+
+    likes: int | None
+    reposts: int | None
+    replies: int | None
+    quotes: int | None
+    impressions: int | None
+
+
 @dataclass
 class Measured:
     """One published publication with its latest reading, in its persona's local time."""
 
-    publication: Publication
-    post_id: uuid.UUID
     persona_id: uuid.UUID
-    text: str
+    platform: str
     local: datetime
-    snapshot: MetricSnapshot | None
+    snapshot: Reading | None
     engagement: int | None
+    post_id: uuid.UUID = NO_POST  # read with the text only (what predictions learn from)
+    text: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -167,35 +183,62 @@ def measured_history(
     session: Session,
     workspace_id: uuid.UUID,
     *,
+    start: datetime,
+    end: datetime,
     persona_id: uuid.UUID | None = None,
     platform: str | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    limit: int | None = None,
+    with_text: bool = False,
 ) -> list[Measured]:
-    """Published publications (oldest first) with their latest snapshot and local time."""
+    """Publications published in ``[start, end)`` (oldest first; with ``limit``, the newest
+    ``limit``) with their latest reading and local time."""
     zones = _zones(session, workspace_id)
-    rows = repository.latest_snapshot_rows(
-        session, workspace_id, persona_id=persona_id, platform=platform, start=start, end=end
+    rows = repository.measured_rows(
+        session,
+        workspace_id,
+        start=start,
+        end=end,
+        persona_id=persona_id,
+        platform=platform,
+        limit=limit,
+        with_text=with_text,
     )
-    seen: set[uuid.UUID] = set()
+    utc = ZoneInfo("UTC")
+    ids: dict[str, uuid.UUID] = {}
     out = []
-    for pub, post, snap in rows:
-        if pub.id in seen or pub.published_at is None:
-            continue
-        seen.add(pub.id)
-        zone = zones.get(post.persona_id, ZoneInfo("UTC"))
+    for row in rows:
+        persona = ids.get(row[0]) or ids.setdefault(row[0], uuid.UUID(row[0]))
+        snapshot = Reading(*row[4:9]) if row[3] else None
         out.append(
             Measured(
-                publication=pub,
-                post_id=post.id,
-                persona_id=post.persona_id,
-                text=post.body,
-                local=pub.published_at.astimezone(zone),
-                snapshot=snap,
-                engagement=engagement(snap),
+                persona_id=persona,
+                platform=row[1],
+                local=row[2].astimezone(zones.get(persona, utc)),
+                snapshot=snapshot,
+                engagement=engagement(snapshot),
+                post_id=row[9] if with_text else NO_POST,
+                text=row[10] if with_text else "",
             )
         )
     return out
+
+
+def learning_history(
+    session: Session, workspace_id: uuid.UUID, persona_id: uuid.UUID | None = None
+) -> list[Measured]:
+    """What predictions and slot suggestions learn from: the newest ``LEARNING_POSTS``
+    publications of the last ``LEARNING_WINDOW`` that have engagement figures."""
+    end = utcnow()
+    history = measured_history(
+        session,
+        workspace_id,
+        start=end - LEARNING_WINDOW,
+        end=end,
+        persona_id=persona_id,
+        limit=LEARNING_POSTS,
+        with_text=True,
+    )
+    return [m for m in history if m.engagement is not None]
 
 
 def best_times(history: list[Measured]) -> dict[str, Any]:
@@ -315,8 +358,15 @@ def workspace_analytics(
             raise ValidationFailed(f"'{name}' needs a time zone, e.g. 2026-11-01T00:00:00Z.")
     if start is not None and end is not None and start >= end:
         raise ValidationFailed("'start' must be before 'end'.")
-    if start is not None and (end or utcnow()) - start > MAX_RANGE:
-        raise ValidationFailed("Ask for at most 10 years at a time ('start' to 'end').")
+    end = end or utcnow()
+    start = start or end - DEFAULT_RANGE
+    if start >= end:
+        raise ValidationFailed("'start' must be before 'end'.")
+    if end - start > MAX_RANGE:
+        raise ValidationFailed(
+            f"Ask for at most {MAX_RANGE.days} days at a time ('start' to 'end'); "
+            f"without 'start' the last {DEFAULT_RANGE.days} days are shown."
+        )
     timezone = None
     if persona_id is not None:
         persona = session.scalars(
@@ -335,23 +385,10 @@ def workspace_analytics(
         start=start,
         end=end,
     )
-    zone = ZoneInfo(timezone) if timezone else None
-    start_day = (
-        start.astimezone(zone).date() if start and zone else (start.date() if start else None)
-    )
-    end_day = (
-        (end - timedelta(microseconds=1)).astimezone(zone).date()
-        if end and zone
-        else ((end - timedelta(microseconds=1)).date() if end else None)
-    )
-    ranked = sorted(
-        (m for m in history if m.engagement is not None),
-        key=lambda m: (m.engagement or 0, m.local),
-        reverse=True,
-    )
-    platforms_seen = sorted(
-        {m.publication.platform for m in history} | ({platform} if platform else set())
-    )
+    zone = ZoneInfo(timezone) if timezone else ZoneInfo("UTC")
+    start_day = start.astimezone(zone).date()
+    end_day = (end - timedelta(microseconds=1)).astimezone(zone).date()
+    platforms_seen = sorted({m.platform for m in history} | ({platform} if platform else set()))
     return {
         "persona_id": persona_id,
         "platform": platform,
@@ -363,28 +400,61 @@ def workspace_analytics(
         "totals": _totals([m.snapshot for m in history]),
         "trend": trend(history, start_day, end_day),
         "best_times": best_times(history),
-        "top_posts": [
-            {
-                "post_id": m.post_id,
-                "publication_id": m.publication.id,
-                "platform": m.publication.platform,
-                "published_at": m.publication.published_at,
-                "local_time": m.local.isoformat(),
-                "excerpt": m.text.split("\n")[0][:120],
-                "engagements": m.engagement,
-                "impressions": m.snapshot.impressions if m.snapshot else None,
-                "external_url": m.publication.external_url,
-            }
-            for m in ranked[:top]
-        ],
+        "top_posts": _top_posts(
+            session,
+            principal.workspace_id,
+            start=start,
+            end=end,
+            persona_id=persona_id,
+            platform=platform,
+            top=top,
+        ),
         "platforms": [platform_capabilities(p) for p in platforms_seen],
     }
 
 
+def _top_posts(
+    session: Session,
+    workspace_id: uuid.UUID,
+    *,
+    start: datetime,
+    end: datetime,
+    persona_id: uuid.UUID | None,
+    platform: str | None,
+    top: int,
+) -> list[dict[str, Any]]:
+    """The ``top`` most engaging publications of the range (ranked by the database)."""
+    zones = _zones(session, workspace_id)
+    return [
+        {
+            "post_id": row.post_id,
+            "publication_id": row.id,
+            "platform": row.platform,
+            "published_at": row.published_at,
+            "local_time": row.published_at.astimezone(
+                zones.get(row.persona_id, ZoneInfo("UTC"))
+            ).isoformat(),
+            "excerpt": row.body.split("\n")[0][:120],
+            "engagements": row.engagement,
+            "impressions": row.impressions,
+            "external_url": row.external_url,
+        }
+        for row in repository.top_publications(
+            session,
+            workspace_id,
+            start=start,
+            end=end,
+            persona_id=persona_id,
+            platform=platform,
+            limit=top,
+        )
+    ]
+
+
 # -- engagement prediction -----------------------------------------------------------------------
 def history_examples(session: Session, workspace_id: uuid.UUID) -> list[prediction.Example]:
-    """The workspace's measured posts as training examples (oldest first)."""
-    history = [m for m in measured_history(session, workspace_id) if m.engagement is not None]
+    """The workspace's recent measured posts as training examples (oldest first)."""
+    history = learning_history(session, workspace_id)
     post_ids = list({m.post_id for m in history})
     with_media = repository.media_post_ids(session, post_ids)
     parts = repository.variant_parts(session, post_ids)
@@ -392,13 +462,13 @@ def history_examples(session: Session, workspace_id: uuid.UUID) -> list[predicti
         prediction.Example(
             at=m.local,
             persona=str(m.persona_id),
-            platform=m.publication.platform,
+            platform=m.platform,
             features=prediction.features(
                 m.text,
                 m.local,
-                platform=m.publication.platform,
+                platform=m.platform,
                 has_media=m.post_id in with_media,
-                parts=parts.get((m.post_id, m.publication.platform), 1),
+                parts=parts.get((m.post_id, m.platform), 1),
             ),
             engagement=float(m.engagement or 0),
         )
@@ -527,20 +597,16 @@ def slot_suggestions(
     ).first()
     if persona is None:
         raise NotFound("No such persona in this workspace.")
-    history = [
-        m
-        for m in measured_history(session, principal.workspace_id, persona_id=persona.id)
-        if m.engagement is not None
-    ]
+    history = learning_history(session, principal.workspace_id, persona.id)
     by_platform: dict[str, list[int]] = defaultdict(list)
     for m in history:
         assert m.engagement is not None
-        by_platform[m.publication.platform].append(m.engagement)
+        by_platform[m.platform].append(m.engagement)
     medians = {p: statistics.median(v) for p, v in by_platform.items()}
     cells: dict[tuple[int, int], list[float]] = defaultdict(list)
     for m in history:
         assert m.engagement is not None
-        typical = medians[m.publication.platform] or 1
+        typical = medians[m.platform] or 1
         cells[(m.local.weekday(), m.local.hour)].append(m.engagement / typical)
     slots = _slot_cells(list(persona.slots), persona.timezone, utcnow())
     result: dict[str, Any] = {

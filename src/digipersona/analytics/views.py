@@ -75,7 +75,7 @@ def analytics_page(
             pid = uuid.UUID(persona_id)
         except ValueError:
             error, status_code = "Choose a persona from the list.", 422
-    days = min(max(days, 7), 730)
+    days = min(max(days, 7), service.MAX_RANGE.days - 1)
     context: dict[str, Any] = {}
     if error is None:
         try:

@@ -46,6 +46,14 @@ class Interaction(IdMixin, TimestampMixin, Base):
             "persona_id",
             "platform_created_at",
         ),
+        # The dashboard's new leads (list and count) without reading every new interaction.
+        Index(
+            "ix_interactions_workspace_lead_status_created",
+            "workspace_id",
+            "is_lead",
+            "status",
+            "platform_created_at",
+        ),
     )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(

@@ -47,6 +47,8 @@ class Publication(IdMixin, TimestampMixin, Base):
         # range per state, read in order, so their cost does not grow with history.
         Index("ix_publications_workspace_state_scheduled", "workspace_id", "state", "scheduled_at"),
         Index("ix_publications_workspace_state_updated", "workspace_id", "state", "updated_at"),
+        # Analytics: the published publications of a date range, read in order.
+        Index("ix_publications_workspace_state_published", "workspace_id", "state", "published_at"),
     )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(
