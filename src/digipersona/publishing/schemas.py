@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from digipersona.kit.schemas import Strict
 
@@ -104,8 +104,3 @@ class JobsOut(BaseModel):
     failures_by_class: dict[str, int]
     heartbeats: list[dict[str, Any]]
     scheduler_healthy: bool
-
-
-class CalendarQuery(Strict):
-    start: AwareDatetime
-    end: AwareDatetime
