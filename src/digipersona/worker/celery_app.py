@@ -18,7 +18,7 @@ from celery import Celery
 from digipersona.config import Settings
 from digipersona.kit.time import utcnow
 from digipersona.publishing import engine as pub_engine
-from digipersona.worker import registry, runtime
+from digipersona.worker import jobs, registry, runtime
 from digipersona.worker.embedded import owner_name
 
 logger = logging.getLogger("digipersona.scheduler")
@@ -39,7 +39,7 @@ def make_celery(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
     )
-    registry.load_all()
+    jobs.load_all()
     for name, func in registry.TASKS.items():
         app.task(name=name, bind=False)(func)
     return app
