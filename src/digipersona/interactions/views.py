@@ -17,6 +17,7 @@ from digipersona.db import FactoryDep, SessionDep
 from digipersona.exceptions import DigipersonaError
 from digipersona.interactions import replies, service
 from digipersona.personas import service as personas
+from digipersona.personas.reply_templates import templates_of
 from digipersona.web.forms import FormBody
 from digipersona.web.templating import flash, render
 
@@ -78,7 +79,7 @@ def page(
         cursor=cursor or None,
     )
     persona_list, _ = personas.list_personas(session, principal, limit=200)
-    templates = {p.id: replies.templates_of(p)[0] for p in persona_list}
+    templates = {p.id: templates_of(p)[0] for p in persona_list}
     return render(
         request,
         "interactions/page.html",
