@@ -104,6 +104,13 @@ def test_a_webhook_answering_4xx_is_dead_lettered_at_once_and_a_retry_can_succee
     states = sorted((r.state, r.attempts) for r in rows(session_factory, "webhook"))
     assert states == [("dead", 1), ("delivered", 2)]
     assert [d.body["body"] for d in receiver.deliveries] == ["second"]
+    # Kept a while, then forgotten: delivered rows after 7 days, dead letters after 30.
+    channels = delivery.configured()
+    assert channels is not None
+    assert outbox.purge(channels, utcnow() + timedelta(days=8)) == 3  # with the two emails
+    assert [r.state for r in rows(session_factory, "webhook")] == ["dead"]
+    assert outbox.purge(channels, utcnow() + timedelta(days=31)) == 1
+    assert rows(session_factory, "webhook") == []
 
 
 # -- email -----------------------------------------------------------------------------------
@@ -152,7 +159,7 @@ def settings(database_url: str, tmp_path: Path, smtp: tuple[RefusingMailbox, int
 
 
 def test_smtp_4xx_is_retried_and_5xx_is_dead_lettered_with_the_reason(
-    owner: Actor, smtp: tuple[RefusingMailbox, int], session_factory: Any
+    owner: Actor, smtp: tuple[RefusingMailbox, int], session_factory: Any, make_member: Any
 ) -> None:
     box, _ = smtp
     box.rcpt_answers.append("451 4.3.0 Try again later")
@@ -176,6 +183,9 @@ def test_smtp_4xx_is_retried_and_5xx_is_dead_lettered_with_the_reason(
     assert dead[0].recipients == [owner.email]  # the dead letter keeps who it was for
     assert box.accepted == [owner.email]
     assert "The mail server refused 1 address(es) (550)." in notifications_page(owner)
+    # Dead letters are for owners and admins: an editor's page does not list them.
+    editor = make_member("editor")
+    assert "Not delivered" not in notifications_page(editor)
 
 
 def test_a_down_mail_server_is_retried_until_it_gives_up(

@@ -22,6 +22,8 @@ from digipersona.notifications.delivery import (
 )
 
 logger = logging.getLogger("digipersona.notifications")
+KEEP_DELIVERED_DAYS = 7
+KEEP_DEAD_DAYS = 30
 
 
 def deliver_due(channels: Channels, owner: str, *, now: datetime | None = None) -> int:
@@ -44,6 +46,15 @@ def deliver_due(channels: Channels, owner: str, *, now: datetime | None = None) 
         else:
             _record_success(channels, row.id, owner)
     return len(rows)
+
+
+def purge(channels: Channels, now: datetime | None = None) -> int:
+    """Forget deliveries past their keeping time (delivered: 7 days, dead letters: 30 days)."""
+    now = now or utcnow()
+    with channels.factory.begin() as session:
+        return repository.purge_deliveries(
+            session, now - timedelta(days=KEEP_DELIVERED_DAYS), now - timedelta(days=KEEP_DEAD_DAYS)
+        )
 
 
 def drain(limit: int = 100) -> bool:

@@ -283,8 +283,15 @@ def dead_letters(
     )
 
 
-def deliveries_of(session: Session, workspace_id: uuid.UUID) -> list[NotificationDelivery]:
+def purge_deliveries(session: Session, delivered_before: datetime, dead_before: datetime) -> int:
+    """Forget delivered rows and dead letters past their keeping time; returns how many."""
     nd = NotificationDelivery
-    return list(
-        session.scalars(select(nd).where(nd.workspace_id == workspace_id).order_by(nd.created_at))
+    result = session.execute(
+        delete(nd).where(
+            or_(
+                and_(nd.state == "delivered", nd.updated_at < delivered_before),
+                and_(nd.state == "dead", nd.updated_at < dead_before),
+            )
+        )
     )
+    return int(getattr(result, "rowcount", 0) or 0)

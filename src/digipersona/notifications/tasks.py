@@ -26,4 +26,5 @@ def deliver_notifications() -> int:
         if not claimed:
             break
         total += claimed
+    outbox.purge(channels)
     return total
