@@ -6,6 +6,7 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 
+from digipersona.db import write_scope
 from digipersona.kit.time import utcnow
 from digipersona.models import NotificationDelivery
 from digipersona.notifications import mail, push, repository, webhook
@@ -29,7 +30,7 @@ KEEP_DEAD_DAYS = 30
 def deliver_due(channels: Channels, owner: str, *, now: datetime | None = None) -> int:
     """Claim one batch of due deliveries, send each, record each; returns how many were claimed."""
     now = now or utcnow()
-    with channels.factory.begin() as session:
+    with write_scope(channels.factory) as session:
         rows = repository.claim_deliveries(
             session, owner, now, now + timedelta(seconds=LEASE_SECONDS), BATCH
         )
@@ -51,7 +52,7 @@ def deliver_due(channels: Channels, owner: str, *, now: datetime | None = None) 
 def purge(channels: Channels, now: datetime | None = None) -> int:
     """Forget deliveries past their keeping time (delivered: 7 days, dead letters: 30 days)."""
     now = now or utcnow()
-    with channels.factory.begin() as session:
+    with write_scope(channels.factory) as session:
         return repository.purge_deliveries(
             session, now - timedelta(days=KEEP_DELIVERED_DAYS), now - timedelta(days=KEEP_DEAD_DAYS)
         )
@@ -80,7 +81,7 @@ def _send(channels: Channels, row: NotificationDelivery) -> None:
 
 
 def _record_success(channels: Channels, delivery_id: uuid.UUID, owner: str) -> None:
-    with channels.factory.begin() as session:
+    with write_scope(channels.factory) as session:
         row = repository.held_delivery(session, delivery_id, owner)
         if row is None:
             return
@@ -91,7 +92,7 @@ def _record_success(channels: Channels, delivery_id: uuid.UUID, owner: str) -> N
 def _record_failure(
     channels: Channels, delivery_id: uuid.UUID, owner: str, exc: DeliveryFailed, now: datetime
 ) -> None:
-    with channels.factory.begin() as session:
+    with write_scope(channels.factory) as session:
         row = repository.held_delivery(session, delivery_id, owner)
         if row is None:
             return

@@ -23,6 +23,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid02
 
+from digipersona.db import write_scope
 from digipersona.models import PushSubscription
 from digipersona.notifications import repository
 from digipersona.notifications.delivery import Channels, DeliveryFailed, Event, permanent, transient
@@ -100,6 +101,6 @@ def deliver(channels: Channels, subscription_id: uuid.UUID, event: Event) -> Non
         send(subscription, message, channels.vapid, channels.push_subject)
     except DeliveryFailed as exc:
         if exc.reason.startswith("The device is gone"):
-            with channels.factory.begin() as session:
+            with write_scope(channels.factory) as session:
                 repository.delete_subscriptions(session, [subscription_id])
         raise

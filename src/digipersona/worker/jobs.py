@@ -1,27 +1,30 @@
-"""Every domain's jobs, imported once so they register themselves (``worker/registry.py``).
+"""Every domain's jobs, loaded so they register themselves (``worker/registry.py``).
 
-The job engines (the embedded dispatcher, Celery) import this module at start; the registry
-itself imports nothing from the domains, so a domain's ``tasks.py`` can use it freely.
+The job engines call ``load_all`` at start (the embedded dispatcher only when it runs the
+periodic jobs: a publish-only helper process never pays for importing them). The registry itself
+imports nothing from the domains, so a domain's ``tasks.py`` can use it freely. A domain with
+jobs adds its ``tasks`` module here.
 """
 
 from __future__ import annotations
 
-from digipersona.analytics import tasks as analytics_tasks
-from digipersona.autopilot import tasks as autopilot_tasks
-from digipersona.interactions import tasks as interactions_tasks
-from digipersona.notifications import tasks as notifications_tasks
-from digipersona.publishing import tasks as publishing_tasks
+import importlib
+from collections.abc import Callable
+from typing import Any
+
 from digipersona.worker import registry
 
 MODULES = (
-    analytics_tasks,
-    autopilot_tasks,
-    interactions_tasks,
-    notifications_tasks,
-    publishing_tasks,
+    "digipersona.analytics.tasks",
+    "digipersona.autopilot.tasks",
+    "digipersona.interactions.tasks",
+    "digipersona.notifications.tasks",
+    "digipersona.publishing.tasks",
 )
 
 
-def load_all() -> dict[str, object]:
-    """Every registered job by name (importing this module registered them)."""
+def load_all() -> dict[str, Callable[..., Any]]:
+    """Import every domain's tasks module; returns every registered job by name."""
+    for name in MODULES:
+        importlib.import_module(name)
     return dict(registry.TASKS)
