@@ -98,8 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from digipersona.notifications import delivery, push
 
     app.state.vapid = push.load_vapid(settings.data_dir)
-    push.configure(app.state.sessionmaker, app.state.vapid, f"mailto:{settings.smtp_from}")
-    delivery.configure(settings, app.state.sessionmaker, app.state.cipher)
+    delivery.configure(settings, app.state.sessionmaker, app.state.cipher, app.state.vapid)
 
     problems.install(app)
     _include_routers(app)

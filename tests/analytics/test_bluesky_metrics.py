@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from digipersona.analytics.tasks import sync_metrics_job
 from digipersona.models import MetricSnapshot, MetricsSchedule
-from digipersona.worker import registry, runtime
+from digipersona.worker import jobs, registry, runtime
 from tests.analytics.conftest import Clock
 from tests.interactions.bluesky import (
     Sky,
@@ -39,7 +39,7 @@ def sky(bsky_network: BskyNetwork, database_url: str, tmp_path: Any) -> Iterator
 def run_sync_job(sky: Sky, clock: Clock) -> dict[str, int]:
     """The periodic ``analytics.sync_metrics`` job through a worker runtime whose clock is
     the test's (so the 1 h / 6 h steps come without waiting)."""
-    registry.load_all()
+    jobs.load_all()
     assert registry.TASKS["analytics.sync_metrics"] is sync_metrics_job
     built = runtime.build_runtime(sky.env.settings, factory=sky.env.factory)
     built.engine.clock = clock

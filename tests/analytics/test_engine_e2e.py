@@ -13,7 +13,7 @@ from digipersona import db
 from digipersona.analytics.tasks import sync_metrics_job
 from digipersona.models import MetricSnapshot, Post, Publication, Variant
 from digipersona.publishing import engine as publishing
-from digipersona.worker import registry, runtime
+from digipersona.worker import jobs, registry, runtime
 from tests.analytics.conftest import World
 
 
@@ -79,7 +79,7 @@ def test_engine_publishes_then_sync_reads_it_back(world: World) -> None:
 
 
 def test_periodic_job_runs_through_the_runtime(world: World) -> None:
-    registry.load_all()
+    jobs.load_all()
     assert "analytics.sync_metrics" in registry.PERIODIC
     post_id = world.x.seed_post(world.x.me, "Read by the periodic job")
     world.published("x", post_id, at=world.clock.now - timedelta(hours=2))

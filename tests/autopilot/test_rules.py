@@ -319,9 +319,9 @@ def test_an_http_llm_failing_mid_run_keeps_nothing(ctx: Ctx) -> None:
 
 def test_the_periodic_jobs_are_registered_and_use_the_runtime(ctx: Ctx) -> None:
     from digipersona.autopilot import tasks
-    from digipersona.worker import registry, runtime
+    from digipersona.worker import jobs, registry, runtime
 
-    registry.load_all()
+    jobs.load_all()
     assert registry.PERIODIC["autopilot.run_due_rules"].every_seconds == 60
     assert registry.PERIODIC["autopilot.poll_feeds"].every_seconds == 60
     ctx.create_rule(datetime.now(UTC) - timedelta(days=8), rrule="FREQ=DAILY;BYHOUR=8")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from digipersona.interactions import polling
 from digipersona.models import InteractionPoll, Notification
-from digipersona.worker import registry, runtime
+from digipersona.worker import jobs, registry, runtime
 from tests.interactions.bluesky import (
     Sky,
     approve_and_schedule,
@@ -186,7 +186,7 @@ def test_replies_mentions_quotes_and_a_lead_reach_the_inbox_and_a_reply_is_threa
     assert (notified["uri"], notified["reason"]) == (answer_uri, "reply")
 
     # The periodic job marks the interaction replied; our own reply is never read back.
-    registry.load_all()
+    jobs.load_all()
     job = registry.TASKS["interactions.poll"]
     env.clock.advance(seconds=env.settings.interactions_poll_seconds + 1)
     built = runtime.build_runtime(env.settings, factory=env.factory)

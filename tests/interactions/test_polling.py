@@ -339,9 +339,9 @@ def test_a_partly_spent_linkedin_window_reads_the_newest_posts_and_keeps_the_cur
 
 
 def test_the_periodic_job_polls_and_marks_replied(env: Env) -> None:
-    from digipersona.worker import registry, runtime
+    from digipersona.worker import jobs, registry, runtime
 
-    registry.load_all()
+    jobs.load_all()
     assert "interactions.poll" in registry.PERIODIC
     job = registry.TASKS["interactions.poll"]
     env.connect_x()

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
 from digipersona.models import PushSubscription
-from digipersona.notifications import delivery
+from digipersona.notifications import outbox
 from tests.conftest import Actor
 
 
@@ -73,7 +73,7 @@ def test_push_message_is_encrypted_for_the_device_and_decrypts(owner: Actor, set
         json={"persona_id": persona["id"], "body": "Please approve me", "platforms": ["x"]},
     ).json()
     assert owner.post(f"/api/v1/content/{post['id']}/submit").status_code == 200
-    assert delivery.drain()  # pushed after the commit, off the request thread
+    assert outbox.drain()  # pushed after the commit, off the request thread
     [(headers, body)] = service.received
     assert headers["content-encoding"] == "aes128gcm"
     assert headers["authorization"].startswith("vapid t=")
@@ -129,7 +129,7 @@ def test_push_goes_only_to_members_who_want_it(owner: Actor, make_member: Any) -
         json={"persona_id": persona["id"], "body": "Approve quietly", "platforms": ["x"]},
     ).json()
     assert owner.post(f"/api/v1/content/{post['id']}/submit").status_code == 200
-    assert delivery.drain()
+    assert outbox.drain()
     # The owner turned push off for approval requests: only the approver's device rings.
     assert [h[":path"] for h, _ in service.received] == ["/push/approver-phone"]
     service.server.shutdown()

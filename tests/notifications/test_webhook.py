@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from digipersona.models import NotificationWebhook
-from digipersona.notifications import delivery
+from digipersona.notifications import outbox
 from digipersona.platforms.webhook.provider import verify_signature
 from tests.conftest import Actor
 from tests.fakes.server import serve
@@ -40,7 +40,7 @@ def test_events_are_signed_with_the_secret_shown_once(
         assert secret not in json.dumps(shown)
         make_member("approver")
         post_id = submit_post(owner, "Webhook me")
-        assert delivery.drain()
+        assert outbox.drain()
     assert receiver.rejected == []
     [hit] = receiver.deliveries
     assert hit.headers["x-digipersona-event"] == "approval.requested"
@@ -107,7 +107,7 @@ def test_webhook_follows_preferences_and_clearing(owner: Actor) -> None:
             json={"preferences": {"approval.requested": {"webhook": False}}},
         )
         submit_post(owner, "one")
-        assert delivery.drain()
+        assert outbox.drain()
         assert receiver.deliveries == []
         owner.request(
             "PUT",
@@ -116,7 +116,7 @@ def test_webhook_follows_preferences_and_clearing(owner: Actor) -> None:
         )
         assert owner.delete("/api/v1/notifications/webhook").status_code == 204
         submit_post(owner, "two")
-        assert delivery.drain()
+        assert outbox.drain()
         assert receiver.deliveries == []
         assert owner.post("/api/v1/notifications/webhook/test").status_code == 404
 
@@ -152,8 +152,8 @@ def test_a_webhook_refused_when_sent_is_not_delivered_and_says_why(
         make_member("approver")
         with caplog.at_level(logging.WARNING, logger="digipersona.notifications"):
             submit_post(owner, "Not for loopback")  # a real event, delivered off-thread
-            assert delivery.drain()
+            assert outbox.drain()
     assert result["delivered"] is False and result["status"] is None
     assert "Refused to connect to 127.0.0.1: it is a loopback address" in result["message"]
-    assert "approval.requested not delivered: Nothing was sent. Refused" in caplog.text
+    assert "by webhook dead-lettered after 1 attempt(s): Nothing was sent. Refused" in caplog.text
     assert receiver.deliveries == [] and receiver.rejected == []

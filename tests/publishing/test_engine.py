@@ -163,7 +163,7 @@ def test_auth_expired_refreshes_once_and_stores_encrypted(world: World) -> None:
 
 
 def test_failed_refresh_pauses_connection_and_holds_then_resumes(world: World) -> None:
-    from digipersona.publishing.service import resume_connection
+    from digipersona.connections.service import resume_connection
 
     pid = world.add_post()
     world.platform.valid_token = "token-2"

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from digipersona.worker import registry
+from digipersona.worker import jobs, registry
 from tests.publishing.conftest import World
 
 
 @pytest.fixture
 def clean_periodic() -> Iterator[None]:
-    registry.load_all()  # import the domains' jobs first, so restoring keeps them
+    jobs.load_all()  # import the domains' jobs first, so restoring keeps them
     saved_tasks, saved_periodic = dict(registry.TASKS), dict(registry.PERIODIC)
     yield
     registry.TASKS.clear()

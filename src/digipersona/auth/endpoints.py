@@ -5,7 +5,7 @@ from fastapi import APIRouter, Request, status
 from digipersona.auth import schemas, service
 from digipersona.auth.dependencies import PrincipalDep, SettingsDep, client_ip
 from digipersona.auth.repository import MembershipRepository
-from digipersona.db import SessionDep
+from digipersona.db import SessionDep, write_scope
 from digipersona.exceptions import Unauthorized
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -62,8 +62,6 @@ def refresh(
     body: schemas.RefreshIn, request: Request, settings: SettingsDep
 ) -> schemas.TokenPairOut:
     """Rotate a refresh token; presenting a rotated one revokes its whole family."""
-    from digipersona.db import write_scope
-
     # Own unit of work: a detected reuse must commit its revocation even though we answer 401.
     with write_scope(request.app.state.sessionmaker) as session:
         try:

@@ -4,9 +4,10 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
 
 from digipersona.kit.repository import Repository
-from digipersona.models import ApiToken, Membership, RefreshToken, User, Workspace
+from digipersona.models import ApiToken, Invitation, Membership, RefreshToken, User, Workspace
 
 
 class UserRepository(Repository[User]):
@@ -126,3 +127,8 @@ class ApiTokenRepository(Repository[ApiToken]):
         if user_id is not None:
             stmt = stmt.where(ApiToken.user_id == user_id)
         return list(self.session.scalars(stmt.order_by(ApiToken.created_at, ApiToken.id)))
+
+
+def invitation_by_hash(session: Session, token_hash: str) -> Invitation | None:
+    """An invitation by its token's hash (registration accepts one)."""
+    return session.scalars(select(Invitation).where(Invitation.token_hash == token_hash)).first()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from digipersona import db
 from digipersona.audit import service as audit
+from digipersona.auth import repository
 from digipersona.auth.permissions import permissions_for
 from digipersona.auth.principal import Principal
 from digipersona.auth.repository import (
@@ -22,8 +23,10 @@ from digipersona.auth.repository import (
 )
 from digipersona.config import Settings
 from digipersona.exceptions import (
+    BadRequest,
     Conflict,
     Forbidden,
+    Gone,
     NotFound,
     TooManyRequests,
     Unauthorized,
@@ -33,7 +36,7 @@ from digipersona.kit import security
 from digipersona.kit.ratelimit import Limiter
 from digipersona.kit.time import ensure_utc, utcnow
 from digipersona.kit.words import plural
-from digipersona.models import Membership, RefreshToken, Role, User, Workspace
+from digipersona.models import Invitation, Membership, RefreshToken, Role, User, Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +56,20 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def find_open_invitation(session: Session, token: str, *, email: str | None = None) -> Invitation:
+    """The invitation behind a token, if it can still be used (by this email, when given)."""
+    invitation = repository.invitation_by_hash(session, security.token_hash(token))
+    if invitation is None or invitation.revoked_at is not None:
+        raise NotFound("This invitation does not exist or was withdrawn.")
+    if invitation.accepted_at is not None:
+        raise Gone("This invitation was already used.")
+    if ensure_utc(invitation.expires_at) <= utcnow():
+        raise Gone("This invitation has expired: ask for a new one.")
+    if email is not None and normalise_email(email) != invitation.email:
+        raise BadRequest(f"This invitation is for {invitation.email}; register with that address.")
+    return invitation
+
+
 def register(
     session: Session,
     settings: Settings,
@@ -64,8 +81,6 @@ def register(
     invitation_token: str | None = None,
 ) -> tuple[User, Workspace, Membership]:
     """Create a user and their own workspace, or join the inviting workspace."""
-    from digipersona.workspaces import service as workspaces
-
     email = normalise_email(email)
     invitation = None
     if settings.registration == "closed":
@@ -76,7 +91,7 @@ def register(
         )
     if invitation_token:
         # Bound to the address it was sent to, so a forwarded or leaked link is useless.
-        invitation = workspaces.find_open_invitation(session, invitation_token, email=email)
+        invitation = find_open_invitation(session, invitation_token, email=email)
     elif settings.registration == "invite_only":
         raise Forbidden(
             "Registration needs an invitation on this server: use your invitation link."

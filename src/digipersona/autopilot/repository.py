@@ -172,14 +172,6 @@ class FeedItemRepository(Repository[SeenFeedItem]):
         )
         return self.session.scalars(stmt).first()
 
-    def for_trigger(self, trigger_id: uuid.UUID) -> list[SeenFeedItem]:
-        stmt = (
-            select(SeenFeedItem)
-            .where(SeenFeedItem.trigger_id == trigger_id)
-            .order_by(SeenFeedItem.seen_at, SeenFeedItem.id)
-        )
-        return list(self.session.scalars(stmt))
-
 
 class QueueRepository:
     """What a persona already has waiting: the posts a keep-full rule counts."""

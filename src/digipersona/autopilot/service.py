@@ -61,12 +61,13 @@ from digipersona.autopilot.repository import (
     TriggerRepository,
 )
 from digipersona.autopilot.schemas import RuleCreate, RuleUpdate, TriggerCreate, TriggerUpdate
-from digipersona.config import Settings
+from digipersona.config import Settings, get_settings
 from digipersona.exceptions import (
     Conflict,
     DigipersonaError,
     NotFound,
     TooManyRequests,
+    Unauthorized,
     ValidationFailed,
 )
 from digipersona.generation import Draft, DraftRequest, GenerationProvider, PersonaProfile
@@ -979,8 +980,6 @@ def webhook_trigger(
     session: Session, persona_id: uuid.UUID, trigger_id: uuid.UUID, token: str | None
 ) -> Trigger:
     """The webhook trigger a request names, if its token matches (404 unknown, 401 bad token)."""
-    from digipersona.exceptions import Unauthorized
-
     trigger = TriggerRepository(session).get_for_persona(persona_id, trigger_id)
     if trigger is None or trigger.kind != TriggerKind.webhook.value:
         raise NotFound("No such webhook trigger.")
@@ -1135,8 +1134,6 @@ def fire_engagement(
     with the run); ``text`` is what the follow-up should build on; ``url`` links the original.
     Reads, asks the AI provider with no transaction open, then writes in a ``write_scope``.
     """
-    from digipersona.config import get_settings
-
     settings = settings or get_settings()
     now = now or utcnow()
     with db.session_scope(factory) as session:

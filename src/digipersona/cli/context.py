@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -121,13 +120,6 @@ def cli_principal(session: Session, workspace: Workspace) -> Principal:
         permissions=permissions_for(Role.owner),
         via="cli",
     )
-
-
-def parse_uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 def dump(data: Any) -> None:

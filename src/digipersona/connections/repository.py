@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from digipersona.kit.repository import Repository
-from digipersona.models import Connection, OAuthState
+from digipersona.models import Connection, OAuthState, Publication, PublicationState
 
 
 class ConnectionRepository(Repository[Connection]):
@@ -43,3 +44,29 @@ class OAuthStateRepository(Repository[OAuthState]):
         return self.session.scalars(
             select(OAuthState).where(OAuthState.state_hash == state_hash)
         ).first()
+
+
+def held_publications(session: Session, connection_id: uuid.UUID) -> list[Publication]:
+    """The connection's publications held while it was paused or disconnected."""
+    return list(
+        session.scalars(
+            select(Publication).where(
+                Publication.connection_id == connection_id,
+                Publication.state == PublicationState.held.value,
+            )
+        )
+    )
+
+
+def hold_pending_publications(session: Session, connection_id: uuid.UUID, reason: str) -> None:
+    """Hold the connection's scheduled (or unknown-outcome) publications."""
+    session.execute(
+        update(Publication)
+        .where(
+            Publication.connection_id == connection_id,
+            Publication.state.in_(
+                [PublicationState.scheduled.value, PublicationState.unknown.value]
+            ),
+        )
+        .values(state=PublicationState.held.value, last_error=reason)
+    )

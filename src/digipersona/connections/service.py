@@ -22,6 +22,7 @@ from digipersona.audit import service as audit
 from digipersona.auth.permissions import Permission
 from digipersona.auth.principal import Principal
 from digipersona.config import Settings
+from digipersona.connections import repository
 from digipersona.connections.credentials import credentials_for
 from digipersona.connections.repository import ConnectionRepository, OAuthStateRepository
 from digipersona.exceptions import BadRequest, NotFound, UpstreamError, ValidationFailed
@@ -29,7 +30,7 @@ from digipersona.kit import outbound, security
 from digipersona.kit.crypto import TokenCipher
 from digipersona.kit.time import ensure_utc, utcnow
 from digipersona.kit.words import plural
-from digipersona.models import Connection, ConnectionState, OAuthState
+from digipersona.models import Connection, ConnectionState, OAuthState, PublicationState
 from digipersona.notifications.service import notify
 from digipersona.personas import service as personas
 from digipersona.platforms import errors
@@ -216,8 +217,6 @@ def _store(
     profile: Profile,
     user_id: uuid.UUID | None,
 ) -> Connection:
-    from digipersona.publishing.service import resume_connection
-
     repo = ConnectionRepository(session)
     connection = repo.find_account(persona_id, platform, profile.account_id)
     if connection is None:
@@ -391,8 +390,6 @@ def update(
     budget: float | None,
     budget_set: bool,
 ) -> Connection:
-    from digipersona.publishing.service import resume_connection
-
     principal.require(Permission.connections)
     connection = get(session, principal, connection_id)
     if budget_set:
@@ -422,10 +419,6 @@ def disconnect(
     connection_id: uuid.UUID,
 ) -> None:
     """Revoke at the platform where it allows it, forget the tokens, hold pending posts."""
-    from sqlalchemy import update as sa_update
-
-    from digipersona.models import Publication, PublicationState
-
     principal.require(Permission.connections)
     connection = get(session, principal, connection_id)
     if connection.access_token_enc:
@@ -443,16 +436,7 @@ def disconnect(
     connection.refresh_token_enc = None
     connection.state = ConnectionState.revoked.value
     connection.state_reason = "Disconnected by a person."
-    session.execute(
-        sa_update(Publication)
-        .where(
-            Publication.connection_id == connection.id,
-            Publication.state.in_(
-                [PublicationState.scheduled.value, PublicationState.unknown.value]
-            ),
-        )
-        .values(state=PublicationState.held.value, last_error="The account was disconnected.")
-    )
+    repository.hold_pending_publications(session, connection.id, "The account was disconnected.")
     audit.record(
         session,
         workspace_id=principal.workspace_id,
@@ -523,3 +507,16 @@ def check_expiring(session: Session, now: datetime) -> int:
                 break
     session.flush()
     return warned
+
+
+def resume_connection(session: Session, connection: Connection, now: datetime | None = None) -> int:
+    """After a reconnect: held publications of the connection go back to the queue."""
+    now = now or utcnow()
+    count = 0
+    for pub in repository.held_publications(session, connection.id):
+        pub.state = PublicationState.scheduled.value
+        pub.next_attempt_at = max(ensure_utc(pub.scheduled_at), now)
+        pub.last_error = None
+        count += 1
+    session.flush()
+    return count

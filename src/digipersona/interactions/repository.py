@@ -64,11 +64,6 @@ class InteractionRepository(Repository[Interaction]):
             )
         )
 
-    def by_ids(self, ids: Sequence[uuid.UUID]) -> list[Interaction]:
-        if not ids:
-            return []
-        return list(self.session.scalars(select(Interaction).where(Interaction.id.in_(ids))))
-
     def search(
         self,
         workspace_id: uuid.UUID,
@@ -148,12 +143,6 @@ class InteractionRepository(Repository[Interaction]):
                 )
             )
         )
-
-    def for_reply_post(self, post_id: uuid.UUID) -> Interaction | None:
-        """The interaction a reply draft answers."""
-        return self.session.scalars(
-            select(Interaction).where(Interaction.reply_post_id == post_id)
-        ).first()
 
     def replied_by_published(self) -> list[Interaction]:
         """Interactions whose reply post has a published publication but are not ``replied``."""

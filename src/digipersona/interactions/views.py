@@ -18,6 +18,7 @@ from digipersona.exceptions import DigipersonaError
 from digipersona.interactions import replies, service
 from digipersona.kit.words import plural
 from digipersona.personas import service as personas
+from digipersona.personas.reply_templates import templates_of
 from digipersona.web.forms import FormBody
 from digipersona.web.templating import flash, render
 
@@ -79,7 +80,7 @@ def page(
         cursor=cursor or None,
     )
     persona_list, _ = personas.list_personas(session, principal, limit=200)
-    templates = {p.id: replies.templates_of(p)[0] for p in persona_list}
+    templates = {p.id: templates_of(p)[0] for p in persona_list}
     return render(
         request,
         "interactions/page.html",

@@ -18,6 +18,7 @@ from digipersona.models.membership import Membership, Role
 from digipersona.models.metric_snapshot import MetricSnapshot
 from digipersona.models.metrics_schedule import MetricsSchedule, MetricsStop
 from digipersona.models.notification import Notification
+from digipersona.models.notification_delivery import NotificationDelivery
 from digipersona.models.notification_preference import NotificationPreference
 from digipersona.models.notification_webhook import NotificationWebhook
 from digipersona.models.oauth_state import OAuthState
@@ -54,6 +55,7 @@ __all__ = [
     "MetricsSchedule",
     "MetricsStop",
     "Notification",
+    "NotificationDelivery",
     "NotificationPreference",
     "NotificationWebhook",
     "OAuthState",

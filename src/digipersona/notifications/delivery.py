@@ -1,9 +1,19 @@
-"""Out-of-band delivery of notifications (email, webhook, Web Push), after commit, off-thread.
+"""Durable delivery of notifications (email, webhook, Web Push) through an outbox.
 
-``notify`` queues one callback per channel on the session's ``after_commit`` list; each callback
-hands the slow work to a small thread pool, so neither the request nor the publishing worker
-waits for an SMTP server or a webhook receiver. A failing channel is logged (never with a
-secret or a URL, which may carry one) and affects nothing else.
+``service.notify`` writes one ``NotificationDelivery`` row per channel (per device for push) in
+the caller's transaction, so a delivery exists if and only if its event does. The job
+``notifications.deliver`` (the embedded dispatcher, or Celery in scale-out mode) claims due rows
+with an atomic conditional UPDATE, sends them, and records the outcome in its own transaction:
+
+- delivered;
+- a transient failure (network, timeout, HTTP 5xx/408/429, SMTP 4xx) is retried with
+  exponential backoff, ``MAX_ATTEMPTS`` times in all;
+- a permanent failure (HTTP 4xx, SMTP 5xx, a refused address, a gone device) or the last
+  attempt's failure is a dead letter, with its reason shown on the Notifications page.
+
+A process that dies mid-send leaves its claim to expire after ``LEASE_SECONDS``; the row is then
+sent again (the webhook's idempotency key is the event id, so a receiver can drop the repeat).
+A failure is logged by its type and reason, never with a secret or a URL (which may carry one).
 """
 
 from __future__ import annotations
@@ -11,10 +21,8 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +31,12 @@ from digipersona.config import Settings
 from digipersona.kit.crypto import TokenCipher
 
 logger = logging.getLogger("digipersona.notifications")
+
+MAX_ATTEMPTS = 6
+BACKOFF_SECONDS = 30.0
+BACKOFF_CAP_SECONDS = 3600.0
+LEASE_SECONDS = 300.0
+BATCH = 50
 
 URLS = {
     "approval.requested": "/approvals",
@@ -52,61 +66,101 @@ class Event:
     def path(self) -> str:
         return URLS.get(self.kind, "/dashboard")
 
+    def to_json(self) -> dict[str, Any]:
+        """The event as the outbox row stores it (the workspace id is the row's own)."""
+        return {
+            "id": str(self.id),
+            "workspace_name": self.workspace_name,
+            "kind": self.kind,
+            "title": self.title,
+            "body": self.body,
+            "created_at": self.created_at.isoformat(),
+            "data": self.data,
+        }
+
+    @classmethod
+    def from_json(cls, workspace_id: uuid.UUID, doc: dict[str, Any]) -> Event:
+        return cls(
+            id=uuid.UUID(doc["id"]),
+            workspace_id=workspace_id,
+            workspace_name=doc["workspace_name"],
+            kind=doc["kind"],
+            title=doc["title"],
+            body=doc["body"],
+            created_at=datetime.fromisoformat(doc["created_at"]),
+            data=doc.get("data") or {},
+        )
+
+
+class DeliveryFailed(Exception):
+    """A channel could not deliver; ``permanent`` failures are never retried.
+
+    ``done`` names the recipients that did receive it before the failure (email), so a retry
+    goes only to the others.
+    """
+
+    def __init__(self, reason: str, *, permanent: bool, done: tuple[str, ...] = ()) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.done = done
+
+
+def transient(reason: str, done: tuple[str, ...] = ()) -> DeliveryFailed:
+    return DeliveryFailed(reason, permanent=False, done=done)
+
+
+def permanent(reason: str, done: tuple[str, ...] = ()) -> DeliveryFailed:
+    return DeliveryFailed(reason, permanent=True, done=done)
+
 
 @dataclass
-class Config:
+class Channels:
+    """What sending needs: settings, a session factory, the cipher and the VAPID key."""
+
     settings: Settings
     factory: sessionmaker[Session]
     cipher: TokenCipher
+    vapid: Any = None
+
+    @property
+    def push_subject(self) -> str:
+        return f"mailto:{self.settings.smtp_from}"
 
 
+def backoff(attempts: int) -> timedelta:
+    """The wait before the next attempt after ``attempts`` failed ones."""
+    seconds = min(BACKOFF_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
+    return timedelta(seconds=seconds)
+
+
+# -- this process's wiring (the app and the worker runtime set it) ---------------------------
 _lock = threading.Lock()
-_state: dict[str, Any] = {"config": None, "executor": None}
-_pending: set[Future[None]] = set()
+_state: dict[str, Any] = {"channels": None}
+_wake = threading.Event()
 
 
-def configure(settings: Settings, factory: sessionmaker[Session], cipher: TokenCipher) -> None:
-    """Enable out-of-band delivery for this process (the app and the worker runtime do it)."""
+def configure(
+    settings: Settings, factory: sessionmaker[Session], cipher: TokenCipher, vapid: Any = None
+) -> None:
+    """Give this process what ``drain`` and the delivery job send with."""
     with _lock:
-        _state["config"] = Config(settings=settings, factory=factory, cipher=cipher)
-        if _state["executor"] is None:
-            _state["executor"] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="notify")
+        _state["channels"] = Channels(settings, factory, cipher, vapid)
 
 
-def config() -> Config | None:
-    value: Config | None = _state["config"]
+def configured() -> Channels | None:
+    value: Channels | None = _state["channels"]
     return value
 
 
-def submit(channel: str, work: Callable[[], object]) -> None:
-    """Run ``work`` on the delivery pool; a failure is logged with its type, never raised."""
-
-    def run() -> None:
-        try:
-            work()
-        except Exception as exc:
-            logger.warning("notification delivery by %s failed: %s", channel, type(exc).__name__)
-
-    with _lock:
-        executor: ThreadPoolExecutor | None = _state["executor"]
-        if executor is None:
-            logger.info("notification delivery by %s skipped: not configured", channel)
-            return
-        future = executor.submit(run)
-        _pending.add(future)
-    future.add_done_callback(_forget)
+def wake() -> None:
+    """After a commit that queued deliveries: the embedded dispatcher runs the job soon."""
+    _wake.set()
 
 
-def _forget(future: Future[None]) -> None:
-    with _lock:
-        _pending.discard(future)
-
-
-def drain(timeout: float = 15.0) -> bool:
-    """Wait until every queued delivery ran (tests, and a clean shutdown); True if all did."""
-    with _lock:
-        pending = set(_pending)
-    if not pending:
-        return True
-    _done, not_done = wait(pending, timeout=timeout)
-    return not not_done
+def take_wake() -> bool:
+    """True (once) when deliveries were queued since the last call."""
+    if not _wake.is_set():
+        return False
+    _wake.clear()
+    return True

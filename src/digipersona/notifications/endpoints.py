@@ -1,52 +1,30 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
-from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from digipersona.auth.dependencies import Admin, Reader
 from digipersona.auth.principal import Principal
 from digipersona.db import SessionDep
-from digipersona.exceptions import NotFound
 from digipersona.kit import outbound
 from digipersona.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
-from digipersona.kit.schemas import Strict
-from digipersona.models import Notification, PushSubscription
+from digipersona.models import Notification
 from digipersona.notifications import preferences, push, service
+from digipersona.notifications.schemas import (
+    ChannelOut,
+    KindOut,
+    NotificationOut,
+    PreferencesIn,
+    PreferencesOut,
+    SubscriptionIn,
+    SubscriptionOut,
+    WebhookIn,
+    WebhookOut,
+    WebhookTestOut,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
-
-
-class NotificationOut(BaseModel):
-    id: uuid.UUID
-    kind: str
-    title: str
-    body: str
-    data: dict[str, Any]
-    created_at: datetime
-    read_at: datetime | None
-
-
-class PushKeys(Strict):
-    p256dh: str = Field(min_length=10, max_length=200)
-    auth: str = Field(min_length=8, max_length=100)
-
-
-class SubscriptionIn(Strict):
-    endpoint: str = Field(min_length=10, max_length=2000, pattern=r"^https?://")
-    keys: PushKeys
-    device: str = Field(default="", max_length=200)
-
-
-class SubscriptionOut(BaseModel):
-    id: uuid.UUID
-    endpoint: str
-    device: str
-    created_at: datetime
 
 
 def _out(n: Notification) -> NotificationOut:
@@ -95,28 +73,6 @@ def read_one(notification_id: uuid.UUID, principal: Reader, session: SessionDep)
     return _out(service.mark_read(session, principal, notification_id))
 
 
-class KindOut(BaseModel):
-    kind: str
-    label: str
-    available: bool
-
-
-class ChannelOut(BaseModel):
-    channel: str
-    label: str
-
-
-class PreferencesOut(BaseModel):
-    preferences: dict[str, dict[str, bool]]
-    kinds: list[KindOut]
-    channels: list[ChannelOut]
-
-
-class PreferencesIn(Strict):
-    # Checked by preferences.validate so a 422 names the unknown kind or channel.
-    preferences: dict[str, Any]
-
-
 def _preferences_out(principal: Principal, matrix: preferences.Matrix) -> PreferencesOut:
     return PreferencesOut(
         preferences=matrix,
@@ -140,27 +96,6 @@ def put_preferences(body: PreferencesIn, principal: Reader, session: SessionDep)
     return _preferences_out(
         principal, service.set_preferences(session, principal, body.preferences)
     )
-
-
-class WebhookIn(Strict):
-    url: str = Field(min_length=8, max_length=2000)
-    rotate_secret: bool = False
-
-
-class WebhookOut(BaseModel):
-    configured: bool
-    url: str | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    secret: str | None = Field(
-        default=None, description="The signing secret: only in the answer that created it."
-    )
-
-
-class WebhookTestOut(BaseModel):
-    delivered: bool
-    status: int | None
-    message: str
 
 
 @router.get("/notifications/webhook", response_model=WebhookOut)
@@ -227,18 +162,7 @@ def subscribe(
     # Messages are sent by pywebpush (requests), outside the guarded client: the endpoint is
     # checked here, when it is saved, and not again when a message is sent.
     outbound.ensure_allowed(body.endpoint, request.app.state.settings, field="endpoint")
-    existing = session.scalars(
-        select(PushSubscription).where(
-            PushSubscription.user_id == principal.user_id,
-            PushSubscription.endpoint == body.endpoint,
-        )
-    ).first()
-    row = existing or PushSubscription(
-        workspace_id=principal.workspace_id, user_id=principal.user_id, endpoint=body.endpoint
-    )
-    row.p256dh, row.auth, row.device = body.keys.p256dh, body.keys.auth, body.device
-    session.add(row)
-    session.flush()
+    row = service.subscribe(session, principal, body)
     return SubscriptionOut(
         id=row.id, endpoint=row.endpoint, device=row.device, created_at=row.created_at
     )
@@ -247,12 +171,7 @@ def subscribe(
 @router.get("/push/subscriptions", response_model=list[SubscriptionOut])
 def subscriptions(principal: Reader, session: SessionDep) -> list[SubscriptionOut]:
     """Your devices."""
-    rows = session.scalars(
-        select(PushSubscription).where(
-            PushSubscription.user_id == principal.user_id,
-            PushSubscription.workspace_id == principal.workspace_id,
-        )
-    )
+    rows = service.subscriptions(session, principal)
     return [
         SubscriptionOut(id=r.id, endpoint=r.endpoint, device=r.device, created_at=r.created_at)
         for r in rows
@@ -262,11 +181,4 @@ def subscriptions(principal: Reader, session: SessionDep) -> list[SubscriptionOu
 @router.delete("/push/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
 def unsubscribe(subscription_id: uuid.UUID, principal: Reader, session: SessionDep) -> None:
     """Remove a device."""
-    row = session.get(PushSubscription, subscription_id)
-    if (
-        row is None
-        or row.user_id != principal.user_id
-        or row.workspace_id != principal.workspace_id
-    ):
-        raise NotFound("No such push subscription.")
-    session.delete(row)
+    service.unsubscribe(session, principal, subscription_id)

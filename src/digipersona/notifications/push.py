@@ -1,7 +1,8 @@
 """Web Push: VAPID keys generated on first run, messages encrypted per RFC 8291 (pywebpush).
 
-Delivery happens after the notification's transaction commits, never inside it; a gone
-subscription (404/410 from the push service) is deleted.
+Each device's message is one outbox delivery (delivery.py), sent by the job engine after the
+notification's transaction commits; a gone subscription (404/410 from the push service) is
+deleted.
 
 Endpoints are checked by the outbound guard (``kit/outbound.py``) when a subscription is saved.
 pywebpush sends with ``requests``, outside the guarded client, so they are not checked again
@@ -21,16 +22,14 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid02
-from sqlalchemy import delete
-from sqlalchemy.orm import Session, sessionmaker
 
+from digipersona.db import write_scope
 from digipersona.models import PushSubscription
 from digipersona.notifications import repository
-from digipersona.notifications.delivery import Event
+from digipersona.notifications.delivery import Channels, DeliveryFailed, Event, permanent, transient
 
 logger = logging.getLogger("digipersona.push")
 _lock = threading.Lock()
-_config: dict[str, Any] = {}
 
 
 def load_vapid(data_dir: Path) -> Vapid02:
@@ -74,17 +73,13 @@ def public_key(vapid: Vapid02) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def configure(factory: sessionmaker[Session] | None, vapid: Vapid02 | None, subject: str) -> None:
-    """Enable delivery for this process (the app does it at start)."""
-    _config.update(factory=factory, vapid=vapid, subject=subject)
-
-
 def send(
     subscription: PushSubscription, payload: dict[str, Any], vapid: Vapid02, subject: str
-) -> bool:
-    """Encrypt and send one message; False when the subscription is gone."""
+) -> None:
+    """Encrypt and send one message; ``DeliveryFailed`` (``gone`` in the reason for 404/410)."""
     # Imported here: pywebpush brings aiohttp along (0.2 s at every start) for a rare send.
     from pywebpush import WebPushException, webpush
+    from requests import RequestException
 
     info = {
         "endpoint": subscription.endpoint,
@@ -102,28 +97,28 @@ def send(
     except WebPushException as exc:
         status = getattr(exc.response, "status_code", None)
         if status in (404, 410):
-            return False
-        logger.warning("push to a subscription failed: %s", status or type(exc).__name__)
-    return True
+            raise permanent(f"The device is gone (the push service answered {status}).") from exc
+        if status is None or status >= 500 or status in (408, 429):
+            raise transient(f"The push service answered {status or type(exc).__name__}.") from exc
+        raise permanent(f"The push service answered {status}.") from exc
+    except RequestException as exc:
+        raise transient(f"The push service could not be reached ({type(exc).__name__}).") from exc
 
 
-def deliver(workspace_id: uuid.UUID, user_ids: list[uuid.UUID], event: Event) -> int:
-    """Push a notification to every device of these members; returns how many were sent."""
-    factory, vapid = _config.get("factory"), _config.get("vapid")
-    if factory is None or vapid is None or not user_ids:
-        return 0
-    with factory() as session:
-        subscriptions = repository.push_subscriptions(session, workspace_id, user_ids)
-        for item in subscriptions:
-            session.expunge(item)
-    sent, gone = 0, []
+def deliver(channels: Channels, subscription_id: uuid.UUID, event: Event) -> None:
+    """Push a notification to one device; a gone device's subscription is deleted."""
+    if channels.vapid is None:
+        channels.vapid = load_vapid(channels.settings.data_dir)
+    with channels.factory() as session:
+        subscription = session.get(PushSubscription, subscription_id)
+        if subscription is None:
+            raise permanent("The device was removed before delivery.")
+        session.expunge(subscription)
     message = {"title": event.title, "body": event.body, "url": event.path, "kind": event.kind}
-    for item in subscriptions:
-        if send(item, message, vapid, _config["subject"]):
-            sent += 1
-        else:
-            gone.append(item.id)
-    if gone:
-        with factory.begin() as session:
-            session.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone)))
-    return sent
+    try:
+        send(subscription, message, channels.vapid, channels.push_subject)
+    except DeliveryFailed as exc:
+        if exc.reason.startswith("The device is gone"):
+            with write_scope(channels.factory) as session:
+                repository.delete_subscriptions(session, [subscription_id])
+        raise

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from digipersona.kit.repository import Page, Repository
 from digipersona.models import (
     Membership,
     Notification,
+    NotificationDelivery,
     NotificationPreference,
     NotificationWebhook,
     PushSubscription,
@@ -188,3 +189,109 @@ def delete_webhook(session: Session, workspace_id: uuid.UUID) -> bool:
     session.delete(row)
     session.flush()
     return True
+
+
+# -- push subscriptions ----------------------------------------------------------------------
+def subscription_of(
+    session: Session, workspace_id: uuid.UUID, user_id: uuid.UUID, endpoint: str
+) -> PushSubscription | None:
+    return session.scalars(
+        select(PushSubscription).where(
+            PushSubscription.workspace_id == workspace_id,
+            PushSubscription.user_id == user_id,
+            PushSubscription.endpoint == endpoint,
+        )
+    ).first()
+
+
+def subscriptions_of(
+    session: Session, workspace_id: uuid.UUID, user_id: uuid.UUID
+) -> list[PushSubscription]:
+    return list(
+        session.scalars(
+            select(PushSubscription).where(
+                PushSubscription.user_id == user_id,
+                PushSubscription.workspace_id == workspace_id,
+            )
+        )
+    )
+
+
+def delete_subscriptions(session: Session, ids: list[uuid.UUID]) -> None:
+    session.execute(delete(PushSubscription).where(PushSubscription.id.in_(ids)))
+
+
+# -- the delivery outbox ---------------------------------------------------------------------
+def add_deliveries(session: Session, rows: list[NotificationDelivery]) -> None:
+    session.add_all(rows)
+
+
+def _due(now: datetime) -> Any:
+    nd = NotificationDelivery
+    return or_(
+        and_(nd.state == "pending", nd.next_attempt_at <= now),
+        and_(nd.state == "sending", nd.lease_until < now),
+    )
+
+
+def claim_deliveries(
+    session: Session, owner: str, now: datetime, until: datetime, limit: int
+) -> list[NotificationDelivery]:
+    """Lease up to ``limit`` due deliveries to ``owner`` (several claimers may run at once:
+    the UPDATE re-checks that each row is still due, so a row goes to one of them)."""
+    nd = NotificationDelivery
+    ids = list(
+        session.scalars(select(nd.id).where(_due(now)).order_by(nd.next_attempt_at).limit(limit))
+    )
+    if not ids:
+        return []
+    session.execute(
+        update(nd)
+        .where(nd.id.in_(ids), _due(now))
+        .values(state="sending", lease_owner=owner, lease_until=until, attempts=nd.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return list(
+        session.scalars(
+            select(nd).where(nd.id.in_(ids), nd.lease_owner == owner, nd.state == "sending")
+        )
+    )
+
+
+def held_delivery(
+    session: Session, delivery_id: uuid.UUID, owner: str
+) -> NotificationDelivery | None:
+    """The delivery if ``owner`` still holds its claim (another claimer may have taken over)."""
+    nd = NotificationDelivery
+    return session.scalars(
+        select(nd).where(nd.id == delivery_id, nd.lease_owner == owner, nd.state == "sending")
+    ).first()
+
+
+def dead_letters(
+    session: Session, workspace_id: uuid.UUID, limit: int
+) -> list[NotificationDelivery]:
+    """The workspace's deliveries that gave up, newest first."""
+    nd = NotificationDelivery
+    return list(
+        session.scalars(
+            select(nd)
+            .where(nd.workspace_id == workspace_id, nd.state == "dead")
+            .order_by(nd.updated_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def purge_deliveries(session: Session, delivered_before: datetime, dead_before: datetime) -> int:
+    """Forget delivered rows and dead letters past their keeping time; returns how many."""
+    nd = NotificationDelivery
+    result = session.execute(
+        delete(nd).where(
+            or_(
+                and_(nd.state == "delivered", nd.updated_at < delivered_before),
+                and_(nd.state == "dead", nd.updated_at < dead_before),
+            )
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,8 +1,8 @@
 """Notifications: routed by each member's preferences to in-app, email, webhook and Web Push.
 
-In-app rows are written in the caller's transaction (they exist if and only if it commits);
-the other channels are queued for after the commit and run off-thread (delivery.py), so a slow
-or failing channel never delays or breaks the caller.
+In-app rows and the other channels' outbox rows are written in the caller's transaction (they
+exist if and only if it commits); the job engine sends the outbox rows afterwards, with retries
+(delivery.py), so a slow or failing channel never delays or breaks the caller.
 """
 
 from __future__ import annotations
@@ -21,9 +21,16 @@ from digipersona.exceptions import NotFound, ValidationFailed
 from digipersona.kit import outbound
 from digipersona.kit.repository import Page
 from digipersona.kit.time import utcnow
-from digipersona.models import Notification, NotificationWebhook, Workspace
-from digipersona.notifications import delivery, preferences, repository
+from digipersona.models import (
+    Notification,
+    NotificationDelivery,
+    NotificationWebhook,
+    PushSubscription,
+    Workspace,
+)
+from digipersona.notifications import delivery, preferences, repository, webhook
 from digipersona.notifications.delivery import Event
+from digipersona.notifications.schemas import DeadLetter, SubscriptionIn
 
 logger = logging.getLogger("digipersona.notifications")
 
@@ -109,32 +116,53 @@ def notify(
         created_at=utcnow(),
         data=data or {},
     )
-    session.info.setdefault("after_commit", []).append(lambda: _dispatch(event, routing))
+    _enqueue(session, event, routing)
     return rows
 
 
-def _dispatch(event: Event, routing: Routing) -> None:
-    """After commit: hand each channel to the delivery pool."""
-    config = delivery.config()
-    if config is None:
-        return
-    if routing.email and config.settings.smtp_host:
-        from digipersona.notifications import mail
-
-        settings, emails = config.settings, list(routing.email)
-        delivery.submit("email", lambda: mail.send(settings, event, emails))
+def _enqueue(session: Session, event: Event, routing: Routing) -> None:
+    """Write the outbox rows in the caller's transaction; wake the job engine after commit."""
+    channels = delivery.configured()
+    email_on = channels is None or bool(channels.settings.smtp_host)
+    targets: list[tuple[str, list[str]]] = []
+    if routing.email and email_on:
+        targets.append(("email", list(routing.email)))
     if routing.push:
-        from digipersona.notifications import push
+        subscriptions = repository.push_subscriptions(session, event.workspace_id, routing.push)
+        targets += [("push", [str(item.id)]) for item in subscriptions]
+    if routing.webhook and repository.webhook(session, event.workspace_id) is not None:
+        targets.append(("webhook", []))
+    now = utcnow()
+    repository.add_deliveries(
+        session,
+        [
+            NotificationDelivery(
+                workspace_id=event.workspace_id,
+                channel=channel,
+                event=event.to_json(),
+                recipients=recipients,
+                next_attempt_at=now,
+            )
+            for channel, recipients in targets
+        ],
+    )
+    if targets:
+        session.info.setdefault("after_commit", []).append(delivery.wake)
 
-        users = list(routing.push)
-        delivery.submit("push", lambda: push.deliver(event.workspace_id, users, event))
-    if routing.webhook:
-        from digipersona.notifications import webhook
 
-        settings = config.settings
-        delivery.submit(
-            "webhook", lambda: webhook.deliver(config.factory, config.cipher, event, settings)
+def dead_letters(session: Session, principal: Principal, limit: int = 20) -> list[DeadLetter]:
+    """The workspace's deliveries that gave up, newest first, with the reason."""
+    return [
+        DeadLetter(
+            channel=row.channel,
+            kind=str(row.event.get("kind", "")),
+            title=str(row.event.get("title", "")),
+            attempts=row.attempts,
+            reason=row.last_error or "",
+            at=row.updated_at,
         )
+        for row in repository.dead_letters(session, principal.workspace_id, limit)
+    ]
 
 
 # -- in-app list -----------------------------------------------------------------------------
@@ -238,8 +266,6 @@ def send_test(
     session: Session, principal: Principal, cipher: Any, settings: Settings
 ) -> dict[str, Any]:
     """Send a signed test event now and say what the receiver answered."""
-    from digipersona.notifications import webhook
-
     row = repository.webhook(session, principal.workspace_id)
     if row is None:
         raise NotFound("This workspace has no notification webhook; set its URL first.")
@@ -247,3 +273,33 @@ def send_test(
     event = webhook.sample_event(principal.workspace_id, workspace.name if workspace else "")
     outcome = webhook.post(row.url, cipher.decrypt(row.secret_enc), event, settings)
     return {"delivered": outcome.delivered, "status": outcome.status, "message": outcome.message}
+
+
+# -- push subscriptions ----------------------------------------------------------------------
+def subscribe(session: Session, principal: Principal, body: SubscriptionIn) -> PushSubscription:
+    """Save this device's subscription (the same endpoint again updates its keys)."""
+    existing = repository.subscription_of(
+        session, principal.workspace_id, principal.user_id, body.endpoint
+    )
+    row = existing or PushSubscription(
+        workspace_id=principal.workspace_id, user_id=principal.user_id, endpoint=body.endpoint
+    )
+    row.p256dh, row.auth, row.device = body.keys.p256dh, body.keys.auth, body.device
+    session.add(row)
+    session.flush()
+    return row
+
+
+def subscriptions(session: Session, principal: Principal) -> list[PushSubscription]:
+    return repository.subscriptions_of(session, principal.workspace_id, principal.user_id)
+
+
+def unsubscribe(session: Session, principal: Principal, subscription_id: uuid.UUID) -> None:
+    row = session.get(PushSubscription, subscription_id)
+    if (
+        row is None
+        or row.user_id != principal.user_id
+        or row.workspace_id != principal.workspace_id
+    ):
+        raise NotFound("No such push subscription.")
+    session.delete(row)

@@ -134,6 +134,10 @@ def inbox(
             "items": [(n, URLS.get(n.kind, "/dashboard")) for n in page.items],
             "page": page,
             "unread": f"{UNREAD_CAP}+" if unread is None else unread,
+            # Deliveries by email, webhook or push that gave up: admins see them with the reason.
+            "dead_letters": service.dead_letters(session, principal)
+            if principal.can(Permission.admin)
+            else [],
         },
     )
 

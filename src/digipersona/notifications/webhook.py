@@ -11,7 +11,8 @@ Request (``Content-Type: application/json``)::
 Body: ``{"event": "notification", "id", "kind", "title", "body", "url", "data",
 "workspace": {"id", "name"}, "created_at"}``. The key is the secret shown once when the webhook
 was set; receivers check it with ``platforms.webhook.provider.verify_signature``. Any 2xx counts
-as delivered; there is no retry (a notification is not worth a backlog). The URL is an admin's
+as delivered; no answer, 5xx, 408 and 429 are retried with backoff, other answers are given up
+at once (delivery.py). The URL is an admin's
 choice, so it is sent through the outbound guard's client (``kit/outbound.py``): an address the
 guard refuses is not delivered, and the outcome says why.
 """
@@ -25,14 +26,12 @@ import uuid
 from dataclasses import dataclass
 
 import httpx
-from sqlalchemy.orm import Session, sessionmaker
 
 from digipersona.config import Settings
 from digipersona.kit import outbound
-from digipersona.kit.crypto import TokenCipher
-from digipersona.kit.time import isoformat_z
+from digipersona.kit.time import isoformat_z, utcnow
 from digipersona.notifications import repository
-from digipersona.notifications.delivery import Event
+from digipersona.notifications.delivery import Channels, Event, permanent, transient
 from digipersona.platforms.webhook.provider import (
     EVENT_HEADER,
     IDEMPOTENCY_HEADER,
@@ -44,6 +43,7 @@ from digipersona.platforms.webhook.provider import (
 
 logger = logging.getLogger("digipersona.notifications")
 TIMEOUT_SECONDS = 10.0
+RETRIED_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class Outcome:
     delivered: bool
     status: int | None
     message: str
+    retry: bool = False
 
 
 def payload(event: Event, base_url: str) -> bytes:
@@ -84,34 +85,38 @@ def post(url: str, secret: str, event: Event, settings: Settings) -> Outcome:
     try:
         response = client.post(url, content=body, headers=headers, timeout=TIMEOUT_SECONDS)
     except httpx.TimeoutException:
-        return Outcome(False, None, "The receiver did not answer in time.")
+        return Outcome(False, None, "The receiver did not answer in time.", retry=True)
     except outbound.OutboundRefused as exc:
         return Outcome(False, None, f"Nothing was sent. {exc}")
     except httpx.HTTPError as exc:
-        return Outcome(False, None, f"The receiver could not be reached ({type(exc).__name__}).")
+        reason = f"The receiver could not be reached ({type(exc).__name__})."
+        return Outcome(False, None, reason, retry=True)
+    code = response.status_code
     if response.is_success:
-        return Outcome(True, response.status_code, "Delivered.")
-    return Outcome(False, response.status_code, f"The receiver answered {response.status_code}.")
+        return Outcome(True, code, "Delivered.")
+    return Outcome(False, code, f"The receiver answered {code}.", retry=code in RETRIED_STATUSES)
 
 
-def deliver(
-    factory: sessionmaker[Session], cipher: TokenCipher, event: Event, settings: Settings
-) -> Outcome | None:
-    """Send an event to the workspace's webhook, if it has one (None when it has not)."""
-    with factory() as session:
+def deliver(channels: Channels, event: Event) -> None:
+    """Send an event to the workspace's webhook; ``DeliveryFailed`` says whether to retry.
+
+    Retried: no answer in time, no connection, 5xx, 408 and 429. Given up: any other answer
+    that is not a success, a URL the outbound guard refuses, no webhook any more.
+    """
+    with channels.factory() as session:
         row = repository.webhook(session, event.workspace_id)
         if row is None:
-            return None
-        url, secret = row.url, cipher.decrypt(row.secret_enc)
-    outcome = post(url, secret, event, settings)
-    if not outcome.delivered:
-        logger.warning("notification webhook %s not delivered: %s", event.kind, outcome.message)
-    return outcome
+            raise permanent("The workspace's webhook was removed before delivery.")
+        url, secret = row.url, channels.cipher.decrypt(row.secret_enc)
+    outcome = post(url, secret, event, channels.settings)
+    if outcome.delivered:
+        return
+    if outcome.retry:
+        raise transient(outcome.message)
+    raise permanent(outcome.message)
 
 
 def sample_event(workspace_id: uuid.UUID, workspace_name: str) -> Event:
-    from digipersona.kit.time import utcnow
-
     return Event(
         id=uuid.uuid4(),
         workspace_id=workspace_id,

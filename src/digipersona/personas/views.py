@@ -12,11 +12,13 @@ from pydantic import ValidationError
 
 from digipersona.auth.dependencies import WebPrincipal, check_csrf
 from digipersona.auth.permissions import Permission
+from digipersona.autopilot import views as autopilot_views
 from digipersona.db import SessionDep
 from digipersona.exceptions import DigipersonaError
 from digipersona.kit.pagination import MAX_LIMIT
 from digipersona.models import Persona
 from digipersona.personas import schemas, service
+from digipersona.personas.reply_templates import templates_of
 from digipersona.web.forms import FormBody
 from digipersona.web.templating import flash, render
 
@@ -126,8 +128,6 @@ def _persona_form(persona: Persona | None) -> dict[str, str]:
 
 def _reply_summary(persona: Persona) -> str:
     """The persona's reply templates in a sentence for the detail page."""
-    from digipersona.interactions.replies import templates_of
-
     templates, auto = templates_of(persona)
     if not templates:
         return "None"
@@ -141,8 +141,6 @@ def _reply_summary(persona: Persona) -> str:
 
 
 def _reply_form(persona: Persona) -> dict[str, str]:
-    from digipersona.interactions.replies import templates_of
-
     templates, auto = templates_of(persona)
     out = {"auto_send_classes": ", ".join(sorted(auto))}
     for index, template in enumerate(templates):
@@ -260,8 +258,6 @@ def create_submit(
 def detail_page(
     persona_id: uuid.UUID, request: Request, principal: WebPrincipal, session: SessionDep
 ) -> Response:
-    from digipersona.autopilot import views as autopilot_views
-
     persona = service.get(session, principal, persona_id)
     return render(
         request,

@@ -502,50 +502,6 @@ def _comment_problems(rules: PlatformTextRules, comment: str) -> list[str]:
     ]
 
 
-def check_parts(platform: str, parts: Sequence[str], *, max_parts: int | None = None) -> Variant:
-    """Validate hand-edited parts as they are (no re-splitting).
-
-    On LinkedIn the first part is the post and any further part a follow-up comment, as the
-    LinkedIn client publishes them (platform-apis 3.4).
-    """
-    rules = rules_for(platform)
-    parts = [p.strip() for p in parts]
-    problems: list[str] = []
-    if not any(parts):
-        return Variant(
-            platform,
-            parts,
-            [0] * len(parts),
-            False,
-            ["The text is empty: write something to post."],
-        )
-    for index, part in enumerate(parts, start=1):
-        if not part:
-            problems.append(f"Part {index} is empty: write something or remove it.")
-    if rules.supports_threads:
-        for index, part in enumerate(parts, start=1):
-            problems += _overflow(rules, part, f"Part {index}")
-        allowed = max_parts if max_parts is not None else rules.max_parts
-        if len(parts) > allowed:
-            problems.append(
-                f"The thread has {len(parts)} parts; {rules.label} takes at most {allowed} here: "
-                f"remove {len(parts) - allowed}."
-            )
-        lengths = [length(platform, p) for p in parts]
-    elif rules.comment_limit is not None:
-        problems += _overflow(rules, parts[0], "The post")
-        for comment in parts[1:]:
-            problems += _comment_problems(rules, comment)
-        lengths = [length(platform, parts[0]), *(utf16_length(p) for p in parts[1:])]
-    else:
-        if len(parts) > 1:
-            problems.append(f"{rules.label} takes one part: merge the {len(parts)} parts into one.")
-        for index, part in enumerate(parts, start=1):
-            problems += _overflow(rules, part, f"Part {index}")
-        lengths = [length(platform, p) for p in parts]
-    return Variant(platform, parts, lengths, not problems, problems)
-
-
 def fit_post(
     platform: str,
     body: str,

@@ -31,8 +31,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from digipersona.config import Settings
 from digipersona.connections.credentials import refresh_serialised
+from digipersona.connections.service import check_expiring, resume_connection
 from digipersona.db import write_scope
-from digipersona.interactions.reply_targets import reply_target_column, to_reply_target
 from digipersona.kit.crypto import TokenCipher
 from digipersona.kit.time import ensure_utc, utcnow
 from digipersona.kit.words import plural
@@ -60,6 +60,7 @@ from digipersona.platforms.base import (
 )
 from digipersona.platforms.factory import build_provider
 from digipersona.publishing import metrics, quotas
+from digipersona.publishing.reply_targets import reply_target_column, to_reply_target
 
 logger = logging.getLogger("digipersona.engine")
 
@@ -248,9 +249,6 @@ def periodic_checks(engine: Engine) -> dict[str, int]:
     """Slow housekeeping (about once a minute): connections whose pause ended resume their
     held publications; tokens about to expire are warned about (14, 7, 1 days); heartbeats of
     long-gone processes are dropped."""
-    from digipersona.connections.service import check_expiring
-    from digipersona.publishing.service import resume_connection
-
     now = engine.clock()
     resumed = 0
     with write_scope(engine.factory) as session:

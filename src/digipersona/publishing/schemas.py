@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from digipersona.kit.schemas import Strict
 
@@ -107,8 +107,3 @@ class JobsOut(BaseModel):
     heartbeats: list[dict[str, Any]]
     processes_not_shown: int
     scheduler_healthy: bool
-
-
-class CalendarQuery(Strict):
-    start: AwareDatetime
-    end: AwareDatetime

@@ -318,21 +318,3 @@ def retry(session: Session, principal: Principal, publication_id: uuid.UUID) -> 
     sync_post_status(session, post)
     session.info.setdefault("after_commit", []).append(signals.wake)
     return pub
-
-
-def resume_connection(session: Session, connection: Connection, now: datetime | None = None) -> int:
-    """After a reconnect: held publications of the connection go back to the queue."""
-    now = now or utcnow()
-    count = 0
-    for pub in session.scalars(
-        select(Publication).where(
-            Publication.connection_id == connection.id,
-            Publication.state == PublicationState.held.value,
-        )
-    ):
-        pub.state = PublicationState.scheduled.value
-        pub.next_attempt_at = max(ensure_utc(pub.scheduled_at), now)
-        pub.last_error = None
-        count += 1
-    session.flush()
-    return count

@@ -15,6 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from digipersona.exceptions import DigipersonaError, ServiceUnavailable, Unauthorized
+from digipersona.web.templating import render
 
 logger = logging.getLogger("digipersona.errors")
 PROBLEM_JSON = "application/problem+json"
@@ -162,8 +163,6 @@ def _validation_errors(exc: RequestValidationError) -> tuple[int, str, list[dict
 
 
 def _render_html_error(request: Request, status: int, message: str) -> Response:
-    from digipersona.web.templating import render
-
     return render(request, "error.html", {"status": status, "message": message}, status_code=status)
 
 

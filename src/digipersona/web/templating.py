@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from digipersona import __version__
 from digipersona.kit.urls import http_url
 from digipersona.kit.words import age, plural
+from digipersona.web.csrf import masked_csrf_token
 from digipersona.web.static_files import static_url
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -45,8 +46,6 @@ def render(
     status_code: int = 200,
 ) -> HTMLResponse:
     """Render a template inside the shell."""
-    from digipersona.auth.dependencies import masked_csrf_token
-
     ctx: dict[str, Any] = {
         "nav": NAV,
         "version": __version__,

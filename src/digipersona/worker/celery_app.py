@@ -23,7 +23,7 @@ from digipersona.kit import metrics
 from digipersona.kit.time import utcnow
 from digipersona.kit.urls import without_password
 from digipersona.publishing import engine as pub_engine
-from digipersona.worker import registry, runtime
+from digipersona.worker import jobs, registry, runtime
 from digipersona.worker.embedded import owner_name
 
 logger = logging.getLogger("digipersona.scheduler")
@@ -44,7 +44,7 @@ def make_celery(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
     )
-    registry.load_all()
+    jobs.load_all()
     for name, func in registry.TASKS.items():
         app.task(name=name, bind=False)(func)
     worker_process_shutdown.connect(_forget_metrics_of_child, weak=False)

@@ -15,16 +15,19 @@ from typing import Any
 
 from digipersona.config import Settings
 from digipersona.kit.time import utcnow
+from digipersona.notifications import delivery
 from digipersona.platforms import errors
 from digipersona.publishing import engine as pub_engine
 from digipersona.publishing import signals
 from digipersona.publishing.engine import Engine
-from digipersona.worker import registry
+from digipersona.worker import jobs, registry
 
 logger = logging.getLogger("digipersona.dispatcher")
 MAINTENANCE_SECONDS = 5.0
 PERIODIC_SECONDS = 60.0
 GATHER_SECONDS = 0.02
+# Run as soon as a commit queued notification deliveries (not only every 10 s).
+NOTIFY_JOB = "notifications.deliver"
 
 
 _STOP = object()  # tells a send thread to finish
@@ -109,7 +112,7 @@ class Dispatcher:
         # alone runs the domain jobs and slow housekeeping: no job runs twice at once).
         self._periodic_pool: ThreadPoolExecutor | None = None
         if periodic:
-            registry.load_all()
+            jobs.load_all()
             self._periodic_pool = ThreadPoolExecutor(
                 max_workers=2, thread_name_prefix="dp-periodic"
             )
@@ -163,6 +166,8 @@ class Dispatcher:
                     self._last_periodic = now
                     pub_engine.periodic_checks(self.engine)
                 self._submit_periodic(now)
+        if self._periodic_pool is not None and delivery.take_wake():
+            self._submit_job(NOTIFY_JOB)
         finished = self._take_results()
         busy = self._inflight - len(finished)
         free = self.capacity - busy
@@ -185,13 +190,19 @@ class Dispatcher:
         return len(recorded) + len(claimed)
 
     def _submit_periodic(self, now: float) -> None:
-        assert self._periodic_pool is not None
         for name in self._clock.due(now):
-            with self._periodic_lock:
-                if name in self._periodic_running:
-                    continue
-                self._periodic_running.add(name)
-            self._periodic_pool.submit(self._run_periodic, name)
+            self._submit_job(name)
+
+    def _submit_job(self, name: str) -> None:
+        """Run a registered job on the periodic pool unless it is running already."""
+        assert self._periodic_pool is not None
+        with self._periodic_lock:
+            if name in self._periodic_running:
+                if name == NOTIFY_JOB:
+                    delivery.wake()  # new rows may have missed the running claim: run again
+                return
+            self._periodic_running.add(name)
+        self._periodic_pool.submit(self._run_periodic, name)
 
     def _run_periodic(self, name: str) -> None:
         try:

@@ -53,14 +53,6 @@ def periodic(name: str, *, every_seconds: float) -> Callable[[F], F]:
     return decorator
 
 
-def load_all() -> None:
-    """Import every domain's tasks module so their jobs are registered."""
-    import digipersona.analytics.tasks
-    import digipersona.autopilot.tasks
-    import digipersona.interactions.tasks
-    import digipersona.publishing.tasks  # noqa: F401
-
-
 class PeriodicClock:
     """Which periodic jobs are due, by monotonic time; one per scheduler loop."""
 

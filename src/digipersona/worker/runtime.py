@@ -13,6 +13,8 @@ from digipersona import db
 from digipersona.config import Settings, get_settings
 from digipersona.kit.crypto import TokenCipher
 from digipersona.kit.http import make_http_client
+from digipersona.notifications import delivery
+from digipersona.platforms.registry import load_plugins
 from digipersona.publishing.engine import Engine
 
 
@@ -37,8 +39,6 @@ def build_runtime(
     http: httpx.Client | None = None,
 ) -> Runtime:
     """Wire the engine from settings (or from an app's existing session factory)."""
-    from digipersona.platforms.registry import load_plugins
-
     load_plugins(settings.provider_plugins)
     cipher = TokenCipher(settings.encryption_key_list())
     if factory is None:
@@ -47,9 +47,6 @@ def build_runtime(
         )
         factory = db.make_sessionmaker(sa_engine)
         # A worker process of its own (Celery): notifications it raises are delivered from here.
-        from digipersona.notifications import delivery, push
-
-        push.configure(factory, push.load_vapid(settings.data_dir), f"mailto:{settings.smtp_from}")
         delivery.configure(settings, factory, cipher)
     else:
         bind = factory.kw["bind"]

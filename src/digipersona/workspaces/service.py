@@ -21,10 +21,15 @@ from digipersona.auth.repository import (
     RefreshTokenRepository,
     UserRepository,
 )
-from digipersona.auth.service import API_TOKEN_PREFIX, end_sessions, normalise_email
-from digipersona.exceptions import BadRequest, Conflict, Forbidden, Gone, NotFound
+from digipersona.auth.service import (
+    API_TOKEN_PREFIX,
+    end_sessions,
+    find_open_invitation,
+    normalise_email,
+)
+from digipersona.exceptions import BadRequest, Conflict, Forbidden, NotFound
 from digipersona.kit import security
-from digipersona.kit.time import ensure_utc, utcnow
+from digipersona.kit.time import utcnow
 from digipersona.models import ApiToken, Invitation, Membership, Role, User, Workspace
 from digipersona.workspaces.repository import InvitationRepository, WorkspaceRepository
 
@@ -182,20 +187,6 @@ def revoke_invitation(session: Session, principal: Principal, invitation_id: uui
         raise NotFound("No such open invitation.")
     invitation.revoked_at = utcnow()
     session.flush()
-
-
-def find_open_invitation(session: Session, token: str, *, email: str | None = None) -> Invitation:
-    """The invitation behind a token, if it can still be used (by this email, when given)."""
-    invitation = InvitationRepository(session).get_by_hash(security.token_hash(token))
-    if invitation is None or invitation.revoked_at is not None:
-        raise NotFound("This invitation does not exist or was withdrawn.")
-    if invitation.accepted_at is not None:
-        raise Gone("This invitation was already used.")
-    if ensure_utc(invitation.expires_at) <= utcnow():
-        raise Gone("This invitation has expired: ask for a new one.")
-    if email is not None and normalise_email(email) != invitation.email:
-        raise BadRequest(f"This invitation is for {invitation.email}; register with that address.")
-    return invitation
 
 
 def accept_invitation(session: Session, user: User, token: str) -> Membership:

@@ -1,8 +1,8 @@
 """Where a reply post must go: the platform's reply reference of the interaction it answers.
 
-Kept apart from ``replies`` so the publishing engine can import it without the content and
-generation layers. The engine reads ``reply_target_column()`` in the same query that prepares a
-batch, so threading a reply costs no extra round trip.
+Part of publishing (not of interactions, which sits above it), so the engine imports nothing of
+the inbox, content or generation code. The engine reads ``reply_target_column()`` in the same
+query that prepares a batch, so threading a reply costs no extra round trip.
 """
 
 from __future__ import annotations
