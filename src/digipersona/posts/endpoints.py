@@ -16,7 +16,7 @@ from digipersona.db import FactoryDep, SessionDep
 from digipersona.exceptions import ValidationFailed
 from digipersona.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, OffsetQuery
 from digipersona.kit.schemas import Text
-from digipersona.posts import schemas, service
+from digipersona.posts import library, schemas, service
 from digipersona.posts.media import MAX_UPLOAD_BYTES
 
 router = APIRouter(prefix="/api/v1/content", tags=["content"])
@@ -29,6 +29,7 @@ def variant_out(variant: Any) -> schemas.VariantOut:
         lengths=list(variant.lengths),
         valid=bool(variant.valid),
         problems=list(variant.problems),
+        warnings=list(getattr(variant, "warnings", None) or []),
         custom=bool(getattr(variant, "custom", False)),
     )
 
@@ -277,6 +278,30 @@ def delete_media(
     return post_out(service.remove_media(session, principal, post_id, media_id))
 
 
+@router.patch("/{post_id}/media/{media_id}", response_model=schemas.PostOut)
+def update_media(
+    post_id: uuid.UUID,
+    media_id: uuid.UUID,
+    body: schemas.MediaUpdate,
+    principal: Drafter,
+    session: SessionDep,
+) -> schemas.PostOut:
+    """Change an image's alt text or its place among the post's images."""
+    return post_out(
+        service.update_media(
+            session, principal, post_id, media_id, alt_text=body.alt_text, position=body.position
+        )
+    )
+
+
+@router.post("/{post_id}/media/reuse", response_model=schemas.PostOut)
+def reuse_media(
+    post_id: uuid.UUID, body: schemas.MediaReuse, principal: Drafter, session: SessionDep
+) -> schemas.PostOut:
+    """Put an image of the workspace's media library on this post."""
+    return post_out(service.reuse_media(session, principal, post_id, body.media_id))
+
+
 @router.get("/{post_id}/history", response_model=list[schemas.HistoryEvent])
 def history(
     post_id: uuid.UUID, principal: Reader, session: SessionDep
@@ -288,3 +313,24 @@ def history(
         )
         for e in service.history(session, principal, post_id)
     ]
+
+
+library_router = APIRouter(prefix="/api/v1/media", tags=["content"])
+
+
+@library_router.get("", response_model=list[schemas.LibraryImageOut])
+def media_library(principal: Reader, session: SessionDep) -> list[schemas.LibraryImageOut]:
+    """The workspace's images (each once, newest first, at most 100) and where they are used."""
+    return [
+        schemas.LibraryImageOut(
+            media=schemas.MediaOut.model_validate(item.media),
+            post_ids=[p.id for p in item.posts],
+        )
+        for item in library.library(session, principal)
+    ]
+
+
+@library_router.delete("/{media_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_library_image(media_id: uuid.UUID, principal: Drafter, session: SessionDep) -> None:
+    """Delete an image no post uses (409 while a post uses it)."""
+    library.delete_unused(session, principal, media_id)
