@@ -82,6 +82,10 @@ def test_scheduling_reports_targets_without_a_connection(
     post_id = approved_post(
         session_factory, owner, setup["persona"]["id"], ["linkedin", "x", "webhook"]
     )
+    drafted = _draft(owner, setup["persona"]["id"], ["x", "webhook"])
+    variants = {v["platform"]: v for v in drafted["variants"]}
+    assert "no active X connection" in variants["x"]["warnings"][0]
+    assert variants["webhook"]["warnings"] == []
     web_login(client, owner.email)
     page = client.get(f"/content/{post_id}")
     assert "No active connection for LinkedIn, X" in page.text

@@ -22,14 +22,16 @@ from digipersona.posts.media import MAX_UPLOAD_BYTES
 router = APIRouter(prefix="/api/v1/content", tags=["content"])
 
 
-def variant_out(variant: Any) -> schemas.VariantOut:
+def variant_out(variant: Any, warnings: list[str] | None = None) -> schemas.VariantOut:
     return schemas.VariantOut(
         platform=variant.platform,
         parts=list(variant.parts),
         lengths=list(variant.lengths),
         valid=bool(variant.valid),
         problems=list(variant.problems),
-        warnings=list(getattr(variant, "warnings", None) or []),
+        warnings=warnings
+        if warnings is not None
+        else list(getattr(variant, "warnings", None) or []),
         custom=bool(getattr(variant, "custom", False)),
     )
 
@@ -53,7 +55,7 @@ def post_out(v: service.PostView) -> schemas.PostOut:
         provider=p.provider,
         structure=p.structure,
         topic=p.topic,
-        variants=[variant_out(x) for x in v.variants],
+        variants=[variant_out(x, v.warnings(x)) for x in v.variants],
         media=[schemas.MediaOut.model_validate(m) for m in v.media],
         created_at=p.created_at,
         updated_at=p.updated_at,
@@ -160,7 +162,8 @@ def get_variants(
 ) -> list[schemas.VariantOut]:
     """Per-platform text, lengths in each platform's own counting, and validity."""
     post = service.get(session, principal, post_id)
-    return [variant_out(v) for v in service.view(session, post).variants]
+    view = service.view(session, post)
+    return [variant_out(v, view.warnings(v)) for v in view.variants]
 
 
 @router.put("/{post_id}/variants/{platform}", response_model=schemas.PostOut)

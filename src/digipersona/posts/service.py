@@ -55,6 +55,13 @@ class PostView:
     post: Post
     variants: list[Variant]
     media: list[Media]
+    # The persona's platforms with an active connection (read now: connections change apart).
+    connected: frozenset[str] = frozenset()
+
+    def warnings(self, variant: Variant) -> list[str]:
+        """The variant's stored warnings and, if its platform has no connection, that one."""
+        extra = [] if variant.platform in self.connected else [unconnected_note(variant.platform)]
+        return list(variant.warnings or []) + extra
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -70,7 +77,28 @@ def views(session: Session, posts: Sequence[Post]) -> list[PostView]:
     ids = [p.id for p in posts]
     variants = VariantRepository(session).for_posts(ids)
     media = MediaRepository(session).for_posts(ids)
-    return [PostView(p, variants[p.id], media[p.id]) for p in posts]
+    connected = _connected_by_persona(session, {p.persona_id for p in posts})
+    return [
+        PostView(p, variants[p.id], media[p.id], frozenset(connected.get(p.persona_id, ())))
+        for p in posts
+    ]
+
+
+def _connected_by_persona(
+    session: Session, persona_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, set[str]]:
+    out: dict[uuid.UUID, set[str]] = {}
+    if not persona_ids:
+        return out
+    rows = session.execute(
+        select(Connection.persona_id, Connection.platform).where(
+            Connection.persona_id.in_(list(persona_ids)),
+            Connection.state.in_([ConnectionState.active.value, ConnectionState.expiring.value]),
+        )
+    )
+    for persona_id, platform in rows:
+        out.setdefault(persona_id, set()).add(platform)
+    return out
 
 
 def view(session: Session, post: Post) -> PostView:
@@ -156,20 +184,6 @@ def _alt_text_notes(media: Sequence[Media]) -> list[str]:
     ]
 
 
-def connected_platforms(session: Session, persona_id: uuid.UUID) -> set[str]:
-    """The platforms the persona has an active (or expiring) connection to."""
-    return set(
-        session.scalars(
-            select(Connection.platform).where(
-                Connection.persona_id == persona_id,
-                Connection.state.in_(
-                    [ConnectionState.active.value, ConnectionState.expiring.value]
-                ),
-            )
-        )
-    )
-
-
 def unconnected_note(platform: str) -> str:
     label = RULES[platform].label if platform in RULES else platform
     return (
@@ -184,7 +198,6 @@ def refresh_variants(session: Session, post: Post, persona: Persona) -> list[Var
     existing = {v.platform: v for v in repo.for_posts([post.id])[post.id]}
     media = MediaRepository(session).for_posts([post.id])[post.id]
     alt_notes = _alt_text_notes(media)
-    connected = connected_platforms(session, persona.id)
     repo.delete_platforms(post.id, post.platforms)
     out = []
     for platform in post.platforms:
@@ -205,7 +218,7 @@ def refresh_variants(session: Session, post: Post, persona: Persona) -> list[Var
             )
             built_parts = list(built.parts)
         problems = list(built.problems) + _media_problems(platform, media)
-        warnings = [] if platform in connected else [unconnected_note(platform)]
+        warnings: list[str] = []
         if persona.require_alt_text:
             problems += alt_notes
         else:
