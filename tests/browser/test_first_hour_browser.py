@@ -19,6 +19,7 @@ import pytest
 
 from digipersona.kit.time import utcnow
 from tests.browser.conftest import register
+from tests.browser.test_offline_approvals import api
 from tests.fakes.server import serve
 from tests.fakes.webhook_receiver import WebhookReceiver
 
@@ -102,6 +103,7 @@ def test_the_first_hour(
         page.click("summary:has-text('Connect an account')")
         page.fill(f"#wu-{persona_id}", hook_url)
         page.click(f"form:has(#wu-{persona_id}) button:has-text('Connect webhook')")
+        page.bring_to_front()  # the clipboard takes writes from the focused page only
         page.click("button[data-copy='wh-secret']")
         page.wait_for_selector("#copy-status:has-text('Copied.')")
         hook.secret = page.evaluate("navigator.clipboard.readText()")
@@ -116,6 +118,18 @@ def test_the_first_hour(
         page.click("button:has-text('Create draft')")
         page.wait_for_url(re.compile(r".*/content/[0-9a-f-]{36}$"))
         post_id = page.url.rsplit("/", 1)[1]
+
+        # An edit made elsewhere arrives live and the status label stays readable (it went blank).
+        page.wait_for_selector("html[data-live=open]", state="attached")
+        client = api(live_server, email)
+        text = "Our first post, written in the first hour."
+        assert client.patch(f"/api/v1/content/{post_id}", json={"body": text}).status_code == 200
+        page.wait_for_function(
+            "() => document.getElementById('live-region').textContent === 'Post draft'",
+            timeout=15000,
+        )
+        assert page.inner_text(f'[data-live-post="{post_id}"]') == "draft"
+        page.reload()
 
         # An image: dropped on desktop, picked from the gallery on the phone; then described.
         if size == "desktop":
@@ -186,6 +200,7 @@ def test_the_first_hour(
         page.goto(f"{live_server}/calendar")
         _fits(page)
         page.click("button:has-text('Make a feed address')")
+        page.bring_to_front()
         page.click("button[data-copy='feed-url']")
         page.wait_for_selector("#copy-status:has-text('Copied.')")
         copied = page.evaluate("navigator.clipboard.readText()")

@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from digipersona.audit import service as audit
-from digipersona.audit.service import actor_names
 from digipersona.auth.dependencies import UnboundWebPrincipal, WebPrincipal, check_csrf
 from digipersona.auth.permissions import Permission
 from digipersona.db import FactoryDep, SessionDep
@@ -172,7 +171,7 @@ def _editor_context(
         "unconnected": [t.platform for t in targets if t.state == "not_connected"],
         "history": shown,
         "history_more": len(events) > len(shown),
-        "actors": actor_names(session, {e.actor_user_id for e in shown if e.actor_user_id}),
+        "actors": audit.actor_names(session, {e.actor_user_id for e in shown if e.actor_user_id}),
         "library": library.library(session, principal, limit=50)
         if principal.can(Permission.drafts)
         else [],

@@ -6,6 +6,9 @@
   if (!document.querySelector(".topbar")) { return; }  /* only for logged-in pages */
   var region = document.getElementById("live-region");
   var source = new EventSource("/events");
+  /* Whether updates are flowing (a page, or a test, can wait for it). */
+  source.addEventListener("open", function () { document.documentElement.dataset.live = "open"; });
+  source.addEventListener("error", function () { document.documentElement.dataset.live = "retrying"; });
 
   function setState(el, status, label) {
     if (!status) { return; }  /* an event that knows nothing new: leave the label alone */
