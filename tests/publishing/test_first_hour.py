@@ -7,6 +7,7 @@ import io
 import uuid
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -249,3 +250,20 @@ def test_calendar_feed_and_audit_pages(client: Any, owner: Actor, setup: dict[st
     assert next_page.text.count('data-action="persona.created"') == 6  # 55 + Dana
     none = client.get("/settings/audit", params={"action": "media."})
     assert "No events match" in none.text
+
+
+def test_dashboard_shows_times_in_the_personas_zone(
+    client: Any, owner: Actor, setup: dict[str, Any], session_factory: Any
+) -> None:
+    post_id = approved_post(session_factory, owner, setup["persona"]["id"], ["webhook"])
+    at = (utcnow() + timedelta(days=2)).replace(hour=12, minute=0, second=0, microsecond=0)
+    r = owner.post(f"/api/v1/content/{post_id}/schedule", json={"at": at.isoformat()})
+    assert r.status_code == 200, r.text
+    web_login(client, owner.email)
+    page = client.get("/dashboard").text
+    local = at.astimezone(ZoneInfo("Europe/Berlin"))
+    shown = f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    assert f'title="{at:%Y-%m-%d %H:%M} UTC">{shown}</time>' in page
+    assert (
+        f'title="{at:%Y-%m-%d %H:%M} UTC">{shown}</time>' in client.get(f"/content/{post_id}").text
+    )
