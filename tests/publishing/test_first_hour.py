@@ -267,3 +267,15 @@ def test_dashboard_shows_times_in_the_personas_zone(
     assert (
         f'title="{at:%Y-%m-%d %H:%M} UTC">{shown}</time>' in client.get(f"/content/{post_id}").text
     )
+
+
+def test_the_audit_page_is_for_owners_and_admins(
+    client: Any, owner: Actor, collaborator: Actor
+) -> None:
+    web_login(client, collaborator.email)
+    assert client.get("/settings/audit").status_code == 403
+    web_login(client, owner.email)
+    page = client.get("/settings/audit", params={"actor": str(owner.user_id)})
+    assert page.status_code == 200
+    assert 'data-action="invitation.' in page.text
+    assert client.get("/settings/audit", params={"cursor": "not-a-cursor"}).status_code == 422
