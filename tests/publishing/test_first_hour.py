@@ -110,6 +110,7 @@ def test_scheduling_reports_targets_without_a_connection(
     assert states == {"linkedin": "not_connected", "x": "not_connected", "webhook": "scheduled"}
     page = client.get(f"/content/{post_id}")
     assert page.text.count("no active connection: skipped") == 2
+    assert "Goes to 1 of 3 targets: LinkedIn, X have no active connection" in page.text
     assert f'data-live-target="{post_id}:webhook"' in page.text
 
     # The API schedules too, and says what it skipped.
