@@ -151,6 +151,7 @@ def _start_embedded_worker(app: FastAPI) -> Any:
 def _include_routers(app: FastAPI) -> None:
     from digipersona.analytics import endpoints as analytics_api
     from digipersona.analytics import views as analytics_views
+    from digipersona.audit import views as audit_views
     from digipersona.auth import endpoints as auth_api
     from digipersona.auth import views as auth_views
     from digipersona.autopilot import endpoints as autopilot_api
@@ -164,6 +165,7 @@ def _include_routers(app: FastAPI) -> None:
     from digipersona.personas import endpoints as personas_api
     from digipersona.personas import views as personas_views
     from digipersona.posts import endpoints as posts_api
+    from digipersona.posts import media_views as posts_media_views
     from digipersona.posts import views as posts_views
     from digipersona.publishing import endpoints as publishing_api
     from digipersona.publishing import views as publishing_views
@@ -178,6 +180,7 @@ def _include_routers(app: FastAPI) -> None:
         personas_api.router,
         autopilot_api.router,
         posts_api.router,
+        posts_api.library_router,
         publishing_api.router,
         connections_api.router,
         interactions_api.router,
@@ -193,8 +196,10 @@ def _include_routers(app: FastAPI) -> None:
         connections_views.router,
         interactions_views.router,
         posts_views.router,
+        posts_media_views.router,
         publishing_views.router,
         workspaces_views.router,
+        audit_views.router,
         analytics_views.router,
         notifications_views.router,
         notifications_views.page_router,
@@ -286,16 +291,17 @@ _DOCS_PAGE = f"""<!doctype html>
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
     """The edge, outermost last (see ``web/middleware.py`` for why in this order)."""
     from digipersona.posts import endpoints as posts_api
+    from digipersona.posts import media_views
     from digipersona.posts.media import MAX_UPLOAD_BYTES
 
     # The route object itself (its router is included without a further prefix), not a copy of
     # its path: the limit follows the route if its path changes.
     larger = [
         RouteBodyLimit(route, MAX_UPLOAD_BYTES + UPLOAD_OVERHEAD_BYTES)
-        for route in posts_api.router.routes
-        if getattr(route, "endpoint", None) is posts_api.upload_media
+        for route in [*posts_api.router.routes, *media_views.router.routes]
+        if getattr(route, "endpoint", None) in (posts_api.upload_media, media_views.upload)
     ]
-    if not larger:
+    if len(larger) != 2:
         raise RuntimeError("the image upload route is gone: update its body limit here")
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, routes=larger)
     static_prefixes = ("/static/", f"{DOCS_URL}/assets/")

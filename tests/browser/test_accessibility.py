@@ -31,6 +31,8 @@ PAGES = [
     "/jobs",
     "/notifications",
     "/personas/new",
+    "/media",
+    "/settings/audit",
 ]
 # Pages of the seeded persona and post ({persona}, {post} are filled in).
 SEEDED_PAGES = [

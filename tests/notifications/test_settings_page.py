@@ -77,7 +77,8 @@ def test_admin_sets_webhook_sees_secret_once(client: Any, owner: Actor) -> None:
         follow_redirects=False,
     )
     html = client.get("/settings").text
-    secret = re.search(r"shown once\): <code>([^<]+)</code>", html)
+    secret = re.search(r'id="nw-secret" class="secret-value" readonly value="([^"]+)"', html)
+    assert 'data-copy="nw-secret"' in html
     assert secret and len(secret.group(1)) >= 40
     again = client.get("/settings").text
     assert secret.group(1) not in again

@@ -27,8 +27,8 @@ def test_settings_page_members_invite_and_token(
     )
     import re
 
-    full = re.search(r"<code>(dp_pat_[A-Za-z0-9_-]{20,})</code>", r.text)
-    assert full
+    full = re.search(r'value="(dp_pat_[A-Za-z0-9_-]{20,})"', r.text)
+    assert full and 'data-copy="new-token"' in r.text
     assert full.group(1) not in client.get("/settings").text  # shown once
     r = client.post(
         "/settings/invitations",

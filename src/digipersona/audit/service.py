@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from digipersona.models import AuditEvent
+from digipersona.models import AuditEvent, User
 
 
 def record(
@@ -49,6 +49,19 @@ def list_for_object(
     return list(session.scalars(stmt))
 
 
+def latest_for_object(
+    session: Session, workspace_id: uuid.UUID, object_id: uuid.UUID, *, limit: int
+) -> list[AuditEvent]:
+    """The newest ``limit`` events of one object, newest first."""
+    stmt = (
+        select(AuditEvent)
+        .where(AuditEvent.workspace_id == workspace_id, AuditEvent.object_id == object_id)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
 def record_by(
     session: Session,
     principal: Any,
@@ -70,3 +83,11 @@ def record_by(
         actor_token_id=principal.token_id,
         data=data,
     )
+
+
+def actor_names(session: Session, user_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """How each acting user is named on pages (their email address)."""
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.id, User.email).where(User.id.in_(list(user_ids))))
+    return {row.id: row.email for row in rows}

@@ -100,12 +100,14 @@ def connect(
                 url=form.get("url", ""),
                 secret=form.get("secret") or None,
             )
-            flash(
-                request,
-                f"Webhook connected. Signing secret (shown once): {secret}"
-                if secret
-                else "Webhook connected.",
-            )
+            if secret:
+                # Shown once, on its own page with a Copy button (never put in a cookie).
+                return render(
+                    request,
+                    "connections/webhook_secret.html",
+                    {"active": "connections", "secret": secret},
+                )
+            flash(request, "Webhook connected.")
         else:
             url, _ = service.start_oauth(
                 session,

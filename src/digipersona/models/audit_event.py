@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from digipersona.kit.time import utcnow
@@ -15,6 +15,10 @@ class AuditEvent(IdMixin, Base):
     """Who did what to which object, when (append-only)."""
 
     __tablename__ = "audit_events"
+    # The Settings -> Audit page: the workspace's events newest first (keyset on created_at, id).
+    __table_args__ = (
+        Index("ix_audit_events_workspace_created", "workspace_id", "created_at", "id"),
+    )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("workspaces.id", ondelete="CASCADE"), index=True

@@ -34,4 +34,6 @@ class Persona(IdMixin, TimestampMixin, Base):
     jitter_minutes: Mapped[int] = mapped_column(default=0)
     max_lateness_minutes: Mapped[int] = mapped_column(default=360)
     reply_templates: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # An image without alt text blocks review (a problem) instead of a warning.
+    require_alt_text: Mapped[bool] = mapped_column(default=False)
     version: Mapped[int] = mapped_column(default=1)

@@ -26,5 +26,7 @@ class Variant(IdMixin, TimestampMixin, Base):
     lengths: Mapped[list[Any]] = mapped_column(default=list)
     valid: Mapped[bool] = mapped_column(default=False)
     problems: Mapped[list[str]] = mapped_column(default=list)
+    # What should be fixed but does not block review (e.g. an image without alt text).
+    warnings: Mapped[list[str]] = mapped_column(default=list)
     # True when a person edited the parts by hand: body edits no longer regenerate it.
     custom: Mapped[bool] = mapped_column(default=False)

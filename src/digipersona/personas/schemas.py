@@ -159,6 +159,9 @@ class PersonaCreate(PersonaFields):
     jitter_minutes: int = Field(default=0, ge=0, le=120)
     max_lateness_minutes: int = Field(default=360, ge=1, le=10080)
     reply_templates: ReplyTemplates = Field(default_factory=ReplyTemplates)
+    require_alt_text: bool = Field(
+        default=False, description="An image without alt text blocks review (else a warning)"
+    )
 
 
 class PersonaUpdate(PersonaFields):
@@ -178,6 +181,7 @@ class PersonaUpdate(PersonaFields):
     jitter_minutes: int | None = Field(default=None, ge=0, le=120)
     max_lateness_minutes: int | None = Field(default=None, ge=1, le=10080)
     reply_templates: ReplyTemplates | None = None
+    require_alt_text: bool | None = None
     version: int | None = Field(default=None, ge=1, description="Optimistic concurrency check")
 
 
@@ -201,6 +205,7 @@ class PersonaOut(BaseModel):
     jitter_minutes: int
     max_lateness_minutes: int
     reply_templates: dict[str, Any]
+    require_alt_text: bool
     version: int
     created_at: datetime
     updated_at: datetime

@@ -82,6 +82,8 @@ def _form_to_data(form: dict[str, str]) -> dict[str, Any]:
         data["example_posts"] = [
             p.strip() for p in re.split(r"\n\s*---\s*\n", form["example_posts"]) if p.strip()
         ]
+    if "alt_text_policy" in form:
+        data["require_alt_text"] = form["alt_text_policy"] == "require"
     for key in ("jitter_minutes", "max_lateness_minutes"):
         if form.get(key, "").strip():
             data[key] = form[key].strip()
@@ -105,6 +107,7 @@ def _persona_form(persona: Persona | None) -> dict[str, str]:
             "slots": "FREQ=WEEKLY;BYDAY=TU,TH;BYHOUR=6;BYMINUTE=30",
             "jitter_minutes": "0",
             "max_lateness_minutes": "360",
+            "alt_text_policy": "warn",
         }
     return {
         "name": persona.name,
@@ -122,6 +125,7 @@ def _persona_form(persona: Persona | None) -> dict[str, str]:
         "example_posts": "\n---\n".join(persona.example_posts),
         "jitter_minutes": str(persona.jitter_minutes),
         "max_lateness_minutes": str(persona.max_lateness_minutes),
+        "alt_text_policy": "require" if persona.require_alt_text else "warn",
         **_reply_form(persona),
     }
 

@@ -16,19 +16,22 @@ from digipersona.db import FactoryDep, SessionDep
 from digipersona.exceptions import ValidationFailed
 from digipersona.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, OffsetQuery
 from digipersona.kit.schemas import Text
-from digipersona.posts import schemas, service
+from digipersona.posts import library, schemas, service
 from digipersona.posts.media import MAX_UPLOAD_BYTES
 
 router = APIRouter(prefix="/api/v1/content", tags=["content"])
 
 
-def variant_out(variant: Any) -> schemas.VariantOut:
+def variant_out(variant: Any, warnings: list[str] | None = None) -> schemas.VariantOut:
     return schemas.VariantOut(
         platform=variant.platform,
         parts=list(variant.parts),
         lengths=list(variant.lengths),
         valid=bool(variant.valid),
         problems=list(variant.problems),
+        warnings=warnings
+        if warnings is not None
+        else list(getattr(variant, "warnings", None) or []),
         custom=bool(getattr(variant, "custom", False)),
     )
 
@@ -52,7 +55,7 @@ def post_out(v: service.PostView) -> schemas.PostOut:
         provider=p.provider,
         structure=p.structure,
         topic=p.topic,
-        variants=[variant_out(x) for x in v.variants],
+        variants=[variant_out(x, v.warnings(x)) for x in v.variants],
         media=[schemas.MediaOut.model_validate(m) for m in v.media],
         created_at=p.created_at,
         updated_at=p.updated_at,
@@ -159,7 +162,8 @@ def get_variants(
 ) -> list[schemas.VariantOut]:
     """Per-platform text, lengths in each platform's own counting, and validity."""
     post = service.get(session, principal, post_id)
-    return [variant_out(v) for v in service.view(session, post).variants]
+    view = service.view(session, post)
+    return [variant_out(v, view.warnings(v)) for v in view.variants]
 
 
 @router.put("/{post_id}/variants/{platform}", response_model=schemas.PostOut)
@@ -277,6 +281,30 @@ def delete_media(
     return post_out(service.remove_media(session, principal, post_id, media_id))
 
 
+@router.patch("/{post_id}/media/{media_id}", response_model=schemas.PostOut)
+def update_media(
+    post_id: uuid.UUID,
+    media_id: uuid.UUID,
+    body: schemas.MediaUpdate,
+    principal: Drafter,
+    session: SessionDep,
+) -> schemas.PostOut:
+    """Change an image's alt text or its place among the post's images."""
+    return post_out(
+        service.update_media(
+            session, principal, post_id, media_id, alt_text=body.alt_text, position=body.position
+        )
+    )
+
+
+@router.post("/{post_id}/media/reuse", response_model=schemas.PostOut)
+def reuse_media(
+    post_id: uuid.UUID, body: schemas.MediaReuse, principal: Drafter, session: SessionDep
+) -> schemas.PostOut:
+    """Put an image of the workspace's media library on this post."""
+    return post_out(service.reuse_media(session, principal, post_id, body.media_id))
+
+
 @router.get("/{post_id}/history", response_model=list[schemas.HistoryEvent])
 def history(
     post_id: uuid.UUID, principal: Reader, session: SessionDep
@@ -288,3 +316,24 @@ def history(
         )
         for e in service.history(session, principal, post_id)
     ]
+
+
+library_router = APIRouter(prefix="/api/v1/media", tags=["content"])
+
+
+@library_router.get("", response_model=list[schemas.LibraryImageOut])
+def media_library(principal: Reader, session: SessionDep) -> list[schemas.LibraryImageOut]:
+    """The workspace's images (each once, newest first, at most 100) and where they are used."""
+    return [
+        schemas.LibraryImageOut(
+            media=schemas.MediaOut.model_validate(item.media),
+            post_ids=[p.id for p in item.posts],
+        )
+        for item in library.library(session, principal)
+    ]
+
+
+@library_router.delete("/{media_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_library_image(media_id: uuid.UUID, principal: Drafter, session: SessionDep) -> None:
+    """Delete an image no post uses (409 while a post uses it)."""
+    library.delete_unused(session, principal, media_id)

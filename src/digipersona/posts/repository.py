@@ -95,5 +95,40 @@ class MediaRepository(Repository[Media]):
             return out
         stmt = select(Media).where(Media.post_id.in_(post_ids)).order_by(Media.position, Media.id)
         for media in self.session.scalars(stmt):
-            out[media.post_id].append(media)
+            if media.post_id is not None:
+                out[media.post_id].append(media)
         return out
+
+    def library(self, workspace_id: uuid.UUID, *, limit: int) -> list[Media]:
+        """One row per image of the workspace (the newest copy of each digest), newest first."""
+        newest = (
+            select(func.max(Media.created_at).label("at"), Media.digest)
+            .where(Media.workspace_id == workspace_id)
+            .group_by(Media.digest)
+            .subquery()
+        )
+        stmt = (
+            select(Media)
+            .join(newest, (Media.digest == newest.c.digest) & (Media.created_at == newest.c.at))
+            .where(Media.workspace_id == workspace_id)
+            .order_by(Media.created_at.desc(), Media.id.desc())
+            .limit(limit)
+        )
+        seen: set[str | None] = set()
+        out = []
+        for media in self.session.scalars(stmt):
+            if media.digest not in seen:
+                seen.add(media.digest)
+                out.append(media)
+        return out
+
+    def copies(self, workspace_id: uuid.UUID, digests: Sequence[str]) -> list[Media]:
+        """Every copy of these images in the workspace (attached or not)."""
+        if not digests:
+            return []
+        stmt = (
+            select(Media)
+            .where(Media.workspace_id == workspace_id, Media.digest.in_(list(digests)))
+            .order_by(Media.created_at)
+        )
+        return list(self.session.scalars(stmt))

@@ -144,6 +144,9 @@ class VariantOut(BaseModel):
     lengths: list[Any]
     valid: bool
     problems: list[str]
+    warnings: list[str] = Field(
+        default_factory=list, description="Worth fixing, not blocking review (e.g. alt text)"
+    )
     custom: bool = False
 
 
@@ -218,3 +221,21 @@ PostStatusFilter = Literal[
     "failed",
     "missed",
 ]
+
+
+class MediaUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    alt_text: str | None = Field(default=None, max_length=2000)
+    position: int | None = Field(default=None, ge=0, le=100, description="0 is the first image")
+
+
+class MediaReuse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    media_id: uuid.UUID = Field(description="An image of the workspace's media library")
+
+
+class LibraryImageOut(BaseModel):
+    media: MediaOut
+    post_ids: list[uuid.UUID] = Field(description="The posts using it; empty when unused")

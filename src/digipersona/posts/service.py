@@ -7,11 +7,13 @@ with ``auto_approve`` skip review. Every transition is an audit event (who, when
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from digipersona.audit import service as audit
@@ -30,6 +32,7 @@ from digipersona.generation import (
 from digipersona.kit.repository import Page
 from digipersona.kit.time import utcnow
 from digipersona.models import Media, Persona, Post, PostStatus, Variant
+from digipersona.models.connection import Connection, ConnectionState
 from digipersona.notifications.service import notify
 from digipersona.personas import service as personas
 from digipersona.posts import guardrails
@@ -52,6 +55,13 @@ class PostView:
     post: Post
     variants: list[Variant]
     media: list[Media]
+    # The persona's platforms with an active connection (read now: connections change apart).
+    connected: frozenset[str] = frozenset()
+
+    def warnings(self, variant: Variant) -> list[str]:
+        """The variant's stored warnings and, if its platform has no connection, that one."""
+        extra = [] if variant.platform in self.connected else [unconnected_note(variant.platform)]
+        return list(variant.warnings or []) + extra
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -67,7 +77,28 @@ def views(session: Session, posts: Sequence[Post]) -> list[PostView]:
     ids = [p.id for p in posts]
     variants = VariantRepository(session).for_posts(ids)
     media = MediaRepository(session).for_posts(ids)
-    return [PostView(p, variants[p.id], media[p.id]) for p in posts]
+    connected = _connected_by_persona(session, {p.persona_id for p in posts})
+    return [
+        PostView(p, variants[p.id], media[p.id], frozenset(connected.get(p.persona_id, ())))
+        for p in posts
+    ]
+
+
+def _connected_by_persona(
+    session: Session, persona_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, set[str]]:
+    out: dict[uuid.UUID, set[str]] = {}
+    if not persona_ids:
+        return out
+    rows = session.execute(
+        select(Connection.persona_id, Connection.platform).where(
+            Connection.persona_id.in_(list(persona_ids)),
+            Connection.state.in_([ConnectionState.active.value, ConnectionState.expiring.value]),
+        )
+    )
+    for persona_id, platform in rows:
+        out.setdefault(persona_id, set()).add(platform)
+    return out
 
 
 def view(session: Session, post: Post) -> PostView:
@@ -145,11 +176,28 @@ def _media_problems(platform: str, media: Sequence[Media]) -> list[str]:
     return problems
 
 
+def _alt_text_notes(media: Sequence[Media]) -> list[str]:
+    return [
+        f"{item.filename} has no alt text: describe the image for people who cannot see it."
+        for item in media
+        if not item.alt_text.strip()
+    ]
+
+
+def unconnected_note(platform: str) -> str:
+    label = RULES[platform].label if platform in RULES else platform
+    return (
+        f"The persona has no active {label} connection: this target is skipped when the post "
+        "is scheduled."
+    )
+
+
 def refresh_variants(session: Session, post: Post, persona: Persona) -> list[Variant]:
     """Recompute every platform's variant from the body (hand-edited variants are kept)."""
     repo = VariantRepository(session)
     existing = {v.platform: v for v in repo.for_posts([post.id])[post.id]}
     media = MediaRepository(session).for_posts([post.id])[post.id]
+    alt_notes = _alt_text_notes(media)
     repo.delete_platforms(post.id, post.platforms)
     out = []
     for platform in post.platforms:
@@ -170,9 +218,15 @@ def refresh_variants(session: Session, post: Post, persona: Persona) -> list[Var
             )
             built_parts = list(built.parts)
         problems = list(built.problems) + _media_problems(platform, media)
+        warnings: list[str] = []
+        if persona.require_alt_text:
+            problems += alt_notes
+        else:
+            warnings += alt_notes
         variant.parts = built_parts
         variant.lengths = list(built.lengths)
         variant.problems = problems
+        variant.warnings = warnings
         variant.valid = built.valid and not problems
         out.append(variant)
     session.flush()
@@ -243,7 +297,12 @@ def _new_post(
         object_type="post",
         object_id=post.id,
         workspace_id=principal.workspace_id,
-        data={"status": post.status, "provider": (provenance or {}).get("provider")},
+        data={
+            "status": post.status,
+            "provider": (provenance or {}).get("provider"),
+            "version": post.version,
+            "body": post.body,
+        },
     )
     return post
 
@@ -422,7 +481,7 @@ def _transition(
         object_type="post",
         object_id=post.id,
         workspace_id=post.workspace_id,
-        data={"from": old, "to": new.value, "comment": comment},
+        data={"from": old, "to": new.value, "comment": comment, "version": post.version},
     )
 
 
@@ -445,7 +504,13 @@ def _after_edit(
         object_type="post",
         object_id=post.id,
         workspace_id=post.workspace_id,
-        data={"fields": sorted(changed)},
+        data={
+            "fields": sorted(changed),
+            "version": post.version,
+            "status": post.status,
+            # The text of each version, for the post's history (bounded like the body itself).
+            **({"body": post.body} if "body" in changed else {}),
+        },
     )
 
 
@@ -635,6 +700,13 @@ def suggest(
 
 
 # -- media ------------------------------------------------------------------------------------
+def _editable_post(session: Session, principal: Principal, post_id: uuid.UUID) -> Post:
+    principal.require(Permission.drafts)
+    post = get(session, principal, post_id)
+    _ensure_editable(post)
+    return post
+
+
 def add_media(
     session: Session,
     principal: Principal,
@@ -644,9 +716,7 @@ def add_media(
     filename: str,
     alt_text: str,
 ) -> PostView:
-    principal.require(Permission.drafts)
-    post = get(session, principal, post_id)
-    _ensure_editable(post)
+    post = _editable_post(session, principal, post_id)
     info = inspect_image(data, filename)
     existing = MediaRepository(session).for_posts([post.id])[post.id]
     MediaRepository(session).add(
@@ -660,6 +730,7 @@ def add_media(
             width=info.width,
             height=info.height,
             alt_text=alt_text,
+            digest=hashlib.sha256(data).hexdigest(),
             data=data,
         )
     )
@@ -668,18 +739,96 @@ def add_media(
     return view(session, post)
 
 
-def remove_media(
-    session: Session, principal: Principal, post_id: uuid.UUID, media_id: uuid.UUID
-) -> PostView:
-    principal.require(Permission.drafts)
-    post = get(session, principal, post_id)
-    _ensure_editable(post)
+def _post_media(session: Session, principal: Principal, post: Post, media_id: uuid.UUID) -> Media:
     media = MediaRepository(session).get_in_workspace(principal.workspace_id, media_id)
     if media is None or media.post_id != post.id:
         raise NotFound("No such image on this post.")
-    MediaRepository(session).delete(media)
+    return media
+
+
+def remove_media(
+    session: Session, principal: Principal, post_id: uuid.UUID, media_id: uuid.UUID
+) -> PostView:
+    """Take an image off a post; its last copy stays in the media library, unused."""
+    post = _editable_post(session, principal, post_id)
+    media = _post_media(session, principal, post, media_id)
+    repo = MediaRepository(session)
+    others = [m for m in repo.copies(post.workspace_id, [media.digest or ""]) if m.id != media.id]
+    if others:
+        repo.delete(media)
+    else:
+        media.post_id = None
+        media.position = 0
+    _renumber(repo.for_posts([post.id])[post.id])
     persona = personas.get(session, principal, post.persona_id)
     _after_edit(session, principal, post, persona, {"media": "removed"})
+    return view(session, post)
+
+
+def _renumber(media: Sequence[Media]) -> None:
+    for position, item in enumerate(media):
+        item.position = position
+
+
+def update_media(
+    session: Session,
+    principal: Principal,
+    post_id: uuid.UUID,
+    media_id: uuid.UUID,
+    *,
+    alt_text: str | None = None,
+    position: int | None = None,
+) -> PostView:
+    """Change an image's alt text or move it to another place in the post's order."""
+    post = _editable_post(session, principal, post_id)
+    media = _post_media(session, principal, post, media_id)
+    if alt_text is not None:
+        media.alt_text = alt_text.strip()[:2000]
+    if position is not None:
+        ordered = [
+            m for m in MediaRepository(session).for_posts([post.id])[post.id] if m is not media
+        ]
+        ordered.insert(max(0, min(position, len(ordered))), media)
+        _renumber(ordered)
+    session.flush()
+    persona = personas.get(session, principal, post.persona_id)
+    _after_edit(session, principal, post, persona, {"media": media.filename})
+    return view(session, post)
+
+
+def reuse_media(
+    session: Session, principal: Principal, post_id: uuid.UUID, media_id: uuid.UUID
+) -> PostView:
+    """Put a library image on a post (an unused one moves there, a used one is copied)."""
+    post = _editable_post(session, principal, post_id)
+    repo = MediaRepository(session)
+    source = repo.get_in_workspace(principal.workspace_id, media_id)
+    if source is None:
+        raise NotFound("No such image in this workspace's media library.")
+    existing = repo.for_posts([post.id])[post.id]
+    if any(m.digest == source.digest for m in existing):
+        raise Conflict("This image is already on this post.")
+    if source.post_id is None:
+        source.post_id, source.position = post.id, len(existing)
+    else:
+        repo.add(
+            Media(
+                workspace_id=post.workspace_id,
+                post_id=post.id,
+                position=len(existing),
+                filename=source.filename,
+                mime_type=source.mime_type,
+                size_bytes=source.size_bytes,
+                width=source.width,
+                height=source.height,
+                alt_text=source.alt_text,
+                digest=source.digest,
+                data=source.data,
+            )
+        )
+    session.flush()
+    persona = personas.get(session, principal, post.persona_id)
+    _after_edit(session, principal, post, persona, {"media": source.filename})
     return view(session, post)
 
 

@@ -11,13 +11,14 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from digipersona.audit import service as audit
 from digipersona.auth.dependencies import UnboundWebPrincipal, WebPrincipal, check_csrf
 from digipersona.auth.permissions import Permission
 from digipersona.db import FactoryDep, SessionDep
 from digipersona.exceptions import DigipersonaError
 from digipersona.kit.words import plural
 from digipersona.personas import service as personas
-from digipersona.posts import service
+from digipersona.posts import library, service
 from digipersona.posts.schemas import PLATFORM_IDS
 from digipersona.posts.variants import fit_post
 from digipersona.web.templating import flash, render, templates
@@ -25,6 +26,8 @@ from digipersona.web.templating import flash, render, templates
 router = APIRouter()
 # Posts per page of the content and approvals lists (a page renders every variant of each).
 PAGE = 50
+# The latest events of a post's history its page shows (the API has them all).
+HISTORY_SHOWN = 100
 STATUS_FILTERS = ("draft", "in_review", "approved", "rejected", "scheduled", "published", "failed")
 
 
@@ -152,15 +155,27 @@ def _editor_context(
     post = service.get(session, principal, post_id)
     view = service.view(session, post)
     persona = personas.get(session, principal, post.persona_id)
-    from digipersona.publishing.service import publications_of
+    from digipersona.publishing.service import target_states
 
+    targets = target_states(session, post)
+    events = audit.latest_for_object(
+        session, principal.workspace_id, post.id, limit=HISTORY_SHOWN + 1
+    )
+    shown = events[:HISTORY_SHOWN]
     return {
         "active": "content",
         "view": view,
         "post": post,
         "persona": persona,
         "platforms": PLATFORM_IDS,
-        "publications": publications_of(session, post),
+        "targets": targets,
+        "unconnected": [t.platform for t in targets if t.state == "not_connected"],
+        "history": shown,
+        "history_more": len(events) > len(shown),
+        "actors": audit.actor_names(session, {e.actor_user_id for e in shown if e.actor_user_id}),
+        "library": library.library(session, principal, limit=50)
+        if principal.can(Permission.drafts)
+        else [],
         "can_draft": principal.can(Permission.drafts),
         "can_approve": principal.can(Permission.approve),
         "can_publish": principal.can(Permission.publish),
@@ -210,6 +225,9 @@ def edit_submit(
         changes["version"] = int(data["version"])
     if data.get("platforms"):
         changes["platforms"] = list(data["platforms"])
+    priority = data.get("priority", "")
+    if priority.lstrip("-").isdigit() and -100 <= int(priority) <= 100:
+        changes["priority"] = int(priority)
     try:
         service.update(session, principal, post_id, changes)
         flash(request, "Saved.")
@@ -316,8 +334,20 @@ def schedule_submit(
         if data.get("when") == "at" and data.get("at"):
             local = datetime.fromisoformat(data["at"])
             at = local.replace(tzinfo=ZoneInfo(persona.timezone)) if local.tzinfo is None else local
+        skipped = publishing.unconnected_targets(session, post)
+        if skipped and data.get("skip_unconnected") != "1":
+            flash(
+                request,
+                f"No active connection for {', '.join(skipped)}: connect them first, or confirm "
+                "that the post goes to the connected targets only.",
+                "error",
+            )
+            return RedirectResponse(f"/content/{post_id}", status_code=303)
         publishing.schedule(session, principal, request.app.state.settings, post_id, at=at)
-        flash(request, "Scheduled.")
+        flash(
+            request,
+            "Scheduled." + (f" Skipped, not connected: {', '.join(skipped)}." if skipped else ""),
+        )
     except (DigipersonaError, ValueError) as exc:
         session.rollback()
         flash(request, getattr(exc, "message", None) or "Give a date and time.", "error")

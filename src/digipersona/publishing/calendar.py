@@ -380,6 +380,11 @@ def rotate_feed(session: Session, principal: Principal, base_url: str) -> str:
     return f"{base_url.rstrip('/')}/ical/{token}.ics"
 
 
+def feed_enabled(session: Session, principal: Principal) -> bool:
+    workspace = session.get(Workspace, principal.workspace_id)
+    return workspace is not None and workspace.ical_token_hash is not None
+
+
 def revoke_feed(session: Session, principal: Principal) -> None:
     workspace = session.get(Workspace, principal.workspace_id)
     if workspace is not None:

@@ -44,6 +44,7 @@ class PublicationItem:
     title: str
     external_url: str | None
     last_error: str | None
+    timezone: str = "UTC"  # the persona's, for showing its times
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +74,10 @@ def _per_state(
                 Publication.external_url,
                 func.substr(Publication.last_error, 1, 300).label("last_error"),
                 func.substr(Post.body, 1, _HEAD).label("body_head"),
+                Persona.timezone,
             )
             .join(Post, Post.id == Publication.post_id)
+            .join(Persona, Persona.id == Post.persona_id)
             .where(Publication.workspace_id == workspace_id, Publication.state == state)
         )
         if upcoming:
@@ -99,6 +102,7 @@ def _items(session: Session, stmt: Select[tuple[object, ...]]) -> list[Publicati
             title=title_of(r.body_head or ""),
             external_url=r.external_url,
             last_error=r.last_error,
+            timezone=r.timezone,
         )
         for r in session.execute(stmt)
     ]

@@ -43,10 +43,20 @@ def publication_out(p: Publication) -> schemas.PublicationOut:
 def _schedule_out(session: SessionDep, post_id: uuid.UUID) -> schemas.ScheduleOut:
     post = session.get(Post, post_id)
     assert post is not None
+    targets = service.target_states(session, post)
     return schemas.ScheduleOut(
         post_id=post.id,
         status=post.status,
         publications=[publication_out(p) for p in service.publications_of(session, post)],
+        unconnected_targets=[t.platform for t in targets if t.state == "not_connected"],
+        targets=[
+            schemas.TargetOut(
+                platform=t.platform,
+                state=t.state,
+                publication_id=t.publication.id if t.publication else None,
+            )
+            for t in targets
+        ],
     )
 
 

@@ -39,10 +39,24 @@ class PublicationOut(BaseModel):
     published_at: str | None
 
 
+class TargetOut(BaseModel):
+    platform: str
+    state: str = Field(
+        description="The publication's state, or not_connected (no active connection: skipped) "
+        "or not_scheduled"
+    )
+    publication_id: uuid.UUID | None
+
+
 class ScheduleOut(BaseModel):
     post_id: uuid.UUID
     status: str
     publications: list[PublicationOut]
+    unconnected_targets: list[str] = Field(
+        description="Target platforms no publication covers: the persona has no active "
+        "connection there, so publishing skips them"
+    )
+    targets: list[TargetOut]
 
 
 class CalendarEntry(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -189,11 +190,55 @@ def schedule(
             "publications": [
                 {"connection_id": str(p.connection_id), "at": p.scheduled_at.isoformat()}
                 for p in created
-            ]
+            ],
+            "unconnected_targets": unconnected_targets(session, post),
         },
     )
     session.info.setdefault("after_commit", []).append(signals.wake)
     return created
+
+
+@dataclass(frozen=True)
+class TargetState:
+    """Where one of a post's target platforms stands: a publication's state, or why none."""
+
+    platform: str
+    state: str  # a publication state, "not_connected" or "not_scheduled"
+    publication: Publication | None = None
+
+
+def unconnected_targets(session: Session, post: Post) -> list[str]:
+    """The post's platforms with no active connection and no publication: publishing skips them."""
+    return [t.platform for t in target_states(session, post) if t.state == "not_connected"]
+
+
+def target_states(session: Session, post: Post) -> list[TargetState]:
+    """One line per target platform of the post, for its page and the schedule answer."""
+    pubs = publications_of(session, post)
+    connected = set(
+        session.scalars(
+            select(Connection.platform).where(
+                Connection.persona_id == post.persona_id,
+                Connection.state.in_(
+                    [ConnectionState.active.value, ConnectionState.expiring.value]
+                ),
+            )
+        )
+    )
+    out = []
+    for platform in post.platforms:
+        mine = [p for p in pubs if p.platform == platform]
+        live = [p for p in mine if p.state != PublicationState.cancelled.value] or mine
+        if live:
+            out.append(TargetState(platform, live[-1].state, live[-1]))
+        elif platform not in connected or post.status in _SENT:
+            out.append(TargetState(platform, "not_connected"))
+        else:
+            out.append(TargetState(platform, "not_scheduled"))
+    return out
+
+
+_SENT = (PostStatus.scheduled.value, PostStatus.published.value, PostStatus.failed.value)
 
 
 def publications_of(session: Session, post: Post) -> list[Publication]:

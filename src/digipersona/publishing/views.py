@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from digipersona.auth.dependencies import WebPrincipal, check_csrf
 from digipersona.auth.permissions import Permission
@@ -20,7 +20,7 @@ from digipersona.kit.time import utcnow
 from digipersona.models import Publication
 from digipersona.publishing import calendar, service
 from digipersona.scheduling.slots import validate_timezone
-from digipersona.web.templating import render
+from digipersona.web.templating import flash, render
 
 router = APIRouter()
 
@@ -113,8 +113,37 @@ def calendar_page(
             "prev_start": prev_start.isoformat(),
             "next_start": next_start.isoformat(),
             "can_publish": principal.can(Permission.publish),
+            "feed_on": calendar.feed_enabled(session, principal),
         },
     )
+
+
+async def _csrf_form(request: Request) -> None:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token") or ""))
+
+
+CsrfChecked = Annotated[None, Depends(_csrf_form)]
+
+
+@router.post("/calendar/feed")
+def feed_new(
+    request: Request, principal: WebPrincipal, session: SessionDep, _: CsrfChecked
+) -> Response:
+    """A new secret iCalendar address, shown once with a Copy button (the old one stops)."""
+    principal.require(Permission.publish)
+    url = calendar.rotate_feed(session, principal, request.app.state.settings.base_url)
+    return render(request, "publishing/feed.html", {"active": "calendar", "url": url})
+
+
+@router.post("/calendar/feed/revoke")
+def feed_revoke(
+    request: Request, principal: WebPrincipal, session: SessionDep, _: CsrfChecked
+) -> Response:
+    principal.require(Permission.publish)
+    calendar.revoke_feed(session, principal)
+    flash(request, "The calendar feed is off; its address no longer works.")
+    return RedirectResponse("/calendar", status_code=303)
 
 
 @router.get("/calendar/day")

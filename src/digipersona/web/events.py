@@ -22,12 +22,65 @@ from starlette.concurrency import run_in_threadpool
 
 from digipersona.auth.dependencies import WebPrincipal
 from digipersona.kit.time import ensure_utc, isoformat_z, utcnow
-from digipersona.models import AuditEvent, Publication
+from digipersona.models import AuditEvent, Post, Publication
 
 router = APIRouter()
 POLL_SECONDS = 1.0
 WATCHED_ACTIONS = ("post.created", "post.status_changed", "post.edited", "post.scheduled")
 LIVE_STATES = ("published", "failed", "missed", "held", "unknown", "sending")
+
+
+def status_label(status: str | None) -> str:
+    """How a post or publication status reads on a page ("in_review" -> "in review")."""
+    return (status or "").replace("_", " ")
+
+
+def _post_statuses(session: Session, post_ids: set[uuid.UUID]) -> dict[str, str]:
+    if not post_ids:
+        return {}
+    rows = session.execute(select(Post.id, Post.status).where(Post.id.in_(list(post_ids))))
+    return {str(post_id): status for post_id, status in rows}
+
+
+def _audit_events(session: Session, workspace_id: uuid.UUID, since: datetime) -> list[AuditEvent]:
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.workspace_id == workspace_id,
+                AuditEvent.created_at > since,
+                AuditEvent.action.in_(WATCHED_ACTIONS),
+            )
+            .order_by(AuditEvent.created_at)
+            .limit(100)
+        )
+    )
+
+
+def _publications(session: Session, workspace_id: uuid.UUID, since: datetime) -> list[Publication]:
+    return list(
+        session.scalars(
+            select(Publication)
+            .where(
+                Publication.workspace_id == workspace_id,
+                Publication.updated_at > since,
+                Publication.state.in_(LIVE_STATES),
+            )
+            .order_by(Publication.updated_at)
+            .limit(100)
+        )
+    )
+
+
+def _with_post_status(item: dict[str, Any], statuses: dict[str, str]) -> dict[str, Any]:
+    """Every event says the post's status now, so a page never has to guess it."""
+    post_status = statuses.get(item["post_id"])
+    item["post_status"] = post_status
+    item["post_status_label"] = status_label(post_status)
+    if item["status"] is None:
+        item["status"] = post_status
+    item["status_label"] = status_label(item["status"])
+    return item
 
 
 def changes_since(
@@ -37,36 +90,23 @@ def changes_since(
     events: list[dict[str, Any]] = []
     cursor = since
     with factory() as session:
-        for event in session.scalars(
-            select(AuditEvent)
-            .where(
-                AuditEvent.workspace_id == workspace_id,
-                AuditEvent.created_at > since,
-                AuditEvent.action.in_(WATCHED_ACTIONS),
-            )
-            .order_by(AuditEvent.created_at)
-            .limit(100)
-        ):
-            status = event.data.get("to") or event.data.get("status")
+        audits = _audit_events(session, workspace_id, since)
+        pubs = _publications(session, workspace_id, since)
+        statuses = _post_statuses(
+            session,
+            {e.object_id for e in audits if e.object_id} | {p.post_id for p in pubs},
+        )
+        for event in audits:
             events.append(
                 {
                     "type": event.action,
                     "post_id": str(event.object_id),
-                    "status": status,
+                    "status": event.data.get("to"),
                     "at": isoformat_z(event.created_at),
                 }
             )
             cursor = max(cursor, ensure_utc(event.created_at))
-        for pub in session.scalars(
-            select(Publication)
-            .where(
-                Publication.workspace_id == workspace_id,
-                Publication.updated_at > since,
-                Publication.state.in_(LIVE_STATES),
-            )
-            .order_by(Publication.updated_at)
-            .limit(100)
-        ):
+        for pub in pubs:
             events.append(
                 {
                     "type": f"publication.{pub.state}",
@@ -80,7 +120,7 @@ def changes_since(
                 }
             )
             cursor = max(cursor, ensure_utc(pub.updated_at))
-    return events, cursor
+    return [_with_post_status(item, statuses) for item in events], cursor
 
 
 @router.get("/events", include_in_schema=False)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from digipersona import __version__
+from digipersona.kit.time import ensure_utc, isoformat_z
 from digipersona.kit.urls import http_url
 from digipersona.kit.words import age, plural
 from digipersona.web.csrf import masked_csrf_token
@@ -24,10 +28,45 @@ templates.env.filters["age"] = age
 # Every file under /static is linked as static_url("name"): its URL carries its content hash.
 templates.env.globals["static_url"] = static_url
 
+
+def local_time(value: datetime | None, tz: str | None = None) -> Markup:
+    """A moment in the persona's zone, with the zone's name; the UTC time shows on hover."""
+    if value is None:
+        return Markup("")
+    try:
+        zone = ZoneInfo(tz or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    moment = ensure_utc(value)
+    local = moment.astimezone(zone)
+    return Markup('<time datetime="{}" title="{} UTC">{} {}</time>').format(
+        isoformat_z(moment),
+        moment.strftime("%Y-%m-%d %H:%M"),
+        local.strftime("%Y-%m-%d %H:%M"),
+        local.tzname() or zone.key,
+    )
+
+
+templates.env.filters["local_time"] = local_time
+PLATFORM_LABELS = {"linkedin": "LinkedIn", "x": "X", "bluesky": "Bluesky", "webhook": "Webhook"}
+templates.env.filters["platform_label"] = lambda p: PLATFORM_LABELS.get(p, p)
+HISTORY_LABELS = {
+    "post.created": "created the post",
+    "post.edited": "edited it",
+    "post.status_changed": "changed its status",
+    "post.scheduled": "scheduled it",
+    "post.rescheduled": "moved it",
+    "post.unscheduled": "took it out of the queue",
+    "post.cancelled": "cancelled it",
+    "post.deleted": "deleted it",
+}
+templates.env.filters["history_label"] = lambda a: HISTORY_LABELS.get(a, a.replace("_", " "))
+
 NAV = [
     ("dashboard", "Dashboard", "/dashboard"),
     ("personas", "Personas", "/personas"),
     ("content", "Content", "/content"),
+    ("media", "Media", "/media"),
     ("approvals", "Approvals", "/approvals"),
     ("calendar", "Calendar", "/calendar"),
     ("interactions", "Interactions", "/interactions"),

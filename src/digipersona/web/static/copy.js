@@ -8,12 +8,15 @@ document.addEventListener("click", function (event) {
   field.focus();
   field.select();
   var say = function (text) { if (status) status.textContent = text; };
+  /* The older path works where the Clipboard API is refused (e.g. the page lost focus). */
+  var legacy = function () {
+    var done = false;
+    try { done = document.execCommand("copy"); } catch (e) { done = false; }
+    say(done ? "Copied." : "Selected: press Ctrl+C (or Cmd+C) to copy.");
+  };
   if (navigator.clipboard && window.isSecureContext) {
-    navigator.clipboard.writeText(field.value).then(
-      function () { say("Copied."); },
-      function () { say("Selected: press Ctrl+C (or Cmd+C) to copy."); }
-    );
+    navigator.clipboard.writeText(field.value).then(function () { say("Copied."); }, legacy);
   } else {
-    say("Selected: press Ctrl+C (or Cmd+C) to copy.");
+    legacy();
   }
 });
