@@ -1,7 +1,7 @@
 """notifications: the delivery outbox (email, webhook, push), with retries and dead letters
 
 Revision ID: d0a1e5000001
-Revises: 6a1e57000013
+Revises: a0b1c2d3e4f5
 Create Date: 2026-12-10 09:00:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import digipersona.models.base
 
 revision: str = "d0a1e5000001"
-down_revision: str | None = "6a1e57000013"
+down_revision: str | None = "a0b1c2d3e4f5"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

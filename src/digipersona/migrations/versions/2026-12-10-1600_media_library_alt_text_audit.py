@@ -5,7 +5,7 @@ of one image; variants carry warnings next to problems; personas may make missin
 blocking; the audit page reads a workspace's events newest first.
 
 Revision ID: b0a1d17e0001
-Revises: 6a1e57000013
+Revises: d0a1e5000001
 Create Date: 2026-12-10 16:00:00.000000
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "b0a1d17e0001"
-down_revision: str | None = "6a1e57000013"
+down_revision: str | None = "d0a1e5000001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
