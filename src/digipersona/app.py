@@ -151,7 +151,6 @@ def _start_embedded_worker(app: FastAPI) -> Any:
 def _include_routers(app: FastAPI) -> None:
     from digipersona.analytics import endpoints as analytics_api
     from digipersona.analytics import views as analytics_views
-    from digipersona.workspaces import audit_views
     from digipersona.auth import endpoints as auth_api
     from digipersona.auth import views as auth_views
     from digipersona.autopilot import endpoints as autopilot_api
@@ -170,6 +169,7 @@ def _include_routers(app: FastAPI) -> None:
     from digipersona.publishing import endpoints as publishing_api
     from digipersona.publishing import views as publishing_views
     from digipersona.web import events, pages
+    from digipersona.workspaces import audit_views
     from digipersona.workspaces import endpoints as workspaces_api
     from digipersona.workspaces import views as workspaces_views
 
