@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -142,6 +143,14 @@ class ReplyTemplates(Strict):
         return self
 
 
+def _blank_is_none(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+# Overrides the workspace's AI model for this persona (same provider); blank: the workspace's.
+AIModel = Annotated[str | None, BeforeValidator(_blank_is_none), Field(max_length=200)]
+
+
 class PersonaCreate(PersonaFields):
     name: str = Field(min_length=1, max_length=100)
     bio: str = Field(default="", max_length=2000)
@@ -159,6 +168,7 @@ class PersonaCreate(PersonaFields):
     jitter_minutes: int = Field(default=0, ge=0, le=120)
     max_lateness_minutes: int = Field(default=360, ge=1, le=10080)
     reply_templates: ReplyTemplates = Field(default_factory=ReplyTemplates)
+    ai_model: AIModel = None
 
 
 class PersonaUpdate(PersonaFields):
@@ -178,6 +188,7 @@ class PersonaUpdate(PersonaFields):
     jitter_minutes: int | None = Field(default=None, ge=0, le=120)
     max_lateness_minutes: int | None = Field(default=None, ge=1, le=10080)
     reply_templates: ReplyTemplates | None = None
+    ai_model: AIModel = None
     version: int | None = Field(default=None, ge=1, description="Optimistic concurrency check")
 
 
@@ -201,6 +212,7 @@ class PersonaOut(BaseModel):
     jitter_minutes: int
     max_lateness_minutes: int
     reply_templates: dict[str, Any]
+    ai_model: str | None = None
     version: int
     created_at: datetime
     updated_at: datetime

@@ -70,7 +70,16 @@ def reply_row_count(form: dict[str, str]) -> int:
 
 def _form_to_data(form: dict[str, str]) -> dict[str, Any]:
     data: dict[str, Any] = {}
-    for key in ("name", "bio", "voice", "audience", "language", "timezone", "approval_policy"):
+    for key in (
+        "name",
+        "bio",
+        "voice",
+        "audience",
+        "language",
+        "timezone",
+        "approval_policy",
+        "ai_model",
+    ):
         if key in form:
             data[key] = form[key]
     for key in LIST_FIELDS:
@@ -120,6 +129,7 @@ def _persona_form(persona: Persona | None) -> dict[str, str]:
         "example_posts": "\n---\n".join(persona.example_posts),
         "jitter_minutes": str(persona.jitter_minutes),
         "max_lateness_minutes": str(persona.max_lateness_minutes),
+        "ai_model": persona.ai_model or "",
         **_reply_form(persona),
     }
 
