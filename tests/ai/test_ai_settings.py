@@ -3,27 +3,16 @@ usage and budget, against the OpenAI fake on loopback."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from digipersona.kit.logging import redact
 from digipersona.models import AISettings, AIUsage, Notification, Post
+from tests.ai.conftest import KEY
 from tests.conftest import Actor
 from tests.fakes.llm_openai import FakeOpenAI
-from tests.fakes.server import serve
-
-KEY = "sk-test-abcdefghijklmnop1234"
-
-
-@pytest.fixture
-def fake() -> Iterator[tuple[FakeOpenAI, str]]:
-    fake = FakeOpenAI(api_keys={KEY}, models=["small-model", "other-model"])
-    with serve(fake) as server:
-        yield fake, server.url + "/v1"
 
 
 def _persona(owner: Actor, **extra: Any) -> str:
