@@ -60,8 +60,10 @@ def test_no_usable_answer_is_a_clear_502(openai_llm: LLMHarness, persona: Person
 def test_server_without_structured_output_is_asked_in_plain_words(
     openai_llm: LLMHarness, persona: PersonaProfile
 ) -> None:
-    openai_llm.fake.fail_next(400, message="Unknown parameter: 'response_format'.")
+    openai_llm.fake.fail_next(400, times=2, message="Unknown parameter: 'response_format'.")
     (draft,) = openai_llm.provider().draft(DraftRequest(persona=persona, brief="Written updates"))
-    first, second = openai_llm.fake.generation_requests()
-    assert "response_format" in first.json and "response_format" not in second.json
+    first, second, third = openai_llm.fake.generation_requests()
+    assert first.json["response_format"]["type"] == "json_schema"
+    assert second.json["response_format"]["type"] == "json_object"  # llama.cpp's form
+    assert "response_format" not in third.json
     assert draft.body

@@ -45,7 +45,7 @@ class OpenAIProvider(ChatProvider):
                 )
             key = _LOCAL_PLACEHOLDER_KEY
         self._official = self.base_url == DEFAULT_BASE_URL
-        self._structured = True
+        self._format = 0  # index into _FORMATS: the structured output this server accepts
         self._client = openai.OpenAI(
             api_key=key,
             base_url=self.base_url,
@@ -67,18 +67,22 @@ class OpenAIProvider(ChatProvider):
         # OpenAI's own API bounds with max_completion_tokens (its reasoning models reject
         # max_tokens); OpenAI-compatible servers (Ollama, llama.cpp, vLLM) know max_tokens.
         extra["max_completion_tokens" if self._official else "max_tokens"] = max_tokens
-        if json_post and self._structured:
-            extra["response_format"] = POST_SCHEMA
-        try:
-            completion = self._create(system, user, extra)
-        except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
-            if "response_format" not in extra or not _mentions_format(exc):
-                raise self._status_error(exc) from exc
-            # This server has no structured output: ask in plain words from now on.
-            self._structured = False
-            del extra["response_format"]
-            completion = self._create(system, user, extra)
-        return self._read(completion)
+        while True:
+            fmt = _FORMATS[self._format] if json_post else None
+            if fmt is not None:
+                extra["response_format"] = fmt
+            else:
+                extra.pop("response_format", None)
+            try:
+                completion = self._create(system, user, extra)
+            except openai.APIStatusError as exc:
+                if fmt is None or not _mentions_format(exc):
+                    raise self._status_error(exc) from exc
+                # This server does not take this form of structured output (llama.cpp's server
+                # answers 500 to json_schema): try the next form, finally plain words.
+                self._format += 1
+                continue
+            return self._read(completion)
 
     def _create(self, system: str, user: str, extra: dict[str, Any]) -> object:
         try:
@@ -91,10 +95,8 @@ class OpenAIProvider(ChatProvider):
                 stream=False,
                 **extra,
             )
-        except (openai.BadRequestError, openai.UnprocessableEntityError):
-            raise
-        except openai.APIStatusError as exc:
-            raise self._status_error(exc) from exc
+        except openai.APIStatusError:
+            raise  # mapped by the caller, which may first try another response format
         except openai.APITimeoutError as exc:
             raise errors.timeout(
                 self.name, self.config.timeout_seconds, self.config.max_retries
@@ -185,7 +187,18 @@ POST_SCHEMA: dict[str, Any] = {
 }
 
 
+# The forms of structured output tried in turn: OpenAI's JSON schema, llama.cpp's JSON object
+# with a schema (a grammar), then none (the prompt asks for JSON; parsing is defensive).
+_FORMATS: list[dict[str, Any] | None] = [
+    POST_SCHEMA,
+    {"type": "json_object", "schema": POST_SCHEMA["json_schema"]["schema"]},
+    None,
+]
+
+
 def _mentions_format(exc: openai.APIStatusError) -> bool:
+    if exc.status_code not in (400, 422, 500):
+        return False
     text = f"{exc.message} {exc.body}".lower()
     return "response_format" in text or "json_schema" in text or "schema" in text
 
