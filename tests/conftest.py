@@ -33,7 +33,7 @@ PG_ADMIN_URL = os.environ.get(
     "DIGIPERSONA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("DIGIPERSONA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-PEER_MARKERS = ("postgres", "redis", "pds", "browser", "tool", "prometheus")
+PEER_MARKERS = ("postgres", "redis", "pds", "browser", "tool", "prometheus", "llm")
 PASSWORD = "correct horse 42"
 
 # Argon2 at full cost makes every registration ~80 ms; tests use cheap parameters.
@@ -357,6 +357,19 @@ def pds() -> Iterator[Any]:
     if install is None:
         pytest.skip(reason)
     yield from running_peer(install)
+
+
+@pytest.fixture(scope="session")
+def local_llm() -> Iterator[Any]:
+    """A real local model (SmolLM2-135M-Instruct) behind llama-cpp-python's OpenAI-compatible
+    server on loopback; one per session. Skips when not installed (scripts/peers/install-llm.sh);
+    tests using it are marked ``llm``."""
+    from tests.peers.llm_harness import find_install, running_server
+
+    install, reason = find_install()
+    if install is None:
+        pytest.skip(reason)
+    yield from running_server(install)
 
 
 @pytest.fixture(scope="session")

@@ -64,4 +64,10 @@ fi
 if [ -f scripts/peers/install-prometheus.sh ]; then
   bash scripts/peers/install-prometheus.sh || status=1
 fi
+# A real small language model (llama-cpp-python's OpenAI-compatible server + SmolLM2-135M) in
+# its own venv, for the local-model tests and the draft-quality benchmark; the built wheel is
+# cached, so only the first run compiles.
+if [ -f scripts/peers/install-llm.sh ]; then
+  bash scripts/peers/install-llm.sh || status=1
+fi
 exit $status

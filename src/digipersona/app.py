@@ -149,6 +149,8 @@ def _start_embedded_worker(app: FastAPI) -> Any:
 
 
 def _include_routers(app: FastAPI) -> None:
+    from digipersona.ai import endpoints as ai_api
+    from digipersona.ai import views as ai_views
     from digipersona.analytics import endpoints as analytics_api
     from digipersona.analytics import views as analytics_views
     from digipersona.auth import endpoints as auth_api
@@ -177,6 +179,7 @@ def _include_routers(app: FastAPI) -> None:
     for router in (
         auth_api.router,
         workspaces_api.router,
+        ai_api.router,
         personas_api.router,
         autopilot_api.router,
         posts_api.router,
@@ -198,6 +201,7 @@ def _include_routers(app: FastAPI) -> None:
         posts_views.router,
         posts_media_views.router,
         publishing_views.router,
+        ai_views.router,
         workspaces_views.router,
         audit_views.router,
         analytics_views.router,

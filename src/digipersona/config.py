@@ -133,6 +133,7 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_model: str | None = None
     llm_timeout_seconds: float = 60.0
+    llm_draft_max_tokens: int = Field(default=1024, ge=16, le=1024)
 
     # Platforms
     linkedin_client_id: str | None = None

@@ -36,7 +36,7 @@ def test_drafts_one_call_each_with_distinct_structures(
     assert all(d.structure in STRUCTURES for d in drafts)
     assert {d.provider for d in drafts} == {llm.config.provider}
     assert {d.model for d in drafts} == {"test-model"}
-    assert {d.prompt_version for d in drafts} == {"draft_v1"}
+    assert {d.prompt_version for d in drafts} == {"draft_v2"}
     assert all(d.body.startswith("Echo from the fake model. Brief: We replaced") for d in drafts)
     calls = llm.fake.generation_requests()
     assert len(calls) == 3
@@ -88,11 +88,37 @@ def test_model_text_is_cleaned_and_banned_phrases_removed(
     assert draft.body == "Written updates beat meetings. Try it."
 
 
-def test_short_form_drafts_fit_x(llm: LLMHarness, persona: PersonaProfile) -> None:
-    llm.fake.script("word " * 200)
+def test_over_long_draft_is_shortened_once_by_the_model(
+    llm: LLMHarness, persona: PersonaProfile
+) -> None:
+    llm.fake.script("word " * 200, '{"post": "Written updates beat meetings. Try it."}')
     (draft,) = llm.provider().draft(_request(persona, platforms=["x"]))
-    assert weighted_length(draft.body) <= 270
-    assert "At most 250 characters" in llm.fake.last.prompt_text()
+    assert draft.body == "Written updates beat meetings. Try it."
+    first, second = llm.fake.generation_requests()
+    assert "At most 250 characters" in first.prompt_text()
+    assert "the limit is 270" in second.prompt_text()
+    assert len(draft.usage) == 2
+
+
+def test_still_too_long_for_x_stays_whole_for_a_thread(
+    llm: LLMHarness, persona: PersonaProfile
+) -> None:
+    long = "Written updates beat meetings. " * 20
+    llm.fake.script(long, long + "And more.")
+    (draft,) = llm.provider().draft(_request(persona, platforms=["x"]))
+    # Not cut mid-word, not cut at all: X and Bluesky publish it as a thread.
+    assert draft.body == long.strip()
+    assert len(llm.fake.generation_requests()) == 2  # one shortening attempt, no more
+
+
+def test_still_too_long_for_linkedin_is_cut_at_a_sentence(
+    llm: LLMHarness, persona: PersonaProfile
+) -> None:
+    long = "Written updates beat status meetings every week. " * 80
+    llm.fake.script(long, long)
+    (draft,) = llm.provider().draft(_request(persona, platforms=["linkedin"]))
+    assert weighted_length(draft.body) <= 2800
+    assert draft.body.endswith("every week.")
 
 
 def test_bad_key_is_a_400_naming_the_setting(llm: LLMHarness, persona: PersonaProfile) -> None:

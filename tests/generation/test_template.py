@@ -15,7 +15,7 @@ from digipersona.generation import (
     get_provider,
 )
 from digipersona.generation.providers import template_phrases as bank
-from digipersona.generation.providers.template import TemplateProvider, derive_style
+from digipersona.generation.providers.template import TemplateProvider, derive_style, key_terms
 from digipersona.generation.textkit import emojis_in, weighted_length
 
 BRIEF = (
@@ -87,7 +87,8 @@ def test_every_structure_is_readable_in_every_language(
         )
         body = draft.body
         assert "{" not in body and "}" not in body and "None" not in body
-        assert "We replaced our weekly status meeting" in body
+        assert not _copies_brief(body, BRIEF)
+        assert any(term in body for term in key_terms(BRIEF, lang)), body
         assert "  " not in body and "\n\n\n" not in body
         assert not re.search(
             r"\s[,.;!?]", body.replace(" :", "").replace(" ?", "").replace(" !", "")
@@ -115,7 +116,7 @@ def test_banned_phrases_never_appear(provider: TemplateProvider, persona: Person
         for draft in provider.draft(DraftRequest(persona=local, brief=BRIEF, count=5, seed=seed)):
             folded = draft.body.casefold()
             assert not any(b.casefold() in folded for b in banned), draft.body
-            assert "Decisions got faster" in draft.body
+            assert not _copies_brief(draft.body, BRIEF)
 
 
 def test_short_form_for_x_and_bluesky(provider: TemplateProvider, persona: PersonaProfile) -> None:
@@ -125,10 +126,41 @@ def test_short_form_for_x_and_bluesky(provider: TemplateProvider, persona: Perso
     long = provider.draft(DraftRequest(persona=persona, brief=BRIEF, count=5, seed=9))
     assert all(weighted_length(d.body) <= 270 for d in short)
     assert sum(len(d.body) for d in short) < sum(len(d.body) for d in long)
+    # A request for X and LinkedIn together is drafted long-form (X publishes it as a thread).
     mixed = provider.draft(
-        DraftRequest(persona=persona, brief=BRIEF * 3, seed=9, platforms=["x", "linkedin"])
+        DraftRequest(persona=persona, brief=BRIEF, count=5, seed=9, platforms=["x", "linkedin"])
     )
-    assert weighted_length(mixed[0].body) > 270
+    assert [d.body for d in mixed] == [d.body for d in long]
+
+
+def _copies_brief(body: str, brief: str, run: int = 5) -> bool:
+    """True when ``body`` holds any ``run`` consecutive words of ``brief``."""
+    words = brief.lower().replace(",", "").replace(".", "").split()
+    flat = " ".join(body.lower().replace(",", "").replace(".", "").split())
+    return any(" ".join(words[i : i + run]) in flat for i in range(len(words) - run + 1))
+
+
+def test_a_brief_is_an_instruction_never_repeated(
+    provider: TemplateProvider, persona: PersonaProfile
+) -> None:
+    """Issue 20: all 5 of 5 drafts used to contain this brief word for word."""
+    brief = "Why we stopped writing runbooks nobody reads and what we do instead"
+    local = _with(
+        persona,
+        example_posts=(
+            "We rewrote our on-call docs last quarter. Half of them were never opened.",
+            "Small teams ship faster. Here's what we changed.",
+        ),
+    )
+    for platforms in (["linkedin"], ["x"]):
+        drafts = provider.draft(
+            DraftRequest(persona=local, brief=brief, count=5, seed=11, platforms=platforms)
+        )
+        for draft in drafts:
+            assert not _copies_brief(draft.body, brief, run=4), draft.body
+            assert "runbooks" in draft.body.lower(), draft.body
+        # The persona's own example posts carry the voice.
+        assert any("on-call docs" in d.body for d in drafts)
 
 
 def test_long_brief_is_cut_for_x(provider: TemplateProvider, persona: PersonaProfile) -> None:
@@ -159,7 +191,9 @@ def test_example_sentence_length_splits_long_sentences(persona: PersonaProfile) 
     drafts = TemplateProvider().draft(
         DraftRequest(persona=terse, brief=BRIEF, structure="hook", seed=1)
     )
-    assert "It saved everyone an hour." in drafts[0].body
+    body = drafts[0].body
+    assert not _copies_brief(body, BRIEF)
+    assert all(len(line.split()) <= 14 for line in body.split("\n")), body
 
 
 @pytest.mark.parametrize(

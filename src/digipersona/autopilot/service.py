@@ -49,6 +49,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from digipersona import db
+from digipersona.ai import service as ai_service
 from digipersona.auth.permissions import Permission
 from digipersona.auth.principal import Principal
 from digipersona.autopilot import feeds, planning
@@ -408,6 +409,8 @@ class DraftJob:
     brief: str = ""
     link_url: str | None = None
     source_title: str | None = None
+    # The workspace's (or persona's) AI configuration, read with the plans.
+    ai: ai_service.Resolved | None = None
 
 
 @dataclass
@@ -468,7 +471,12 @@ def _ask(
     provider: GenerationProvider | None,
 ) -> Answer:
     """Ask the AI provider for every draft of a job. Touches no database: callers close their
-    read unit of work first, so no write lock waits on a remote model (module docstring)."""
+    read unit of work first, so no write lock waits on a remote model (module docstring). A job
+    that could pass the workspace's monthly AI budget is not asked (a failed run, notified)."""
+    if job.ai is not None:
+        refusal = ai_service.budget_refusal(job.ai, calls=len(job.plans))
+        if refusal is not None:
+            return Answer([], refusal)
     try:
         requests = [
             DraftRequest(
@@ -483,7 +491,10 @@ def _ask(
             )
             for plan in job.plans
         ]
-        return Answer(posts.ask_provider(settings, requests, provider=provider, per_request=1))
+        config = job.ai.config if job.ai is not None else None
+        return Answer(
+            posts.ask_provider(settings, requests, provider=provider, per_request=1, config=config)
+        )
     except Exception as exc:  # nothing was written; the failure is recorded as a failed run
         return Answer([], _describe(exc))
 
@@ -723,6 +734,7 @@ def run_rule(
             platforms=list(rule.platforms),
             destination=rule.destination,
             brief=rule.brief,
+            ai=ai_service.resolve(session, persona.workspace_id, settings, persona),
         )
     answer = _ask(settings, profile, job, provider) if job.plans else None
     with db.write_scope(factory) as session:
@@ -875,6 +887,7 @@ class Event:
 
 def _plan_events(
     session: Session,
+    settings: Settings,
     trigger: Trigger,
     persona: Persona,
     events: Sequence[Event],
@@ -890,6 +903,7 @@ def _plan_events(
         last_structure=last_structure,
     )
     profile = personas.profile_of(persona)
+    ai_config = ai_service.resolve(session, persona.workspace_id, settings, persona)
     planned = []
     for event in events:
         job = DraftJob(
@@ -899,6 +913,7 @@ def _plan_events(
             brief=event.text.strip(),
             link_url=event.url,
             source_title=event.title.strip() or None,
+            ai=ai_config,
         )
         planned.append(
             EventDraft(
@@ -1053,7 +1068,7 @@ def fire_webhook(
                 reason="This event was already drafted from (same Idempotency-Key or URL).",
                 details={"title": title[:500], "url": url},
             )
-        [event] = _plan_events(session, trigger, persona, [Event(title, text, url)])
+        [event] = _plan_events(session, settings, trigger, persona, [Event(title, text, url)])
     answer = _ask(settings, event.profile, event.job, provider)
     with db.write_scope(factory) as session:
         persona = session.get(Persona, event.persona_id)
@@ -1142,7 +1157,12 @@ def fire_engagement(
         if trigger is None or persona is None:
             return None
         [event] = _plan_events(
-            session, trigger, persona, [Event(reason, text, url)], extra={"reason": reason}
+            session,
+            settings,
+            trigger,
+            persona,
+            [Event(reason, text, url)],
+            extra={"reason": reason},
         )
     answer = _ask(settings, event.profile, event.job, provider)
     with db.write_scope(factory) as session:
@@ -1358,6 +1378,7 @@ def poll_feed(
         limit = settings.autopilot_feed_drafts_per_poll
         events = _plan_events(
             session,
+            settings,
             trigger,
             persona,
             [Event(e.title, e.summary, e.link) for e in new[:limit]],

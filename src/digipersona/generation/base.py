@@ -135,9 +135,22 @@ class DraftRequest:
             )
 
     @property
+    def threadable(self) -> bool:
+        """True when every target can publish an over-long post as a thread (X, Bluesky)."""
+        return self.short_form
+
+    @property
     def short_form(self) -> bool:
         """True when every target is a short-form network (X, Bluesky)."""
         return all(p in SHORT_FORM_PLATFORMS for p in self.platforms)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Tokens one provider call used (0 where the provider does not say)."""
+
+    tokens_in: int = 0
+    tokens_out: int = 0
 
 
 @dataclass(frozen=True)
@@ -150,6 +163,8 @@ class Draft:
     provider: str
     model: str
     prompt_version: str
+    # The model calls this draft took (the draft itself and any shortening).
+    usage: tuple[Usage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,6 +182,12 @@ class LLMConfig:
     model: str | None = None
     timeout_seconds: float = 30.0
     max_retries: int = 2
+    # The most tokens one draft's answer may take (every call is bounded).
+    draft_max_tokens: int = 1024
+    # Set for a workspace's own base URL: every connection is checked against the outbound
+    # guard (these extra allowed networks; public addresses otherwise). None: the operator's
+    # installation default, trusted as configured.
+    allowed_networks: tuple[Any, ...] | None = None
 
 
 def check_suggestion(text: str, kind: str, target_language: str | None) -> None:
@@ -198,6 +219,11 @@ class GenerationProvider(abc.ABC):
 
     def __init__(self, model: str) -> None:
         self.model = model
+        self.usage: list[Usage] = []
+
+    def ping(self) -> str:
+        """One tiny call that shows the provider answers (the settings page's Test button)."""
+        return "The offline writer is ready: it needs no model."
 
     @abc.abstractmethod
     def draft(self, req: DraftRequest) -> list[Draft]:

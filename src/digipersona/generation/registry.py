@@ -62,7 +62,29 @@ def config_from_settings(settings: Any) -> LLMConfig:
         model=getattr(settings, "llm_model", None) or None,
         timeout_seconds=float(getattr(settings, "llm_timeout_seconds", None) or 30.0),
         max_retries=int(getattr(settings, "llm_max_retries", 2)),
+        draft_max_tokens=int(getattr(settings, "llm_draft_max_tokens", None) or 1024),
     )
+
+
+# The choices of a workspace's AI settings page; each maps onto a registered provider.
+WORKSPACE_PROVIDERS: dict[str, str] = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "ollama": "openai",
+    "openai_compatible": "openai",
+    "template": "template",
+}
+OLLAMA_BASE_URL = "http://127.0.0.1:11434/v1"
+
+
+def guarded_client(config: LLMConfig) -> Any:
+    """A fresh outbound-guarded HTTP client for a workspace's own base URL (the provider closes
+    it), or None for the installation default."""
+    if config.allowed_networks is None:
+        return None
+    from digipersona.kit.outbound import GuardedClient
+
+    return GuardedClient(config.allowed_networks, timeout=config.timeout_seconds)
 
 
 def get_provider(config: LLMConfig | Any = None, *, http_client: Any = None) -> GenerationProvider:
@@ -82,4 +104,6 @@ def get_provider(config: LLMConfig | Any = None, *, http_client: Any = None) -> 
             f"Unknown AI provider {config.provider!r}: set {PROVIDER_SETTING} to one of "
             f"{', '.join(PROVIDERS)}."
         )
+    if http_client is None:
+        http_client = guarded_client(config)
     return factory(config, http_client=http_client)

@@ -25,12 +25,13 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from digipersona import db
+from digipersona.ai import service as ai_service
 from digipersona.audit import service as audit
 from digipersona.auth.permissions import Permission
 from digipersona.auth.principal import Principal
 from digipersona.config import Settings
 from digipersona.exceptions import Conflict, ValidationFailed
-from digipersona.generation import config_from_settings, get_provider
+from digipersona.generation import get_provider
 from digipersona.interactions import service
 from digipersona.kit.time import utcnow
 from digipersona.models import Interaction, Persona, PostStatus
@@ -79,11 +80,26 @@ def _ai_reply(
         interaction = _answerable(session, principal, interaction_id)
         persona = personas.get(session, principal, interaction.persona_id)
         profile, said, author = personas.profile_of(persona), interaction.text, _author(interaction)
-    provider = get_provider(config_from_settings(settings))
+        resolved = ai_service.resolve(session, principal.workspace_id, settings, persona)
+        persona_id = persona.id
+    ai_service.check_budget(factory, resolved, calls=1)
+    provider = get_provider(resolved.config)
     try:
-        return provider.reply(profile, said, author).strip()
+        text = provider.reply(profile, said, author).strip()
     finally:
         provider.close()
+    if provider.usage:
+        with db.write_scope(factory) as session:
+            ai_service.record(
+                session,
+                principal.workspace_id,
+                persona_id,
+                purpose="reply",
+                provider=provider.name,
+                model=provider.model,
+                usage=provider.usage,
+            )
+    return text
 
 
 def create_draft(

@@ -1,10 +1,11 @@
 """Structured logging with request ids and secret redaction.
 
 Every record passes through ``RedactingFilter``: bearer tokens, JWTs, our opaque tokens (any
-``dp_<kind>_...``), Fernet ciphertexts, ``password=...`` pairs, URL query parameters that carry a
-secret (an invitation, an OAuth code) and URL paths that are a secret (the iCal feed) are masked
-before any handler sees them, in the message and in the ``path`` field alike, so neither a careless
-log line nor an access log line can leak a credential.
+``dp_<kind>_...``), AI provider keys (``sk-...``), Fernet ciphertexts, ``password=...`` pairs,
+URL query parameters that carry a secret (an invitation, an OAuth code) and URL paths that are a
+secret (the iCal feed) are masked before any handler sees them, in the message and in the
+``path`` field alike, so neither a careless log line nor an access log line can leak a
+credential.
 """
 
 from __future__ import annotations
@@ -38,10 +39,13 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # Paths that are a secret themselves: the iCal feed URL is its own credential.
     (re.compile(r"(/ical/)[^/\s?#\"']+"), r"\1[REDACTED]"),
     (re.compile(r"gAAAAA[A-Za-z0-9_=-]{20,}"), "[REDACTED-CIPHERTEXT]"),
+    # AI provider keys a workspace saves (OpenAI sk-/sk-proj-, Anthropic sk-ant-, and the many
+    # OpenAI-compatible services that copied the sk- form).
+    (re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"), "[REDACTED-AI-KEY]"),
     (
         re.compile(
             r"(?i)([\"']?(?:password|passwd|secret|token|access_token|refresh_token|"
-            r"app_password|api_key|client_secret|authorization)[\"']?\s*[:=]\s*)"
+            r"app_password|api_key|apikey|x-api-key|client_secret|authorization)[\"']?\s*[:=]\s*)"
             r"(\"[^\"]*\"|'[^']*'|[^\s,&}]+)"
         ),
         r"\1[REDACTED]",

@@ -1,6 +1,8 @@
 """Every SQLAlchemy model, one file per table, re-exported here."""
 
 from digipersona.models.ab_test import AbTest
+from digipersona.models.ai_settings import AISettings
+from digipersona.models.ai_usage import AIUsage
 from digipersona.models.api_token import ApiToken
 from digipersona.models.audit_event import AuditEvent
 from digipersona.models.autopilot_feed_item import SeenFeedItem
@@ -34,6 +36,8 @@ from digipersona.models.workspace import Workspace
 
 __all__ = [
     "ACTIVE_STATES",
+    "AISettings",
+    "AIUsage",
     "AbTest",
     "ApiToken",
     "AuditEvent",

@@ -27,6 +27,8 @@ class Persona(IdMixin, TimestampMixin, Base):
     hashtags: Mapped[list[str]] = mapped_column(default=list)
     banned_phrases: Mapped[list[str]] = mapped_column(default=list)
     example_posts: Mapped[list[str]] = mapped_column(default=list)
+    # Overrides the workspace's AI model for this persona's drafts (same provider).
+    ai_model: Mapped[str | None] = mapped_column(String(200), default=None)
     approval_policy: Mapped[str] = mapped_column(String(32), default="require_approval")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     slots: Mapped[list[str]] = mapped_column(default=lambda: list(DEFAULT_SLOTS))

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -142,6 +143,14 @@ class ReplyTemplates(Strict):
         return self
 
 
+def _blank_is_none(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+# Overrides the workspace's AI model for this persona (same provider); blank: the workspace's.
+AIModel = Annotated[str | None, BeforeValidator(_blank_is_none), Field(max_length=200)]
+
+
 class PersonaCreate(PersonaFields):
     name: str = Field(min_length=1, max_length=100)
     bio: str = Field(default="", max_length=2000)
@@ -162,6 +171,7 @@ class PersonaCreate(PersonaFields):
     require_alt_text: bool = Field(
         default=False, description="An image without alt text blocks review (else a warning)"
     )
+    ai_model: AIModel = None
 
 
 class PersonaUpdate(PersonaFields):
@@ -182,6 +192,7 @@ class PersonaUpdate(PersonaFields):
     max_lateness_minutes: int | None = Field(default=None, ge=1, le=10080)
     reply_templates: ReplyTemplates | None = None
     require_alt_text: bool | None = None
+    ai_model: AIModel = None
     version: int | None = Field(default=None, ge=1, description="Optimistic concurrency check")
 
 
@@ -206,6 +217,7 @@ class PersonaOut(BaseModel):
     max_lateness_minutes: int
     reply_templates: dict[str, Any]
     require_alt_text: bool
+    ai_model: str | None = None
     version: int
     created_at: datetime
     updated_at: datetime

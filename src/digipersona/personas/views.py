@@ -72,7 +72,16 @@ def reply_row_count(form: dict[str, str]) -> int:
 
 def _form_to_data(form: dict[str, str]) -> dict[str, Any]:
     data: dict[str, Any] = {}
-    for key in ("name", "bio", "voice", "audience", "language", "timezone", "approval_policy"):
+    for key in (
+        "name",
+        "bio",
+        "voice",
+        "audience",
+        "language",
+        "timezone",
+        "approval_policy",
+        "ai_model",
+    ):
         if key in form:
             data[key] = form[key]
     for key in LIST_FIELDS:
@@ -126,6 +135,7 @@ def _persona_form(persona: Persona | None) -> dict[str, str]:
         "jitter_minutes": str(persona.jitter_minutes),
         "max_lateness_minutes": str(persona.max_lateness_minutes),
         "alt_text_policy": "require" if persona.require_alt_text else "warn",
+        "ai_model": persona.ai_model or "",
         **_reply_form(persona),
     }
 

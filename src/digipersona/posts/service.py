@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from digipersona.ai import service as ai
 from digipersona.audit import service as audit
 from digipersona.auth.permissions import Permission
 from digipersona.auth.principal import Principal
@@ -26,6 +27,7 @@ from digipersona.generation import (
     Draft,
     DraftRequest,
     GenerationProvider,
+    LLMConfig,
     config_from_settings,
     get_provider,
 )
@@ -346,16 +348,21 @@ def ask_provider(
     *,
     provider: GenerationProvider | None = None,
     per_request: int | None = None,
+    config: LLMConfig | None = None,
 ) -> list[Draft]:
     """The AI provider's drafts for each request, in order; touches no database.
 
     Callers gather the requests in a read unit of work that they close first: a remote model
     takes seconds, and a transaction held meanwhile would keep SQLite's single write lock (and
     with it the publishing engine) waiting. ``per_request`` keeps only the first drafts of each
-    answer; a ``provider`` given by the caller is used as is and left open.
+    answer; a ``provider`` given by the caller is used as is and left open. ``config`` is the
+    workspace's AI configuration (``ai.service.resolve``); the installation default without it.
     """
     own = provider is None
-    active = get_provider(config_from_settings(settings)) if provider is None else provider
+    if provider is None:
+        active = get_provider(config if config is not None else config_from_settings(settings))
+    else:
+        active = provider
     try:
         drafts: list[Draft] = []
         for request in requests:
@@ -399,6 +406,7 @@ def save_drafts(
         )
         for draft in drafts
     ]
+    ai.record_drafts(session, principal.workspace_id, persona.id, drafts)
     return views(session, posts)
 
 
@@ -422,7 +430,9 @@ def generate(
     """
     principal.require(Permission.drafts)
     with session_scope(factory) as session:
-        profile = personas.profile_of(personas.get(session, principal, persona_id))
+        persona = personas.get(session, principal, persona_id)
+        profile = personas.profile_of(persona)
+        resolved = ai.resolve(session, principal.workspace_id, settings, persona)
     request = DraftRequest(
         persona=profile,
         brief=brief,
@@ -431,7 +441,9 @@ def generate(
         seed=seed,
         link=link_url,
     )
-    drafts = ask_provider(settings, [request], provider=provider)
+    if provider is None:
+        ai.check_budget(factory, resolved, calls=count)
+    drafts = ask_provider(settings, [request], provider=provider, config=resolved.config)
     with write_scope(factory) as session:
         return save_drafts(
             session,
@@ -690,11 +702,25 @@ def suggest(
         persona = personas.get(session, principal, post.persona_id)
         profile, body, hashtags = personas.profile_of(persona), post.body, list(persona.hashtags)
         platforms, numbering = list(post.platforms), post.thread_numbering
-    provider = get_provider(config_from_settings(settings))
+        resolved = ai.resolve(session, principal.workspace_id, settings, persona)
+        persona_id = persona.id
+    ai.check_budget(factory, resolved, calls=1)
+    provider = get_provider(resolved.config)
     try:
         text = provider.suggest(profile, body, kind, target_language=language, tone=tone)
     finally:
         provider.close()
+    if provider.usage:
+        with write_scope(factory) as session:
+            ai.record(
+                session,
+                principal.workspace_id,
+                persona_id,
+                purpose="suggest",
+                provider=provider.name,
+                model=provider.model,
+                usage=provider.usage,
+            )
     previews = [fit_post(p, text, hashtags, numbering=numbering) for p in platforms]
     return text, previews
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from digipersona.ai import service as ai
 from digipersona.audit import service as audit
 from digipersona.auth.dependencies import UnboundWebPrincipal, WebPrincipal, check_csrf
 from digipersona.auth.permissions import Permission
@@ -92,6 +93,10 @@ def content_page(
             "statuses": STATUS_FILTERS,
             "filters": filters,
             "can_draft": principal.can(Permission.drafts),
+            "ai_offline": ai.uses_offline_writer(
+                session, principal.workspace_id, request.app.state.settings
+            ),
+            "ai_admin": principal.can(Permission.admin),
         },
     )
 

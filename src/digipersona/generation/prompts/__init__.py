@@ -14,7 +14,8 @@ from importlib import resources
 from typing import Final
 
 CURRENT: Final[dict[str, str]] = {
-    "draft": "draft_v1",
+    "draft": "draft_v2",
+    "shorten": "shorten_v1",
     "suggest": "suggest_v1",
     "reply": "reply_v1",
     "classify": "classify_v1",

@@ -14,7 +14,7 @@ from anthropic.types import Message
 
 from digipersona.exceptions import DigipersonaError
 from digipersona.generation import errors
-from digipersona.generation.base import LLMConfig
+from digipersona.generation.base import LLMConfig, Usage
 from digipersona.generation.providers.chat import ChatProvider, require_model
 from digipersona.generation.providers.openai import _retry_after
 
@@ -51,7 +51,9 @@ class AnthropicProvider(ChatProvider):
         """Close the SDK's connection pool."""
         self._client.close()
 
-    def _complete(self, system: str, user: str, *, max_tokens: int, seed: int | None) -> str:
+    def _complete(
+        self, system: str, user: str, *, max_tokens: int, seed: int | None, json_post: bool = False
+    ) -> str:
         # The Messages API has no seed parameter; drafts from a seed vary only by prompt.
         try:
             message = self._client.messages.create(
@@ -86,6 +88,13 @@ class AnthropicProvider(ChatProvider):
                 for block in blocks
                 if getattr(block, "type", None) == "text"
             ]
+            usage = message.usage
+            self.usage.append(
+                Usage(
+                    tokens_in=int(getattr(usage, "input_tokens", 0) or 0),
+                    tokens_out=int(getattr(usage, "output_tokens", 0) or 0),
+                )
+            )
         except (AttributeError, TypeError) as exc:
             raise errors.malformed(self.name, "missing fields") from exc
         text = "".join(texts)

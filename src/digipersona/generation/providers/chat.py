@@ -24,8 +24,15 @@ from digipersona.generation.base import (
     PersonaProfile,
     check_suggestion,
 )
-from digipersona.generation.errors import MODEL_SETTING, AIConfigError, empty
-from digipersona.generation.planning import plan_drafts
+from digipersona.generation.errors import (
+    MODEL_SETTING,
+    AIConfigError,
+    AIProviderError,
+    empty,
+    malformed,
+)
+from digipersona.generation.parsing import read_post
+from digipersona.generation.planning import DraftPlan, plan_drafts
 from digipersona.kit.metrics import AI_LATENCY, AI_REQUESTS
 
 LANGUAGE_NAMES: Final = {
@@ -81,6 +88,9 @@ SUGGEST_INSTRUCTIONS: Final = {
 }
 
 _DRAFT_TOKENS = 1024
+_PING_TOKENS = 16
+# LinkedIn's 3000 characters, with room for the hashtags the variant adds.
+LONG_FORM_LIMIT: Final = 2800
 _REPLY_TOKENS = 300
 _CLASSIFY_TOKENS = 200
 
@@ -111,6 +121,23 @@ def persona_values(persona: PersonaProfile) -> dict[str, str]:
     }
 
 
+def _length_rule(req: DraftRequest) -> str:
+    if req.short_form:
+        return f"At most {SHORT_FORM_LIMIT - 20} characters in total, hashtags and link included."
+    return "Between 400 and 1300 characters; short paragraphs separated by blank lines."
+
+
+def _source_line(req: DraftRequest) -> str:
+    if not (req.source_title or req.link):
+        return ""
+    title = f"“{req.source_title}”" if req.source_title else "this article"
+    link = f" ({req.link})" if req.link else ""
+    source = f"Comment on {title}{link}."
+    if req.link:
+        source += f" End the post with the link {req.link}."
+    return source
+
+
 def require_model(config: LLMConfig, example: str) -> str:
     """The configured model name, or a 400 naming the setting."""
     if not (config.model or "").strip():
@@ -125,19 +152,32 @@ class ChatProvider(GenerationProvider):
     """Drafts, suggestions, replies and lead scores from a chat model."""
 
     name: ClassVar[str]
+    config: LLMConfig
+
+    @property
+    def _draft_tokens(self) -> int:
+        return max(16, min(_DRAFT_TOKENS, self.config.draft_max_tokens))
 
     @abc.abstractmethod
-    def _complete(self, system: str, user: str, *, max_tokens: int, seed: int | None) -> str:
-        """Send one system + user message and return the model's text (never empty)."""
+    def _complete(
+        self, system: str, user: str, *, max_tokens: int, seed: int | None, json_post: bool = False
+    ) -> str:
+        """Send one system + user message and return the model's text (never empty).
+
+        ``json_post`` asks for ``{"post": str}`` through the provider's structured output where it
+        has one; the answer is parsed defensively either way (``parsing.read_post``).
+        """
 
     def _measured_complete(
-        self, system: str, user: str, *, max_tokens: int, seed: int | None
+        self, system: str, user: str, *, max_tokens: int, seed: int | None, json_post: bool = False
     ) -> str:
         """``_complete``, counted and timed per provider for the metrics."""
         started = time.monotonic()
         outcome = "ok"
         try:
-            return self._complete(system, user, max_tokens=max_tokens, seed=seed)
+            return self._complete(
+                system, user, max_tokens=max_tokens, seed=seed, json_post=json_post
+            )
         except Exception as exc:
             outcome = type(exc).__name__
             raise
@@ -153,55 +193,91 @@ class ChatProvider(GenerationProvider):
             raise empty(self.name)
         return text
 
+    def ping(self) -> str:
+        """One tiny call: the model's own short answer."""
+        return self._text(
+            "You answer in at most five words.", "Say hello.", max_tokens=_PING_TOKENS
+        )[:200]
+
     def draft(self, req: DraftRequest) -> list[Draft]:
-        """One model call per draft, each with its planned structure and topic."""
-        base = persona_values(req.persona)
-        platforms = ", ".join(req.platforms)
-        if req.short_form:
-            length = (
-                f"At most {SHORT_FORM_LIMIT - 20} characters in total, hashtags and link included."
-            )
-        else:
-            length = "Between 400 and 1300 characters; short paragraphs separated by blank lines."
-        source = ""
-        if req.source_title or req.link:
-            title = f"“{req.source_title}”" if req.source_title else "this article"
-            link = f" ({req.link})" if req.link else ""
-            source = f"Comment on {title}{link}."
-            if req.link:
-                source += f" End the post with the link {req.link}."
-        drafts = []
+        """One model call per draft, each with its planned structure and topic.
+
+        A draft whose answer holds no usable post is dropped; only when none is usable does the
+        request fail (a clear 502, never a 500).
+        """
+        drafts: list[Draft] = []
+        failure: Exception | None = None
         for plan in plan_drafts(req):
-            label, rule = STRUCTURE_RULES[plan.structure]
-            prompt = prompts.render(
-                "draft",
-                **base,
-                platforms=platforms,
-                structure_label=label,
-                structure_rule=rule,
-                topic=plan.topic or "(follow the brief)",
-                brief=req.brief or "(no brief: write about the topic)",
-                source=source,
-                length_rule=length,
-            )
-            seed = plan.seed if req.seed is not None else None
-            text = self._text(prompt.system, prompt.user, max_tokens=_DRAFT_TOKENS, seed=seed)
-            text = textkit.scrub_banned(text, req.persona.banned_phrases)
-            if req.short_form:
-                text = textkit.fit(text, SHORT_FORM_LIMIT)
-            if not text:
-                raise empty(self.name)
-            drafts.append(
-                Draft(
-                    body=text,
-                    structure=plan.structure,
-                    topic=plan.topic,
-                    provider=self.name,
-                    model=self.model,
-                    prompt_version=prompt.version,
-                )
-            )
+            try:
+                drafts.append(self._one_draft(req, plan))
+            except AIProviderError as exc:
+                if exc.reason not in ("malformed", "empty"):
+                    raise
+                failure = exc
+        if not drafts:
+            raise failure or empty(self.name)
         return drafts
+
+    def _one_draft(self, req: DraftRequest, plan: DraftPlan) -> Draft:
+        label, rule = STRUCTURE_RULES[plan.structure]
+        prompt = prompts.render(
+            "draft",
+            **persona_values(req.persona),
+            platforms=", ".join(req.platforms),
+            structure_label=label,
+            structure_rule=rule,
+            topic=plan.topic or "(follow the brief)",
+            brief=req.brief or "(no brief: write about the topic)",
+            source=_source_line(req),
+            length_rule=_length_rule(req),
+        )
+        seed = plan.seed if req.seed is not None else None
+        start = len(self.usage)
+        raw = self._measured_complete(
+            prompt.system, prompt.user, max_tokens=self._draft_tokens, seed=seed, json_post=True
+        )
+        text = textkit.scrub_banned(read_post(raw), req.persona.banned_phrases)
+        if not text:
+            raise malformed(self.name, "no post in the answer")
+        text = self._fit(req, text)
+        return Draft(
+            body=text,
+            structure=plan.structure,
+            topic=plan.topic,
+            provider=self.name,
+            model=self.model,
+            prompt_version=prompt.version,
+            usage=tuple(self.usage[start:]),
+        )
+
+    def _fit(self, req: DraftRequest, text: str) -> str:
+        """Bring an over-long draft under the limit: ask the model once to shorten it; then a
+        short-form draft that is still too long stays whole (X and Bluesky publish it as a
+        thread), and a long-form one is cut at its last whole sentence that fits."""
+        limit = SHORT_FORM_LIMIT if req.short_form else LONG_FORM_LIMIT
+        if textkit.weighted_length(text) <= limit:
+            return text
+        prompt = prompts.render(
+            "shorten",
+            name=req.persona.name,
+            language_name=language_name(req.persona.language),
+            length=str(textkit.weighted_length(text)),
+            limit=str(limit),
+            target=str(limit - 20),
+            text=text,
+        )
+        try:
+            raw = self._measured_complete(
+                prompt.system, prompt.user, max_tokens=self._draft_tokens, seed=None, json_post=True
+            )
+            shorter = textkit.scrub_banned(read_post(raw), req.persona.banned_phrases)
+        except AIProviderError:
+            shorter = ""
+        if shorter and textkit.weighted_length(shorter) < textkit.weighted_length(text):
+            text = shorter
+        if textkit.weighted_length(text) <= limit or req.threadable:
+            return text
+        return textkit.fit(text, limit)
 
     def suggest(
         self,

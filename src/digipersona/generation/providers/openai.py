@@ -1,8 +1,10 @@
 """Any OpenAI-compatible Chat Completions endpoint (OpenAI, Ollama, vLLM, LM Studio).
 
 Uses the official ``openai`` SDK with its own retries (429, 408, 409, 5xx and connection errors,
-honouring ``retry-after-ms``/``retry-after``), ``stream=False``. No ``max_tokens`` is sent:
-OpenAI's reasoning models reject it and the prompt already bounds the length. Refusals are
+honouring ``retry-after-ms``/``retry-after``), ``stream=False``. Every call is bounded:
+``max_completion_tokens`` for OpenAI itself (its reasoning models reject ``max_tokens``),
+``max_tokens`` for compatible servers. Drafts ask for a JSON schema (structured output); a server
+that rejects ``response_format`` is asked in plain words from then on. Refusals are
 ``message.refusal`` or ``finish_reason == "content_filter"``.
 """
 
@@ -15,7 +17,7 @@ from openai.types.chat import ChatCompletion
 
 from digipersona.exceptions import DigipersonaError
 from digipersona.generation import errors
-from digipersona.generation.base import LLMConfig
+from digipersona.generation.base import LLMConfig, Usage
 from digipersona.generation.providers.chat import ChatProvider, require_model
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -42,6 +44,8 @@ class OpenAIProvider(ChatProvider):
                     f"{errors.URL_SETTING} to a local server such as Ollama)."
                 )
             key = _LOCAL_PLACEHOLDER_KEY
+        self._official = self.base_url == DEFAULT_BASE_URL
+        self._format = 0  # index into _FORMATS: the structured output this server accepts
         self._client = openai.OpenAI(
             api_key=key,
             base_url=self.base_url,
@@ -54,12 +58,35 @@ class OpenAIProvider(ChatProvider):
         """Close the SDK's connection pool."""
         self._client.close()
 
-    def _complete(self, system: str, user: str, *, max_tokens: int, seed: int | None) -> str:
+    def _complete(
+        self, system: str, user: str, *, max_tokens: int, seed: int | None, json_post: bool = False
+    ) -> str:
         extra: dict[str, Any] = {}
         if seed is not None:
             extra["seed"] = seed
+        # OpenAI's own API bounds with max_completion_tokens (its reasoning models reject
+        # max_tokens); OpenAI-compatible servers (Ollama, llama.cpp, vLLM) know max_tokens.
+        extra["max_completion_tokens" if self._official else "max_tokens"] = max_tokens
+        while True:
+            fmt = _FORMATS[self._format] if json_post else None
+            if fmt is not None:
+                extra["response_format"] = fmt
+            else:
+                extra.pop("response_format", None)
+            try:
+                completion = self._create(system, user, extra)
+            except openai.APIStatusError as exc:
+                if fmt is None or not _mentions_format(exc):
+                    raise self._status_error(exc) from exc
+                # This server does not take this form of structured output (llama.cpp's server
+                # answers 500 to json_schema): try the next form, finally plain words.
+                self._format += 1
+                continue
+            return self._read(completion)
+
+    def _create(self, system: str, user: str, extra: dict[str, Any]) -> object:
         try:
-            completion = self._client.chat.completions.create(
+            return self._client.chat.completions.create(
                 model=self.model,
                 messages=[
                     {"role": "system", "content": system},
@@ -68,8 +95,8 @@ class OpenAIProvider(ChatProvider):
                 stream=False,
                 **extra,
             )
-        except openai.APIStatusError as exc:
-            raise self._status_error(exc) from exc
+        except openai.APIStatusError:
+            raise  # mapped by the caller, which may first try another response format
         except openai.APITimeoutError as exc:
             raise errors.timeout(
                 self.name, self.config.timeout_seconds, self.config.max_retries
@@ -81,7 +108,22 @@ class OpenAIProvider(ChatProvider):
         except (ValueError, TypeError) as exc:
             # The SDK parses the body after its retries; a non-JSON 200 surfaces as ValueError.
             raise errors.malformed(self.name, "the body is not valid JSON") from exc
-        return self._read(completion)
+
+    def list_models(self) -> list[str]:
+        """The model ids the server lists at ``/models`` (OpenAI and compatible servers)."""
+        try:
+            page = self._client.models.list()
+            return sorted({str(m.id) for m in page.data if getattr(m, "id", None)})[:500]
+        except openai.APIStatusError as exc:
+            raise self._status_error(exc) from exc
+        except openai.APITimeoutError as exc:
+            raise errors.timeout(
+                self.name, self.config.timeout_seconds, self.config.max_retries
+            ) from exc
+        except openai.APIConnectionError as exc:
+            raise errors.unreachable(self.name, self.base_url, self.config.max_retries) from exc
+        except (openai.OpenAIError, ValueError, TypeError, AttributeError) as exc:
+            raise errors.malformed(self.name, errors.short(exc)) from exc
 
     def _read(self, completion: object) -> str:
         if not isinstance(completion, ChatCompletion):
@@ -95,6 +137,13 @@ class OpenAIProvider(ChatProvider):
             refusal = getattr(message, "refusal", None)
             finish = getattr(choice, "finish_reason", None)
             content = message.content
+            usage = completion.usage
+            self.usage.append(
+                Usage(
+                    tokens_in=int(getattr(usage, "prompt_tokens", 0) or 0),
+                    tokens_out=int(getattr(usage, "completion_tokens", 0) or 0),
+                )
+            )
         except (AttributeError, TypeError, IndexError, KeyError) as exc:
             raise errors.malformed(self.name, "missing fields") from exc
         if refusal:
@@ -121,6 +170,37 @@ class OpenAIProvider(ChatProvider):
             retry_after=_retry_after(exc.response.headers),
             retries=self.config.max_retries,
         )
+
+
+POST_SCHEMA: dict[str, Any] = {
+    "type": "json_schema",
+    "json_schema": {
+        "name": "post",
+        "strict": True,
+        "schema": {
+            "type": "object",
+            "properties": {"post": {"type": "string"}},
+            "required": ["post"],
+            "additionalProperties": False,
+        },
+    },
+}
+
+
+# The forms of structured output tried in turn: OpenAI's JSON schema, llama.cpp's JSON object
+# with a schema (a grammar), then none (the prompt asks for JSON; parsing is defensive).
+_FORMATS: list[dict[str, Any] | None] = [
+    POST_SCHEMA,
+    {"type": "json_object", "schema": POST_SCHEMA["json_schema"]["schema"]},
+    None,
+]
+
+
+def _mentions_format(exc: openai.APIStatusError) -> bool:
+    if exc.status_code not in (400, 422, 500):
+        return False
+    text = f"{exc.message} {exc.body}".lower()
+    return "response_format" in text or "json_schema" in text or "schema" in text
 
 
 def _retry_after(headers: Any) -> float | None:

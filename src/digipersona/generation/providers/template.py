@@ -250,6 +250,111 @@ def _points_from(sentences: list[str]) -> list[str]:
     return [sentences[0]]
 
 
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+_STOPWORDS: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        _words(
+            "a about after again all also an and any are as at be because been before being but by "
+            "can could did do does doing done for from had has have how i if in instead into is it "
+            "its just more most my no nobody not now of on one or our out over own should so some "
+            "still stop stopped than that the their them then there these they this those through "
+            "to too under up very was we were what when where which while who why will with would "
+            "you your write post posts brief draft about tell share explain announce everyone "
+            "everybody someone something anything nothing people really thing things"
+        )
+    ),
+    "de": frozenset(
+        _words(
+            "aber alle als also am an auch auf aus bei bin bis das dass dem den der des die doch "
+            "du "
+            "ein eine einem einen einer es für hat haben ich ihr im in ist ja kein keine mit nach "
+            "nicht noch nur oder sich sie sind so über um und uns unser unsere vom von vor warum "
+            "was weil wenn wer wie wir wird zu zum zur schreib schreibe beitrag post"
+        )
+    ),
+    "fr": frozenset(
+        _words(
+            "a au aux avec ce ces dans de des du elle en est et eux il ils je la le les "
+            "leur lui ma "
+            "mais me même mes moi mon ne nos notre nous on ou par pas pour pourquoi qu que qui sa "
+            "se ses son sur ta te tes toi ton tu un une vos votre vous comment écrire post"
+        )
+    ),
+    "es": frozenset(
+        _words(
+            "a al algo como con de del el ella ellos en era es esta este esto hay la las le les lo "
+            "los más mi mis muy no nos nuestro nuestra o para pero por porque qué que se sin sobre "
+            "su sus también te tu un una uno y ya escribe publicación post"
+        )
+    ),
+}
+_AND = {"en": "and", "de": "und", "fr": "et", "es": "y"}
+_TERM_POINTS: dict[str, tuple[str, ...]] = {
+    "en": ("Start with {term}.", "Be honest about {term}.", "Look hard at {term}."),
+    "de": ("Fangt bei {term} an.", "Seid ehrlich bei {term}.", "Schaut genau auf {term}."),
+    "fr": ("Commencez par {term}.", "Soyez honnêtes sur {term}.", "Regardez de près {term}."),
+    "es": ("Empezad por {term}.", "Sed honestos con {term}.", "Mirad de cerca {term}."),
+}
+_WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
+
+
+def key_terms(brief: str, lang: str, banned: Sequence[str] = ()) -> list[str]:
+    """The brief's content words (at most 3, the longest, in the brief's order): what a draft
+    is about, without the instruction around them."""
+    stop = _STOPWORDS.get(lang, _STOPWORDS["en"]) | _STOPWORDS["en"]
+    found: list[str] = []
+    for word in _WORD.findall(brief):
+        low = word.lower().strip("'’-")
+        if len(low) < 4 or low in stop or textkit.contains_phrase(low, banned):
+            continue
+        if lang == "en" and low.endswith(("ed", "ly")):
+            continue  # past-tense verbs and adverbs make poor subjects
+        if low not in (f.lower() for f in found):
+            found.append(word.strip("'’-"))
+    longest = sorted(found, key=len, reverse=True)[:3]
+    return [w for w in found if w in longest]
+
+
+def _subject(terms: Sequence[str], topic: str, lang: str) -> str:
+    if not terms:
+        return topic
+    head = terms[:2]
+    if len(head) == 2:
+        return f"{head[0]} {_AND.get(lang, 'and')} {head[1]}"
+    return head[0]
+
+
+def _example_sentences(
+    persona: PersonaProfile, terms: Sequence[str], topic: str, banned: Sequence[str]
+) -> list[str]:
+    """Sentences of the persona's example posts, those sharing a word with the brief's terms
+    or the topic first (their own voice, never the brief's)."""
+    wanted = {t.lower() for t in terms} | {w.lower() for w in _WORD.findall(topic)}
+    scored: list[tuple[int, int, str]] = []
+    for post in persona.example_posts:
+        clean = textkit.strip_emoji(_strip_tags_and_links(post))
+        for sentence in textkit.split_sentences(clean.replace("\n", " ")):
+            if textkit.word_count(sentence) < 3 or textkit.contains_phrase(sentence, banned):
+                continue
+            words = {w.lower() for w in _WORD.findall(sentence)}
+            scored.append((-len(words & wanted), len(scored), sentence))
+    scored.sort()
+    return [s for _, _, s in scored[:3]]
+
+
+def _strip_tags_and_links(text: str) -> str:
+    return re.sub(r"(?<![\w#])#\w+|https?://\S+", "", text)
+
+
+def _term_points(terms: Sequence[str], lang: str, rng: random.Random) -> list[str]:
+    lines = list(_TERM_POINTS.get(lang, _TERM_POINTS["en"]))
+    rng.shuffle(lines)
+    return [line.format(term=term) for line, term in zip(lines, terms, strict=False)]
+
+
 class TemplateProvider(GenerationProvider):
     """Offline drafts from post structures; deterministic for a given seed."""
 
@@ -286,24 +391,24 @@ class TemplateProvider(GenerationProvider):
         return drafts
 
     def _content(self, req: DraftRequest, plan: DraftPlan, style: Style, ph: Phrases) -> Content:
+        """What the structures place, built from the brief's key terms, the topic and the
+        persona's own example posts. A brief is an instruction, not text: none of its sentences
+        is copied into the draft."""
         banned = req.persona.banned_phrases
-        sentences: list[str] = []
-        for paragraph in req.brief.split("\n"):
-            sentences.extend(textkit.split_sentences(paragraph))
-        sentences = [s for s in sentences if not textkit.contains_phrase(s, banned)]
+        terms = key_terms(req.brief, style.lang, banned)
+        subject = _subject(terms, plan.topic, style.lang) or req.source_title or ""
+        core = None
+        if req.source_title and not terms:
+            core = ph.pick("fallback.source")
+        if core is None:
+            core = ph.pick("fallback.core", topic=subject)
+        core = core or textkit.capitalise(subject) + "."
+        examples = _example_sentences(req.persona, terms, plan.topic, banned)
+        points = [*examples[:2], *_term_points(terms, style.lang, ph.rng)]
         if style.short_sentences:
-            sentences = [part for s in sentences for part in split_long(s, style.lang, 12)]
-        sentences = [textkit.capitalise(s) for s in sentences]
-        if sentences and not re.search(r"[.!?…:]$", sentences[-1]):
-            sentences[-1] += "."
-        if not sentences:
-            fallback = None
-            if req.source_title:
-                fallback = ph.pick("fallback.source")
-            if fallback is None:
-                fallback = ph.pick("fallback.core", topic=plan.topic)
-            sentences = [fallback or textkit.capitalise(plan.topic or req.source_title or "") + "."]
-        return Content(core=sentences[0], rest=sentences[1:], points=_points_from(sentences))
+            points = [part for s in points for part in split_long(s, style.lang, 12)]
+        points = [textkit.capitalise(p) for p in points if p][:4]
+        return Content(core=core, rest=examples[:1], points=points or [core])
 
     def _compose(self, req: DraftRequest, plan: DraftPlan, style: Style, rng: random.Random) -> str:
         persona = req.persona
