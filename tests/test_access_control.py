@@ -175,6 +175,29 @@ CASES: dict[tuple[str, str], Case] = {
     ("DELETE", "/api/v1/content/{post_id}/media/{media_id}"): Case(
         "drafts", scoped=True, fresh_object="media"
     ),
+    ("PATCH", "/api/v1/content/{post_id}/media/{media_id}"): Case(
+        "drafts", body=lambda w: {"alt_text": "A chart"}, scoped=True, fresh_object="media"
+    ),
+    ("POST", "/api/v1/content/{post_id}/media/reuse"): Case(
+        "drafts",
+        body=lambda w: {"media_id": make_object(w, "library_media")},
+        scoped=True,
+        fresh_object="draft",
+    ),
+    ("GET", "/api/v1/media"): Case("read"),
+    ("DELETE", "/api/v1/media/{media_id}"): Case(
+        "drafts", ok=204, scoped=True, fresh_object="library_media"
+    ),
+    ("GET", "/api/v1/workspace/ai"): Case("admin"),
+    ("PUT", "/api/v1/workspace/ai"): Case("admin", body=lambda w: {"provider": "template"}),
+    ("DELETE", "/api/v1/workspace/ai"): Case("admin", ok=204),
+    ("POST", "/api/v1/workspace/ai/test"): Case(
+        "admin", body=lambda w: {"settings": {"provider": "template"}}
+    ),
+    ("POST", "/api/v1/workspace/ai/models"): Case(
+        "admin", body=lambda w: {"settings": {"provider": "template"}}
+    ),
+    ("GET", "/api/v1/workspace/ai/usage"): Case("read"),
     ("GET", "/api/v1/content/{post_id}/history"): Case("read", scoped=True, fresh_object="draft"),
     ("POST", "/api/v1/content/{post_id}/schedule"): Case(
         "publish", body=lambda w: {}, scoped=True, fresh_object="approved_post"
@@ -364,6 +387,13 @@ def make_object(world: World, kind: str) -> str:
         member = invite_actor(owner.client, owner, "target", "viewer")
         r = owner.get("/api/v1/workspace/members")
         return next(m["id"] for m in r.json() if m["user_id"] == str(member.user_id))
+    elif kind == "library_media":
+        # An image in the library that no post uses: uploaded to a post, then taken off it.
+        media_id = make_object(world, "media")
+        post_id = world.ids.pop("post_id_for_media")
+        r = owner.request("DELETE", f"/api/v1/content/{post_id}/media/{media_id}")
+        assert r.status_code == 200, r.text
+        return media_id
     elif kind in {"draft", "in_review", "media"}:
         r = owner.post(
             "/api/v1/content",
@@ -572,6 +602,7 @@ def test_access(world: World, client: Any, endpoint: tuple[str, str], actor: str
             "draft": "post_id",
             "in_review": "post_id",
             "webhook_trigger": "trigger_id",
+            "library_media": "media_id",
         }.get(case.fresh_object, f"{case.fresh_object}_id")
         ids[key] = made
         if case.fresh_object == "failed_publication":
