@@ -142,3 +142,16 @@ def test_duplicate_non_ascii_name_is_409_on_every_backend(owner: Actor, second: 
     assert r.status_code == 409, r.text
     assert owner.get(f"/api/v1/personas/{other['id']}").json()["name"] == "Zoé"
     assert owner.get("/api/v1/personas").json()["total"] == 2
+
+
+def test_blank_ai_model_means_the_workspace_model(owner: Actor) -> None:
+    """A blank model override (the form's empty field) is no override; a long one is a 422."""
+    r = owner.post("/api/v1/personas", json={"name": "Blank model", "ai_model": "  "})
+    assert r.status_code == 201, r.text
+    assert r.json()["ai_model"] is None
+    pid = r.json()["id"]
+    r = owner.patch(f"/api/v1/personas/{pid}", json={"ai_model": ""})
+    assert r.status_code == 200, r.text
+    assert r.json()["ai_model"] is None
+    r = owner.post("/api/v1/personas", json={"name": "Long model", "ai_model": "m" * 201})
+    assert r.status_code == 422, r.text

@@ -148,7 +148,7 @@ def _blank_is_none(value: object) -> object:
 
 
 # Overrides the workspace's AI model for this persona (same provider); blank: the workspace's.
-AIModel = Annotated[str | None, BeforeValidator(_blank_is_none), Field(max_length=200)]
+AIModel = Annotated[Annotated[str, Field(max_length=200)] | None, BeforeValidator(_blank_is_none)]
 
 
 class PersonaCreate(PersonaFields):
