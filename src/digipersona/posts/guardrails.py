@@ -186,6 +186,15 @@ def shingles(text: str) -> set[str]:
     return {norm[i : i + SHINGLE_SIZE] for i in range(len(norm) - SHINGLE_SIZE + 1)}
 
 
+def similarity(a: str, b: str) -> float:
+    """0..1 similarity of two texts: Jaccard index of their character 5-gram shingles (the
+    measure the near-duplicate check uses; benchmarks/draft_quality.py reports it too)."""
+    sa, sb = shingles(a), shingles(b)
+    if not sa or not sb:
+        return 0.0
+    return len(sa & sb) / len(sa | sb)
+
+
 def _near_duplicates(body: str, recent: Sequence[str]) -> list[Violation]:
     mine = shingles(body)
     if not mine:
