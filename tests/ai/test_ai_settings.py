@@ -152,3 +152,14 @@ def test_ai_keys_are_redacted_from_logs() -> None:
     assert redact(f"calling with {KEY}") == "calling with [REDACTED-AI-KEY]"
     assert "abcdefghijklmnopqrstu" not in redact("x-api-key: sk-ant-api03-abcdefghijklmnopqrstu")
     assert "s3cr3tvalue" not in redact('{"apikey": "s3cr3tvalue"}')
+
+
+def test_models_of_an_unreachable_provider_is_an_answer_not_a_failure(owner: Actor) -> None:
+    """Like the Test call, listing the models of a server that is down says why (200, error)."""
+    from tests.fakes.server import free_port
+
+    body = {"provider": "openai_compatible", "base_url": f"http://127.0.0.1:{free_port()}/v1"}
+    r = owner.post("/api/v1/workspace/ai/models", json={"settings": body})
+    assert r.status_code == 200, r.text
+    assert r.json()["models"] == []
+    assert "reach" in r.json()["error"].lower()

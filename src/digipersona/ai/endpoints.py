@@ -10,6 +10,7 @@ from digipersona.ai import schemas, service
 from digipersona.auth.dependencies import Admin, Reader, SettingsDep, get_principal_unbound
 from digipersona.auth.principal import Principal
 from digipersona.db import FactoryDep, SessionDep
+from digipersona.generation.errors import AIProviderError
 
 router = APIRouter(prefix="/api/v1/workspace/ai", tags=["ai"])
 
@@ -52,8 +53,14 @@ def test_settings(
 def list_models(
     body: schemas.AITestIn, principal: UnboundPrincipal, factory: FactoryDep, settings: SettingsDep
 ) -> schemas.AIModelsOut:
-    """The models the provider lists (Ollama's tags, an OpenAI-compatible ``/models``)."""
-    return schemas.AIModelsOut(models=service.models(factory, principal, settings, body.settings))
+    """The models the provider lists (Ollama's tags, an OpenAI-compatible ``/models``). Like the
+    test call, a provider that cannot be reached is an answer (``error``), not a failure."""
+    try:
+        return schemas.AIModelsOut(
+            models=service.models(factory, principal, settings, body.settings)
+        )
+    except AIProviderError as exc:
+        return schemas.AIModelsOut(models=[], error=exc.message)
 
 
 @router.get("/usage", response_model=schemas.UsageOut)

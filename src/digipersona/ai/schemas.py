@@ -56,6 +56,9 @@ class AITestOut(BaseModel):
 
 class AIModelsOut(BaseModel):
     models: list[str]
+    error: str | None = Field(
+        default=None, description="Why the provider could not be asked (its own error), if so"
+    )
 
 
 class UsageRow(BaseModel):
