@@ -17,6 +17,7 @@ from digipersona.audit import service as audit
 from digipersona.auth.permissions import Permission
 from digipersona.auth.principal import Principal
 from digipersona.exceptions import Conflict, NotFound
+from digipersona.kit.words import plural
 from digipersona.models import Media, Post
 from digipersona.posts.repository import MediaRepository
 
@@ -78,7 +79,7 @@ def delete_unused(session: Session, principal: Principal, media_id: uuid.UUID) -
     used = [c for c in copies if c.post_id is not None]
     if used:
         raise Conflict(
-            f"{media.filename} is used by {len(used)} post(s): take it off them first.",
+            f"{media.filename} is used by {plural(len(used), 'post')}: take it off them first.",
             extra={"post_ids": [str(c.post_id) for c in used]},
         )
     for copy in copies:

@@ -16,6 +16,7 @@ from digipersona.auth.dependencies import WebPrincipal, check_csrf
 from digipersona.auth.permissions import Permission
 from digipersona.db import SessionDep
 from digipersona.exceptions import DigipersonaError, ValidationFailed
+from digipersona.kit.words import plural
 from digipersona.posts import library, service
 from digipersona.posts.media import MAX_UPLOAD_BYTES
 from digipersona.web.forms import FormBody
@@ -71,7 +72,10 @@ def upload(
                 filename=name,
                 alt_text=alt_text,
             )
-        flash(request, f"{len(files)} image(s) added." + ("" if alt_text else " Add alt text."))
+        flash(
+            request,
+            f"{plural(len(files), 'image')} added." + ("" if alt_text else " Add alt text."),
+        )
     except DigipersonaError as exc:
         session.rollback()
         flash(request, exc.message, "error")
