@@ -51,12 +51,25 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One database migrated by Alembic (as `serve` does) per session; each live server starts
+    on a copy, so its own start-up upgrade finds the head and does nothing (a full upgrade costs
+    seconds per test)."""
+    from digipersona import db
+
+    path = tmp_path_factory.mktemp("browser-template") / "browser.db"
+    db.upgrade(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[str]:
+def live_server(tmp_path: Path, migrated_template: Path) -> Iterator[str]:
     """The real app (embedded dispatcher included) on a free loopback port."""
     from digipersona.app import create_app
 
     port = _free_port()
+    shutil.copyfile(migrated_template, tmp_path / "browser.db")
     url = f"sqlite:///{tmp_path / 'browser.db'}"
     settings = make_settings(
         tmp_path,
