@@ -29,7 +29,7 @@ from digipersona.models import (
     PublicationState,
 )
 from digipersona.publishing import signals
-from digipersona.publishing.engine import sync_post_status
+from digipersona.publishing.statuses import sync_post_status
 from digipersona.scheduling.slots import apply_jitter, next_free_slot
 
 MOVABLE = (PublicationState.scheduled.value, PublicationState.held.value)

@@ -19,7 +19,7 @@ from digipersona.notifications import delivery
 from digipersona.platforms import errors
 from digipersona.publishing import engine as pub_engine
 from digipersona.publishing import signals
-from digipersona.publishing.engine import Engine
+from digipersona.publishing.engine import PublishingEngine
 from digipersona.worker import jobs, registry
 
 logger = logging.getLogger("digipersona.dispatcher")
@@ -79,7 +79,7 @@ class Dispatcher:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: PublishingEngine,
         *,
         threads: int,
         batch: int,
@@ -121,7 +121,9 @@ class Dispatcher:
         self._periodic_lock = threading.Lock()
 
     @classmethod
-    def for_settings(cls, engine: Engine, settings: Settings, **options: Any) -> Dispatcher:
+    def for_settings(
+        cls, engine: PublishingEngine, settings: Settings, **options: Any
+    ) -> Dispatcher:
         """The dispatcher ``serve`` (or a helper, with ``periodic=False``) runs."""
         return cls(
             engine,
