@@ -22,8 +22,9 @@ from digipersona.models import (
     PublicationState,
 )
 from digipersona.notifications.service import notify
+from digipersona.platforms import quotas
 from digipersona.platforms.base import Credentials, MediaItem, PublishedPart, PublishRequest
-from digipersona.publishing import metrics, quotas, repository
+from digipersona.publishing import metrics, repository
 from digipersona.publishing.reply_targets import to_reply_target
 from digipersona.publishing.settle import HOLD_STATES, hold, late_message, pause, set_final
 
