@@ -21,6 +21,7 @@ from digipersona.models import (
     Connection,
     ConnectionState,
     Heartbeat,
+    Interaction,
     Media,
     Persona,
     Post,
@@ -28,7 +29,6 @@ from digipersona.models import (
     PublicationState,
     Variant,
 )
-from digipersona.publishing.reply_targets import reply_target_column
 
 CLAIMABLE = (PublicationState.scheduled.value, PublicationState.unknown.value)
 
@@ -183,7 +183,18 @@ def _prep_columns() -> tuple[Any, ...]:
         Connection.paused_until,
         Variant.parts.label("variant_parts"),
         select(Media.id).where(Media.post_id == Post.id).exists().label("has_media"),
-        reply_target_column(),
+        _reply_target_column(),
+    )
+
+
+def _reply_target_column() -> Any:
+    """A correlated column (per ``Post``) with the stored reply target of the answered item."""
+    return (
+        select(Interaction.reply_target)
+        .where(Interaction.reply_post_id == Post.id)
+        .limit(1)
+        .scalar_subquery()
+        .label("reply_target")
     )
 
 
@@ -411,3 +422,114 @@ def lock_publication(session: Session, publication_id: uuid.UUID) -> Publication
 
 def connection_by_id(session: Session, connection_id: uuid.UUID) -> Connection | None:
     return session.get(Connection, connection_id)
+
+
+# -- scheduling (the service's reads) ----------------------------------------------------------
+def post_in_workspace(session: Session, workspace_id: uuid.UUID, post_id: uuid.UUID) -> Post | None:
+    return session.scalars(
+        select(Post).where(Post.id == post_id, Post.workspace_id == workspace_id)
+    ).first()
+
+
+def post_by_id(session: Session, post_id: uuid.UUID) -> Post | None:
+    return session.get(Post, post_id)
+
+
+def persona_by_id(session: Session, persona_id: uuid.UUID) -> Persona | None:
+    return session.get(Persona, persona_id)
+
+
+def connections_in_workspace(
+    session: Session, workspace_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> list[Connection]:
+    return list(
+        session.scalars(
+            select(Connection).where(
+                Connection.id.in_(list(ids)), Connection.workspace_id == workspace_id
+            )
+        )
+    )
+
+
+_USABLE = [ConnectionState.active.value, ConnectionState.expiring.value]
+
+
+def usable_connections(
+    session: Session, persona_id: uuid.UUID, platforms: Sequence[str]
+) -> list[Connection]:
+    """The persona's active or expiring connections on ``platforms``, by platform then age."""
+    return list(
+        session.scalars(
+            select(Connection)
+            .where(
+                Connection.persona_id == persona_id,
+                Connection.state.in_(_USABLE),
+                Connection.platform.in_(list(platforms)),
+            )
+            .order_by(Connection.platform, Connection.created_at)
+        )
+    )
+
+
+def usable_platforms(session: Session, persona_id: uuid.UUID) -> set[str]:
+    """The platforms the persona has an active or expiring connection on."""
+    return set(
+        session.scalars(
+            select(Connection.platform).where(
+                Connection.persona_id == persona_id, Connection.state.in_(_USABLE)
+            )
+        )
+    )
+
+
+def slot_use(
+    session: Session, connection_id: uuid.UUID, states: Sequence[str]
+) -> dict[datetime, int]:
+    """How many publications in ``states`` each slot of the connection holds."""
+    rows = session.execute(
+        select(Publication.slot_at, func.count())
+        .where(
+            Publication.connection_id == connection_id,
+            Publication.state.in_(list(states)),
+            Publication.slot_at.is_not(None),
+        )
+        .group_by(Publication.slot_at)
+    ).all()
+    return {ensure_utc(slot): n for slot, n in rows if slot is not None}
+
+
+def publications_of_post(session: Session, post_id: uuid.UUID) -> list[Publication]:
+    return list(
+        session.scalars(
+            select(Publication)
+            .where(Publication.post_id == post_id)
+            .order_by(Publication.scheduled_at, Publication.platform)
+        )
+    )
+
+
+def publication_in_workspace(
+    session: Session, workspace_id: uuid.UUID, publication_id: uuid.UUID
+) -> Publication | None:
+    return session.scalars(
+        select(Publication).where(
+            Publication.id == publication_id, Publication.workspace_id == workspace_id
+        )
+    ).first()
+
+
+def recent_problems(
+    session: Session, workspace_id: uuid.UUID, limit: int = 20
+) -> list[Publication]:
+    """The workspace's latest failed, missed, held or unknown publications (the Jobs page)."""
+    return list(
+        session.scalars(
+            select(Publication)
+            .where(
+                Publication.workspace_id == workspace_id,
+                Publication.state.in_(["failed", "missed", "held", "unknown"]),
+            )
+            .order_by(Publication.updated_at.desc())
+            .limit(limit)
+        )
+    )
