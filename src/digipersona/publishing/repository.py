@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, case, delete, func, select, update
+from sqlalchemy import Row, Table, bindparam, case, delete, func, select, union_all, update
 from sqlalchemy.orm import Session
 
 from digipersona.kit.time import ensure_utc
@@ -533,3 +533,82 @@ def recent_problems(
             .limit(limit)
         )
     )
+
+
+# -- the dashboard ---------------------------------------------------------------------------
+# Small indexed reads whose cost does not grow with history (``dashboard.py`` says which index).
+def persona_count(session: Session, workspace_id: uuid.UUID) -> int:
+    count = session.scalar(
+        select(func.count()).select_from(Persona).where(Persona.workspace_id == workspace_id)
+    )
+    return int(count or 0)
+
+
+def _in_review(workspace_id: uuid.UUID) -> tuple[Any, Any]:
+    return Post.workspace_id == workspace_id, Post.status == "in_review"
+
+
+def newest_in_review(
+    session: Session, workspace_id: uuid.UUID, limit: int, head: int
+) -> list[Row[Any]]:
+    """(id, body_head, persona_name) of the newest posts in review."""
+    return list(
+        session.execute(
+            select(
+                Post.id,
+                func.substr(Post.body, 1, head).label("body_head"),
+                Persona.name.label("persona_name"),
+            )
+            .join(Persona, Persona.id == Post.persona_id)
+            .where(*_in_review(workspace_id))
+            .order_by(Post.created_at.desc(), Post.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def in_review_count(session: Session, workspace_id: uuid.UUID, cap: int) -> int:
+    """How many posts are in review, counting no further than ``cap``."""
+    capped = select(Post.id).where(*_in_review(workspace_id)).limit(cap).subquery()
+    return int(session.scalar(select(func.count()).select_from(capped)) or 0)
+
+
+def publication_heads(
+    session: Session,
+    workspace_id: uuid.UUID,
+    states: tuple[str, ...],
+    now: datetime,
+    *,
+    upcoming: bool,
+    limit: int,
+    head: int,
+) -> list[Row[Any]]:
+    """The first ``limit`` publications of each state, each read in index order (no sort), as
+    one query: upcoming by time from ``now``, else the latest updated."""
+    members = []
+    for state in states:
+        stmt = (
+            select(
+                Publication.id,
+                Publication.post_id,
+                Publication.platform,
+                Publication.state,
+                Publication.scheduled_at,
+                Publication.updated_at,
+                Publication.external_url,
+                func.substr(Publication.last_error, 1, 300).label("last_error"),
+                func.substr(Post.body, 1, head).label("body_head"),
+                Persona.timezone,
+            )
+            .join(Post, Post.id == Publication.post_id)
+            .join(Persona, Persona.id == Post.persona_id)
+            .where(Publication.workspace_id == workspace_id, Publication.state == state)
+        )
+        if upcoming:
+            stmt = stmt.where(Publication.scheduled_at >= now).order_by(Publication.scheduled_at)
+        else:
+            stmt = stmt.order_by(Publication.updated_at.desc())
+        sub = stmt.limit(limit).subquery()
+        # SQLite takes ORDER BY/LIMIT in a compound member only inside a subquery.
+        members.append(select(*sub.c))
+    return list(session.execute(union_all(*members)))
