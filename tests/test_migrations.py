@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, event, inspect, text
 
 from digipersona import db
 from digipersona.models import Base
-from digipersona.publishing import engine as publishing_engine
+from digipersona.publishing import repository as publishing_repository
 from tests.conftest import PG_ADMIN_URL
 
 
@@ -60,7 +60,7 @@ def test_sqlite_claim_reads_the_due_ids_from_the_covering_index(tmp_path: Any) -
         statement, parameters = args[2], args[3]
         return "EXPLAIN QUERY PLAN " + statement, parameters
 
-    statement = publishing_engine._prepare_statement("sqlite", True)
+    statement = publishing_repository.prepare_statement("sqlite", True)
     with engine.connect() as conn:
         result = conn.execute(statement, {"now": datetime.now(UTC), "limit": 100})
         plan = [row[3] for row in result.cursor.fetchall()]

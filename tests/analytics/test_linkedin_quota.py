@@ -10,8 +10,9 @@ import pytest
 
 from digipersona.analytics.sync import SyncReport, sync_metrics
 from digipersona.db import write_scope
+from digipersona.platforms import quotas
 from digipersona.platforms.linkedin.provider import LinkedInProvider
-from digipersona.publishing import quotas
+from digipersona.platforms.quotas import repository as quota_counts
 from tests.analytics.conftest import LINKEDIN_ANALYTICS_SCOPES, World
 from tests.analytics.test_sync import schedule, snapshots
 
@@ -216,7 +217,7 @@ def test_admit_counts_what_fits_and_rereads_the_room_after_a_race(
     assert admit(1, 4) == 0 and _used_of(world, 10) == 8  # nothing is counted when none fits
     # Another process takes one request between admit's reading of the room and its count:
     # the count fails, the room is read again, and the window is not overfilled.
-    original = quotas.consume
+    original = quota_counts.consume
     raced = []
 
     def consume_after_a_rival(session: Any, rules: Any, **kwargs: Any) -> None:
@@ -225,5 +226,5 @@ def test_admit_counts_what_fits_and_rereads_the_room_after_a_race(
             original(session, rules, **{**kwargs, "cost": 1})
         original(session, rules, **kwargs)
 
-    monkeypatch.setattr(quotas, "consume", consume_after_a_rival)
+    monkeypatch.setattr(quota_counts, "consume", consume_after_a_rival)
     assert admit(5, 1) == 1 and _used_of(world, 10) == 10

@@ -262,7 +262,7 @@ def _comment_reads(env: Env) -> list[str]:
 
 
 def _request_quota(env: Env) -> Any:
-    from digipersona.publishing import quotas
+    from digipersona.platforms import quotas
 
     rule = quotas.rule_named("linkedin", "app_requests", env.settings)
     assert rule is not None
@@ -301,7 +301,7 @@ def test_a_partly_spent_linkedin_window_reads_the_newest_posts_and_keeps_the_cur
     database_url: str, tmp_path: Any
 ) -> None:
     from digipersona.db import write_scope
-    from digipersona.publishing import quotas
+    from digipersona.platforms import quotas
 
     with running_env(database_url, tmp_path, quota_linkedin_app_requests_per_day=5) as env:
         env.linkedin.clock = env.clock

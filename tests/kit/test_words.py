@@ -10,7 +10,7 @@ import pytest
 
 from digipersona.generation import errors
 from digipersona.kit.words import plural
-from digipersona.publishing.engine import _late_message
+from digipersona.publishing.settle import late_message
 
 
 @pytest.mark.parametrize(
@@ -28,7 +28,7 @@ def test_plural_irregular_and_given_forms() -> None:
 
 def test_a_missed_post_says_one_minute() -> None:
     persona: Any = SimpleNamespace(name="Dana", max_lateness_minutes=1)
-    message = _late_message(timedelta(minutes=1, seconds=20), persona)
+    message = late_message(timedelta(minutes=1, seconds=20), persona)
     assert message.startswith("It was 1 minute late and Dana gives up after 1 minute,")
 
 

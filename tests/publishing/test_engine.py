@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from digipersona.models import Connection, Notification, Post, Publication
-from digipersona.platforms import errors
-from digipersona.publishing import engine, quotas
+from digipersona.platforms import errors, quotas
+from digipersona.publishing import engine
 from digipersona.publishing.engine import claim_due, execute, release_expired
 from tests.publishing.conftest import World
 

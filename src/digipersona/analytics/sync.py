@@ -51,7 +51,7 @@ from digipersona.analytics import repository
 from digipersona.analytics.repository import OFFSETS, Claimed
 from digipersona.autopilot.service import fire_engagement_safely
 from digipersona.config import Settings, get_settings
-from digipersona.connections.credentials import credentials_for, refresh_serialised
+from digipersona.connections.credentials import call_with_refresh, credentials_for
 from digipersona.db import write_scope
 from digipersona.kit.crypto import TokenCipher
 from digipersona.kit.metrics import METRICS_SYNC_READS
@@ -63,14 +63,13 @@ from digipersona.models import (
     MetricsSchedule,
     MetricsStop,
 )
-from digipersona.platforms import errors
+from digipersona.platforms import errors, quotas
 from digipersona.platforms.base import (
     Credentials,
     MetricsReading,
     Provider,
     ReadBackUnsupported,
 )
-from digipersona.publishing import quotas
 
 logger = logging.getLogger("digipersona.analytics")
 
@@ -349,14 +348,16 @@ def _fetch(
     batch: Sequence[Claimed],
 ) -> tuple[Sequence[MetricsReading], Credentials]:
     ids = [row.external_id for row in batch]
-    try:
-        return provider.fetch_metrics(credentials, ids), credentials
-    except errors.AuthExpired:
-        # Serialised with publishing's refreshes (X refresh tokens rotate).
-        fresh = refresh_serialised(
-            factory, connection.id, connection.token_version, provider, cipher
-        )
-        return provider.fetch_metrics(fresh, ids), fresh
+    # A refresh is serialised with publishing's (X refresh tokens rotate).
+    return call_with_refresh(
+        factory,
+        cipher,
+        provider,
+        connection_id=connection.id,
+        token_version=connection.token_version,
+        credentials=credentials,
+        call=lambda fresh: provider.fetch_metrics(fresh, ids),
+    )
 
 
 def _record(

@@ -10,6 +10,9 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,9 +25,33 @@ from digipersona.platforms.base import Credentials, Provider, TokenSet
 from digipersona.platforms.errors import AuthExpired
 
 _local_locks: defaultdict[uuid.UUID, threading.Lock] = defaultdict(threading.Lock)
+T = TypeVar("T")
 
 
-def credentials_for(connection: Connection, cipher: TokenCipher) -> Credentials:
+class Decrypter(Protocol):
+    """A ``TokenCipher``, or anything that decrypts like one (the engine's per-process memo)."""
+
+    def decrypt(self, ciphertext: str) -> str: ...
+
+
+class StoredTokens(Protocol):
+    """A ``Connection``, or a Core row with its token columns."""
+
+    @property
+    def access_token_enc(self) -> str: ...
+    @property
+    def refresh_token_enc(self) -> str | None: ...
+    @property
+    def expires_at(self) -> datetime | None: ...
+    @property
+    def scopes(self) -> Sequence[str]: ...
+    @property
+    def account_id(self) -> str: ...
+    @property
+    def extra(self) -> dict[str, Any]: ...
+
+
+def credentials_for(connection: StoredTokens, cipher: Decrypter) -> Credentials:
     """Decrypt a connection's tokens for one provider call (never logged, never stored)."""
     return Credentials(
         access_token=cipher.decrypt(connection.access_token_enc),
@@ -79,3 +106,23 @@ def refresh_serialised(
         tokens = provider.refresh(credentials_for(connection, cipher))
         apply_tokens(connection, tokens, cipher)
         return credentials_for(connection, cipher)
+
+
+def call_with_refresh(
+    factory: sessionmaker[Session],
+    cipher: TokenCipher,
+    provider: Provider,
+    *,
+    connection_id: uuid.UUID,
+    token_version: int,
+    credentials: Credentials,
+    call: Callable[[Credentials], T],
+) -> tuple[T, Credentials]:
+    """``call`` with the credentials; when the platform answers ``AuthExpired``, refresh once
+    (``refresh_serialised``) and call again. Returns the answer and the credentials that got
+    it (reuse them for the connection's next call). A second ``AuthExpired`` propagates."""
+    try:
+        return call(credentials), credentials
+    except AuthExpired:
+        fresh = refresh_serialised(factory, connection_id, token_version, provider, cipher)
+        return call(fresh), fresh

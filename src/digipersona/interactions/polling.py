@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from digipersona.autopilot.service import fire_engagement_safely
 from digipersona.config import Settings
-from digipersona.connections.credentials import credentials_for, refresh_serialised
+from digipersona.connections.credentials import call_with_refresh, credentials_for
 from digipersona.db import session_scope, write_scope
 from digipersona.generation import GenerationProvider, config_from_settings, get_provider
 from digipersona.interactions.leads import LeadScore, score_lead
@@ -57,7 +57,7 @@ from digipersona.kit.metrics import INTERACTION_POLLS
 from digipersona.kit.time import ensure_utc, utcnow
 from digipersona.models import Connection, InteractionStatus
 from digipersona.notifications.service import notify
-from digipersona.platforms import errors
+from digipersona.platforms import errors, quotas
 from digipersona.platforms.base import (
     InboundInteraction,
     InteractionPage,
@@ -66,7 +66,6 @@ from digipersona.platforms.base import (
 )
 from digipersona.platforms.factory import build_provider
 from digipersona.platforms.registry import get_provider_class
-from digipersona.publishing import quotas
 
 logger = logging.getLogger("digipersona.interactions")
 
@@ -397,14 +396,16 @@ def _fetch(
     cursor: str | None,
     recent: list[str],
 ) -> InteractionPage:
-    credentials = credentials_for(connection, cipher)
-    try:
-        return provider.fetch_interactions(credentials, cursor=cursor, recent_posts=recent)
-    except errors.AuthExpired:
-        credentials = refresh_serialised(
-            factory, connection.id, connection.token_version, provider, cipher
-        )
-        return provider.fetch_interactions(credentials, cursor=cursor, recent_posts=recent)
+    page, _credentials = call_with_refresh(
+        factory,
+        cipher,
+        provider,
+        connection_id=connection.id,
+        token_version=connection.token_version,
+        credentials=credentials_for(connection, cipher),
+        call=lambda fresh: provider.fetch_interactions(fresh, cursor=cursor, recent_posts=recent),
+    )
+    return page
 
 
 def _finish(

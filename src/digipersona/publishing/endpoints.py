@@ -12,7 +12,7 @@ from digipersona.db import SessionDep
 from digipersona.exceptions import ValidationFailed
 from digipersona.kit.schemas import Instant
 from digipersona.kit.time import isoformat_z, utcnow
-from digipersona.models import Post, Publication
+from digipersona.models import Publication
 from digipersona.publishing import calendar, schemas, service
 from digipersona.scheduling.slots import validate_timezone
 
@@ -41,8 +41,7 @@ def publication_out(p: Publication) -> schemas.PublicationOut:
 
 
 def _schedule_out(session: SessionDep, post_id: uuid.UUID) -> schemas.ScheduleOut:
-    post = session.get(Post, post_id)
-    assert post is not None
+    post = service.post_by_id(session, post_id)
     targets = service.target_states(session, post)
     return schemas.ScheduleOut(
         post_id=post.id,

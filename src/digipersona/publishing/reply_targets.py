@@ -1,8 +1,9 @@
 """Where a reply post must go: the platform's reply reference of the interaction it answers.
 
 Part of publishing (not of interactions, which sits above it), so the engine imports nothing of
-the inbox, content or generation code. The engine reads ``reply_target_column()`` in the same
-query that prepares a batch, so threading a reply costs no extra round trip.
+the inbox, content or generation code. The engine reads the stored target in the same query that
+prepares a batch (``repository.prepare_statement``), so threading a reply costs no extra round
+trip.
 """
 
 from __future__ import annotations
@@ -10,21 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
-
-from digipersona.models import Interaction, Post
 from digipersona.platforms.base import ReplyTarget
-
-
-def reply_target_column() -> Any:
-    """A correlated column (per ``Post``) with the stored reply target of the answered item."""
-    return (
-        select(Interaction.reply_target)
-        .where(Interaction.reply_post_id == Post.id)
-        .limit(1)
-        .scalar_subquery()
-        .label("reply_target")
-    )
 
 
 def to_reply_target(target: Mapping[str, Any] | None) -> ReplyTarget | None:

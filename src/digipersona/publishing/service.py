@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digipersona.audit import service as audit
@@ -21,15 +20,13 @@ from digipersona.kit.time import ensure_utc, utcnow
 from digipersona.models import (
     ACTIVE_STATES,
     Connection,
-    ConnectionState,
-    Persona,
     Post,
     PostStatus,
     Publication,
     PublicationState,
 )
-from digipersona.publishing import signals
-from digipersona.publishing.engine import sync_post_status
+from digipersona.publishing import repository, signals
+from digipersona.publishing.statuses import sync_post_status
 from digipersona.scheduling.slots import apply_jitter, next_free_slot
 
 MOVABLE = (PublicationState.scheduled.value, PublicationState.held.value)
@@ -37,9 +34,7 @@ PAST_TOLERANCE = timedelta(seconds=5)
 
 
 def _post(session: Session, principal: Principal, post_id: uuid.UUID) -> Post:
-    post = session.scalars(
-        select(Post).where(Post.id == post_id, Post.workspace_id == principal.workspace_id)
-    ).first()
+    post = repository.post_in_workspace(session, principal.workspace_id, post_id)
     if post is None:
         raise NotFound("No such post in this workspace.")
     return post
@@ -49,14 +44,7 @@ def _connections(
     session: Session, principal: Principal, post: Post, connection_ids: Sequence[uuid.UUID] | None
 ) -> list[Connection]:
     if connection_ids:
-        rows = list(
-            session.scalars(
-                select(Connection).where(
-                    Connection.id.in_(list(connection_ids)),
-                    Connection.workspace_id == principal.workspace_id,
-                )
-            )
-        )
+        rows = repository.connections_in_workspace(session, principal.workspace_id, connection_ids)
         found = {c.id for c in rows}
         missing = [str(c) for c in connection_ids if c not in found]
         if missing:
@@ -72,19 +60,7 @@ def _connections(
                     "to its platforms first."
                 )
         return rows
-    rows = list(
-        session.scalars(
-            select(Connection)
-            .where(
-                Connection.persona_id == post.persona_id,
-                Connection.state.in_(
-                    [ConnectionState.active.value, ConnectionState.expiring.value]
-                ),
-                Connection.platform.in_(list(post.platforms)),
-            )
-            .order_by(Connection.platform, Connection.created_at)
-        )
-    )
+    rows = repository.usable_connections(session, post.persona_id, post.platforms)
     if not rows:
         raise Conflict(
             "The persona has no active connection for this post's platforms "
@@ -110,16 +86,9 @@ def _parse_at(at: datetime, now: datetime) -> datetime:
 
 
 def _taken(session: Session, connection: Connection, capacity: int) -> Any:
-    rows = session.execute(
-        select(Publication.slot_at, func.count())
-        .where(
-            Publication.connection_id == connection.id,
-            Publication.state.in_([*list(ACTIVE_STATES), PublicationState.published.value]),
-            Publication.slot_at.is_not(None),
-        )
-        .group_by(Publication.slot_at)
-    ).all()
-    counts = {ensure_utc(slot): n for slot, n in rows if slot is not None}
+    counts = repository.slot_use(
+        session, connection.id, [*list(ACTIVE_STATES), PublicationState.published.value]
+    )
     return lambda slot: counts.get(slot, 0) >= capacity
 
 
@@ -143,7 +112,7 @@ def schedule(
             f"Only approved posts can be scheduled; this post is {post.status}.",
             extra={"current_status": post.status},
         )
-    persona = session.get(Persona, post.persona_id)
+    persona = repository.persona_by_id(session, post.persona_id)
     assert persona is not None
     explicit = _parse_at(at, now) if at is not None else None
     connections = _connections(session, principal, post, connection_ids)
@@ -215,16 +184,7 @@ def unconnected_targets(session: Session, post: Post) -> list[str]:
 def target_states(session: Session, post: Post) -> list[TargetState]:
     """One line per target platform of the post, for its page and the schedule answer."""
     pubs = publications_of(session, post)
-    connected = set(
-        session.scalars(
-            select(Connection.platform).where(
-                Connection.persona_id == post.persona_id,
-                Connection.state.in_(
-                    [ConnectionState.active.value, ConnectionState.expiring.value]
-                ),
-            )
-        )
-    )
+    connected = repository.usable_platforms(session, post.persona_id)
     out = []
     for platform in post.platforms:
         mine = [p for p in pubs if p.platform == platform]
@@ -242,13 +202,7 @@ _SENT = (PostStatus.scheduled.value, PostStatus.published.value, PostStatus.fail
 
 
 def publications_of(session: Session, post: Post) -> list[Publication]:
-    return list(
-        session.scalars(
-            select(Publication)
-            .where(Publication.post_id == post.id)
-            .order_by(Publication.scheduled_at, Publication.platform)
-        )
-    )
+    return repository.publications_of_post(session, post.id)
 
 
 def reschedule(
@@ -337,11 +291,7 @@ def unschedule(
 def retry(session: Session, principal: Principal, publication_id: uuid.UUID) -> Publication:
     """Send a failed, missed or held publication again now."""
     principal.require(Permission.publish)
-    pub = session.scalars(
-        select(Publication).where(
-            Publication.id == publication_id, Publication.workspace_id == principal.workspace_id
-        )
-    ).first()
+    pub = repository.publication_in_workspace(session, principal.workspace_id, publication_id)
     if pub is None:
         raise NotFound("No such publication in this workspace.")
     if pub.state not in (
@@ -357,9 +307,21 @@ def retry(session: Session, principal: Principal, publication_id: uuid.UUID) -> 
     pub.next_attempt_at = now
     pub.scheduled_at = now
     pub.attempts = 0
-    post = session.get(Post, pub.post_id)
+    post = repository.post_by_id(session, pub.post_id)
     assert post is not None
     session.flush()
     sync_post_status(session, post)
     session.info.setdefault("after_commit", []).append(signals.wake)
     return pub
+
+
+def post_by_id(session: Session, post_id: uuid.UUID) -> Post:
+    """A post already checked to be in the caller's workspace (after scheduling it)."""
+    post = repository.post_by_id(session, post_id)
+    assert post is not None
+    return post
+
+
+def recent_problems(session: Session, workspace_id: uuid.UUID) -> list[Publication]:
+    """The workspace's latest failed, missed, held or unknown publications (the Jobs page)."""
+    return repository.recent_problems(session, workspace_id)

@@ -17,7 +17,6 @@ from digipersona.auth.permissions import Permission
 from digipersona.db import SessionDep
 from digipersona.exceptions import DigipersonaError, ValidationFailed
 from digipersona.kit.time import utcnow
-from digipersona.models import Publication
 from digipersona.publishing import calendar, service
 from digipersona.scheduling.slots import validate_timezone
 from digipersona.web.templating import flash, render
@@ -256,19 +255,7 @@ def jobs_page(request: Request, principal: WebPrincipal, session: SessionDep) ->
     summary = calendar.jobs_summary(
         session, principal.workspace_id, utcnow(), settings.scheduler_stale_seconds
     )
-    from sqlalchemy import select
-
-    recent_failures = list(
-        session.scalars(
-            select(Publication)
-            .where(
-                Publication.workspace_id == principal.workspace_id,
-                Publication.state.in_(["failed", "missed", "held", "unknown"]),
-            )
-            .order_by(Publication.updated_at.desc())
-            .limit(20)
-        )
-    )
+    recent_failures = service.recent_problems(session, principal.workspace_id)
     return render(
         request,
         "publishing/jobs.html",

@@ -25,6 +25,7 @@ from digipersona.kit.urls import without_password
 from digipersona.publishing import engine as pub_engine
 from digipersona.worker import jobs, registry, runtime
 from digipersona.worker.embedded import owner_name
+from digipersona.worker.maintenance import Maintenance
 
 logger = logging.getLogger("digipersona.scheduler")
 CHUNK = 50  # publications per Celery task
@@ -94,23 +95,11 @@ class Scheduler:
         self.app = app
         self.owner = owner_name("scheduler")
         self.engine = runtime.current().engine
-        self._last_maintenance = 0.0
-        self._last_periodic = 0.0
-        self._clock = registry.PeriodicClock()
+        # Domain jobs go to the workers.
+        self._maintenance = Maintenance(self.engine, self.owner, self.app.send_task)
 
     def tick(self) -> int:
-        now = time.monotonic()
-        if now - self._last_maintenance >= 5.0:
-            self._last_maintenance = now
-            pub_engine.release_expired(self.engine)
-            pub_engine.beat(self.engine, self.owner, "scheduler")
-            if now - self._last_periodic >= 60.0:
-                self._last_periodic = now
-                pub_engine.periodic_checks(self.engine)
-            # Domain jobs go to the workers; they claim their own rows, so a second scheduler
-            # sending the same job is harmless.
-            for name in self._clock.due(now):
-                self.app.send_task(name)
+        self._maintenance.tick(time.monotonic())
         claimed = pub_engine.claim_due(self.engine, self.owner, self.settings.dispatch_batch)
         # Small chunks: each task pays one transaction to prepare and one to record for the
         # whole chunk, and the chunks of one claim spread over the workers.

@@ -19,12 +19,11 @@ from digipersona.notifications import delivery
 from digipersona.platforms import errors
 from digipersona.publishing import engine as pub_engine
 from digipersona.publishing import signals
-from digipersona.publishing.engine import Engine
+from digipersona.publishing.engine import PublishingEngine
 from digipersona.worker import jobs, registry
+from digipersona.worker.maintenance import Maintenance
 
 logger = logging.getLogger("digipersona.dispatcher")
-MAINTENANCE_SECONDS = 5.0
-PERIODIC_SECONDS = 60.0
 GATHER_SECONDS = 0.02
 # Run as soon as a commit queued notification deliveries (not only every 10 s).
 NOTIFY_JOB = "notifications.deliver"
@@ -79,7 +78,7 @@ class Dispatcher:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: PublishingEngine,
         *,
         threads: int,
         batch: int,
@@ -104,8 +103,6 @@ class Dispatcher:
         self._gathered = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._last_maintenance = 0.0
-        self._last_periodic = 0.0
         # Periodic domain jobs (polling, autopilot, metrics) run beside publishing, never on the
         # dispatcher thread, and never two runs of the same job at once in this process.
         # ``periodic=False``: publish only (a helper process beside serve's dispatcher, which
@@ -116,12 +113,16 @@ class Dispatcher:
             self._periodic_pool = ThreadPoolExecutor(
                 max_workers=2, thread_name_prefix="dp-periodic"
             )
-        self._clock = registry.PeriodicClock()
         self._periodic_running: set[str] = set()
         self._periodic_lock = threading.Lock()
+        self._maintenance = Maintenance(
+            engine, self.owner, self._submit_job if self._periodic_pool is not None else None
+        )
 
     @classmethod
-    def for_settings(cls, engine: Engine, settings: Settings, **options: Any) -> Dispatcher:
+    def for_settings(
+        cls, engine: PublishingEngine, settings: Settings, **options: Any
+    ) -> Dispatcher:
         """The dispatcher ``serve`` (or a helper, with ``periodic=False``) runs."""
         return cls(
             engine,
@@ -156,16 +157,7 @@ class Dispatcher:
     def tick(self) -> int:
         """One round: maintenance when due, then record finished work, claim what the pool can
         take and prepare it, all in one transaction."""
-        now = time.monotonic()
-        if now - self._last_maintenance >= MAINTENANCE_SECONDS:
-            self._last_maintenance = now
-            pub_engine.release_expired(self.engine)
-            pub_engine.beat(self.engine, self.owner, "scheduler")
-            if self._periodic_pool is not None:
-                if now - self._last_periodic >= PERIODIC_SECONDS:
-                    self._last_periodic = now
-                    pub_engine.periodic_checks(self.engine)
-                self._submit_periodic(now)
+        self._maintenance.tick(time.monotonic())
         if self._periodic_pool is not None and delivery.take_wake():
             self._submit_job(NOTIFY_JOB)
         finished = self._take_results()
@@ -190,8 +182,7 @@ class Dispatcher:
         return len(recorded) + len(claimed)
 
     def _submit_periodic(self, now: float) -> None:
-        for name in self._clock.due(now):
-            self._submit_job(name)
+        self._maintenance.hand_out(now)
 
     def _submit_job(self, name: str) -> None:
         """Run a registered job on the periodic pool unless it is running already."""

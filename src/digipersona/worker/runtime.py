@@ -15,7 +15,7 @@ from digipersona.kit.crypto import TokenCipher
 from digipersona.kit.http import make_http_client
 from digipersona.notifications import delivery
 from digipersona.platforms.registry import load_plugins
-from digipersona.publishing.engine import Engine
+from digipersona.publishing.engine import PublishingEngine
 
 
 @dataclass
@@ -25,7 +25,7 @@ class Runtime:
     factory: sessionmaker[Session]
     cipher: TokenCipher
     http: httpx.Client
-    engine: Engine
+    engine: PublishingEngine
 
     def close(self) -> None:
         self.http.close()
@@ -53,7 +53,7 @@ def build_runtime(
         assert isinstance(bind, SAEngine)
         sa_engine = bind
     client = http or make_http_client(settings.platform_timeout_seconds)
-    engine = Engine(settings=settings, factory=factory, cipher=cipher, http=client)
+    engine = PublishingEngine(settings=settings, factory=factory, cipher=cipher, http=client)
     return Runtime(settings, sa_engine, factory, cipher, client, engine)
 
 
