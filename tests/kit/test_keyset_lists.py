@@ -30,6 +30,7 @@ from digipersona.models import (
     Post,
     Publication,
 )
+from digipersona.publishing import summary
 from tests.conftest import Actor
 from tests.web.test_shell import web_login
 
@@ -115,6 +116,8 @@ class World:
                     for stage, hours in enumerate((1, 6))
                 ],
             )
+        with self.factory.begin() as session:
+            summary.rebuild(session, ws)  # what the engine and the metrics sync keep
             conn.execute(
                 insert(Interaction),
                 [

@@ -59,7 +59,7 @@ from digipersona.platforms.base import (
     PublishResult,
 )
 from digipersona.platforms.factory import build_provider
-from digipersona.publishing import metrics, quotas
+from digipersona.publishing import metrics, quotas, summary
 from digipersona.publishing.reply_targets import reply_target_column, to_reply_target
 
 logger = logging.getLogger("digipersona.engine")
@@ -924,6 +924,7 @@ def _record(
         session.flush()
     if successes:
         present = _sync_post_statuses_core(session, {p.post_id for p, _ in successes}, now)
+        summary.refresh(session, [p.publication_id for p, _ in successes])
         counts: dict[str, int] = {}
         lateness: dict[str, Any] = {}
         for prepared, _result in successes:
