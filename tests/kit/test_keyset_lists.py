@@ -116,8 +116,6 @@ class World:
                     for stage, hours in enumerate((1, 6))
                 ],
             )
-        with self.factory.begin() as session:
-            summary.rebuild(session, ws)  # what the engine and the metrics sync keep
             conn.execute(
                 insert(Interaction),
                 [
@@ -181,6 +179,8 @@ class World:
                     "notifications",
                 ):
                     conn.exec_driver_sql(f"ANALYZE {table}")
+        with self.factory.begin() as session:
+            summary.rebuild(session, ws)  # what the engine and the metrics sync keep
         self.seeded += n
 
 
