@@ -105,7 +105,8 @@ class Day:
             self.counts[name] += other.counts[name]
         for hour, values in other.hours.items():
             self.hours.setdefault(hour, Counter()).update(values)
-        self.top = sorted([*self.top, *other.top], key=top_order)
+        if other.top:  # only the best TOP_KEEP can be in any range's top
+            self.top = sorted([*self.top, *other.top], key=top_order)[:TOP_KEEP]
 
     def values(self) -> dict[str, Any]:
         """The row's columns (without keys)."""
