@@ -56,6 +56,7 @@ from digipersona.models import (  # noqa: E402
     Publication,
     Variant,
 )
+from digipersona.publishing import summary  # noqa: E402
 
 SEED_VERSION = 1
 MAX_AGE = timedelta(hours=20)
@@ -168,6 +169,9 @@ def seed(url: str, n: int, work: Path) -> Seeded:
             )
             user_id, ws = user.id, workspace.id
         _seed_rows(engine, meta, rng, user_id, ws, n, started)
+        # The daily analytics summary the engine and the metrics sync keep as they record.
+        with db.session_scope(db.make_sessionmaker(engine)) as session:
+            summary.rebuild(session, ws)
         if engine.dialect.name == "postgresql":
             # A long-lived database has been analysed by autovacuum; a fresh bulk load has not.
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -127,18 +127,21 @@ def _start_embedded_worker(app: FastAPI) -> Any:
 
     settings: Settings = app.state.settings
     factory = app.state.sessionmaker
-    app.state.dispatch_engine = app.state.engine
+    # Its own few connections, never the requests' pool: under load every request connection
+    # is taken and a request waits at most ``db_pool_timeout_seconds`` (then 503); the
+    # dispatcher sharing that pool timed out there ("dispatcher tick failed; retrying" on
+    # PostgreSQL under the API benchmark). One connection for the dispatcher thread, the rest
+    # for the periodic jobs and token refreshes; the default (30 s) wait for one of them.
+    options: dict[str, Any] = {"pool_size": 1, "max_overflow": 3}
     if db.sqlite_file(settings.effective_database_url) is not None:
-        # Its own few connections with a large page cache (the claim reads the due index and
-        # the rows of every batch), which the requests' many small-cache connections lack; and
-        # never a request's short pool wait. One for the dispatcher thread, the rest for the
-        # periodic jobs and token refreshes.
-        app.state.dispatch_engine = db.make_engine(
-            settings.effective_database_url,
-            sqlite_cache_mib=settings.dispatch_sqlite_cache_mib,
-            pool_size=1,
-            max_overflow=3,
-        )
+        # And a large page cache (the claim reads the due index and the rows of every batch),
+        # which the requests' many small-cache connections lack.
+        options["sqlite_cache_mib"] = settings.dispatch_sqlite_cache_mib
+    url = settings.effective_database_url
+    if url.startswith("sqlite") and db.sqlite_file(url) is None:
+        app.state.dispatch_engine = app.state.engine  # in memory: only that engine sees it
+    else:
+        app.state.dispatch_engine = db.make_engine(url, **options)
         factory = db.make_sessionmaker(app.state.dispatch_engine)
     rt = runtime.build_runtime(settings, factory=factory, http=app.state.http)
     runtime.set_runtime(rt)

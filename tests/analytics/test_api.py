@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from digipersona.models import Connection, MetricSnapshot, MetricsSchedule, Post, Publication
+from digipersona.publishing import summary
 from tests.conftest import Actor
 from tests.web.test_shell import web_login
 
@@ -67,6 +68,7 @@ def seed(
                         **scaled,
                     )
                 )
+        summary.refresh(s, [pub.id])  # as the engine and the metrics sync do
         return str(post.id), str(pub.id)
 
 

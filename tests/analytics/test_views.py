@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from digipersona.kit.time import utcnow
 from digipersona.models import AbTest, Connection, MetricSnapshot, Post, Publication
+from digipersona.publishing import summary
 from tests.analytics.test_abtest import draft
 from tests.analytics.test_api import persona
 from tests.conftest import Actor
@@ -208,6 +209,7 @@ def test_schedule_both_and_result_with_uncertainty(owner: Actor, session_factory
                     impressions=8000,
                 )
             )
+        summary.refresh(s, [pub_a.id, pub_b.id])  # as the engine and the metrics sync do
     for html in (
         client.get(f"/content/{b}/ab-tests").text,
         client.get("/analytics", params={"persona_id": pid}).text,

@@ -30,6 +30,7 @@ from digipersona.models import (
     Post,
     Publication,
 )
+from digipersona.publishing import summary
 from tests.conftest import Actor
 from tests.web.test_shell import web_login
 
@@ -178,6 +179,8 @@ class World:
                     "notifications",
                 ):
                     conn.exec_driver_sql(f"ANALYZE {table}")
+        with self.factory.begin() as session:
+            summary.rebuild(session, ws)  # what the engine and the metrics sync keep
         self.seeded += n
 
 

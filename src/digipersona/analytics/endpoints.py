@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from digipersona.analytics import schemas, service
+from digipersona.analytics import experiments, forecast, overview, post_figures, schemas, slots
 from digipersona.auth.dependencies import Reader, SettingsDep, Writer
 from digipersona.db import SessionDep
 from digipersona.kit.schemas import Instant, Text
@@ -21,7 +21,7 @@ def content_analytics(
 ) -> schemas.ContentAnalyticsOut:
     """Every metrics snapshot of the post's publications, and totals of their latest ones."""
     return schemas.ContentAnalyticsOut.model_validate(
-        service.content_analytics(session, principal, post_id)
+        post_figures.content_analytics(session, principal, post_id)
     )
 
 
@@ -36,7 +36,7 @@ def workspace_analytics(
 ) -> schemas.WorkspaceAnalyticsOut:
     """Totals, trend over time, best weekday/hour (persona's local time) and top posts."""
     return schemas.WorkspaceAnalyticsOut.model_validate(
-        service.workspace_analytics(
+        overview.workspace_analytics(
             session, principal, persona_id=persona_id, platform=platform, start=start, end=end
         )
     )
@@ -58,7 +58,7 @@ def content_prediction(
     """The engagement band (low/medium/high vs the persona's history) per platform, or why
     there is not enough history to say."""
     return schemas.PredictionOut.model_validate(
-        service.predict_post(session, principal, post_id, at)
+        forecast.predict_post(session, principal, post_id, at)
     )
 
 
@@ -68,7 +68,7 @@ def slot_suggestions(
 ) -> schemas.SlotSuggestionsOut:
     """Posting slots the persona's own history favours over its current ones, with evidence."""
     return schemas.SlotSuggestionsOut.model_validate(
-        service.slot_suggestions(session, principal, persona_id)
+        slots.slot_suggestions(session, principal, persona_id)
     )
 
 
@@ -78,7 +78,7 @@ def create_ab_test(
 ) -> schemas.AbTestOut:
     """Pair two posts of one persona as variants A and B (optionally scheduling both into
     comparable slots, which needs the publish permission and both posts approved)."""
-    test = service.create_ab_test(
+    test = experiments.create_ab_test(
         session,
         principal,
         settings,
@@ -87,7 +87,7 @@ def create_ab_test(
         name=body.name,
         schedule=body.schedule,
     )
-    return schemas.AbTestOut.model_validate(service.ab_result(session, test))
+    return schemas.AbTestOut.model_validate(experiments.ab_result(session, test))
 
 
 @router.get("/ab-tests", response_model=schemas.AbTestList)
@@ -95,8 +95,8 @@ def list_ab_tests(principal: Reader, session: SessionDep) -> schemas.AbTestList:
     """Every A/B test of the workspace with its current result."""
     return schemas.AbTestList(
         items=[
-            schemas.AbTestOut.model_validate(service.ab_result(session, t))
-            for t in service.list_ab_tests(session, principal)
+            schemas.AbTestOut.model_validate(experiments.ab_result(session, t))
+            for t in experiments.list_ab_tests(session, principal)
         ]
     )
 
@@ -104,5 +104,5 @@ def list_ab_tests(principal: Reader, session: SessionDep) -> schemas.AbTestList:
 @router.get("/ab-tests/{ab_test_id}", response_model=schemas.AbTestOut)
 def get_ab_test(ab_test_id: uuid.UUID, principal: Reader, session: SessionDep) -> schemas.AbTestOut:
     """One A/B test: each variant's figures, P(B > A), credible intervals and the lift."""
-    test = service.get_ab_test(session, principal, ab_test_id)
-    return schemas.AbTestOut.model_validate(service.ab_result(session, test))
+    test = experiments.get_ab_test(session, principal, ab_test_id)
+    return schemas.AbTestOut.model_validate(experiments.ab_result(session, test))

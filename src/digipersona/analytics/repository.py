@@ -5,26 +5,30 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, func, or_, select, true, update
+from sqlalchemy import String, case, cast, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from digipersona.models import (
     AbTest,
+    AnalyticsDay,
     Connection,
     Media,
     MetricSnapshot,
     MetricsSchedule,
     MetricsStop,
+    Persona,
     Post,
     Publication,
     PublicationState,
     Variant,
 )
+from digipersona.publishing import summary
+from digipersona.publishing.summary import FIELDS, latest_reading
 
 # The decaying schedule: readings this long after publication, then stop (issue 7).
 OFFSETS: tuple[timedelta, ...] = (
@@ -207,41 +211,6 @@ def publications_of_post(session: Session, post: Post) -> list[Publication]:
     )
 
 
-def _latest_reading(session: Session) -> tuple[Any, Any]:
-    """(a from-clause with the columns of each publication's latest reading, its ON clause).
-
-    One seek in ix_metric_snapshots_publication_taken per publication, never a GROUP BY over
-    the metrics history: on PostgreSQL a LATERAL subquery (a correlated one in the ON clause
-    made it hash the whole metric_snapshots table), on SQLite (no LATERAL) the latest id as a
-    correlated subquery, then its row by primary key.
-    """
-    latest = (
-        select(MetricSnapshot.id)
-        .where(MetricSnapshot.publication_id == Publication.id)
-        .order_by(MetricSnapshot.taken_at.desc(), MetricSnapshot.id.desc())
-        .limit(1)
-        .correlate(Publication)
-    )
-    if session.get_bind().dialect.name != "postgresql":
-        table = MetricSnapshot.__table__
-        return table, table.c.id == latest.scalar_subquery()
-    figures = [getattr(MetricSnapshot, name) for name in READING_FIELDS]
-    lateral = latest.add_columns(*figures).lateral("latest_reading")
-    return lateral, true()
-
-
-READING_FIELDS = ("likes", "reposts", "replies", "quotes", "impressions")
-
-
-def _engagement_sql(reading: Any) -> Any:
-    """likes + reposts + replies + quotes over the provided figures; NULL if none is."""
-    figures = (reading.c.likes, reading.c.reposts, reading.c.replies, reading.c.quotes)
-    total: Any = func.coalesce(figures[0], 0)
-    for figure in figures[1:]:
-        total = total + func.coalesce(figure, 0)
-    return case((and_(*(f.is_(None) for f in figures)), None), else_=total)
-
-
 def _in_range(
     stmt: Any,
     latest: tuple[Any, Any],
@@ -287,14 +256,14 @@ def measured_rows(
     Only these columns, found through ix_publications_workspace_state_published; ids stay text
     (building 4 UUID objects per row was most of the time at 7,500 rows).
     """
-    latest = _latest_reading(session)
+    latest = latest_reading(session)
     reading = latest[0]
     columns: list[Any] = [
         cast(Post.persona_id, String).label("persona"),
         Publication.platform,
         Publication.published_at,
         reading.c.id.is_not(None).label("measured"),
-        *(reading.c[name] for name in READING_FIELDS),
+        *(reading.c[name] for name in FIELDS),
     ]
     if with_text:
         columns += [Publication.post_id, Post.body]
@@ -306,21 +275,77 @@ def measured_rows(
     return [tuple(row) for row in reversed(session.execute(newest).all())]
 
 
-def top_publications(
+def persona_zones(session: Session, workspace_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
+    """(persona id, time zone name) of every persona of the workspace."""
+    rows = session.execute(
+        select(Persona.id, Persona.timezone).where(Persona.workspace_id == workspace_id)
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+def get_persona(session: Session, workspace_id: uuid.UUID, persona_id: uuid.UUID) -> Persona | None:
+    return session.scalars(
+        select(Persona).where(Persona.id == persona_id, Persona.workspace_id == workspace_id)
+    ).first()
+
+
+def summary_days(
     session: Session,
     workspace_id: uuid.UUID,
+    first: date,
+    last: date,
     *,
-    start: datetime,
-    end: datetime,
     persona_id: uuid.UUID | None,
     platform: str | None,
-    limit: int,
 ) -> list[Any]:
-    """The ``limit`` most engaging publications of the range (latest readings), with their
-    post's persona, text and link."""
-    latest = _latest_reading(session)
-    engagement = _engagement_sql(latest[0])
-    stmt = _in_range(
+    """The daily summary rows of local days ``first`` to ``last``."""
+    stmt = select(AnalyticsDay.__table__).where(
+        AnalyticsDay.workspace_id == workspace_id,
+        AnalyticsDay.day >= first,
+        AnalyticsDay.day <= last,
+    )
+    if persona_id is not None:
+        stmt = stmt.where(AnalyticsDay.persona_id == persona_id)
+    if platform is not None:
+        stmt = stmt.where(AnalyticsDay.platform == platform)
+    return list(session.execute(stmt))
+
+
+def publications_between(
+    session: Session,
+    workspace_id: uuid.UUID,
+    windows: Sequence[tuple[datetime, datetime]],
+    *,
+    persona_id: uuid.UUID | None,
+    platform: str | None,
+) -> list[Any]:
+    """Published publications in ``windows`` with their latest reading, as the daily summary
+    sums them (``summary.source_rows``): one query per window, each one index range of
+    ix_publications_workspace_state_published (an OR of ranges would read the whole index)."""
+    conditions: list[Any] = [Publication.workspace_id == workspace_id]
+    if persona_id is not None:
+        conditions.append(Post.persona_id == persona_id)
+    if platform is not None:
+        conditions.append(Publication.platform == platform)
+    rows: list[Any] = []
+    for start, end in windows:
+        rows += summary.source_rows(
+            session, *conditions, Publication.published_at >= start, Publication.published_at < end
+        )
+    return rows
+
+
+def rebuild_summary(session: Session, workspace_id: uuid.UUID, persona_id: uuid.UUID) -> None:
+    """Sum a persona's days again (its time zone changed)."""
+    summary.rebuild(session, workspace_id, persona_id)
+
+
+def publications_by_id(
+    session: Session, workspace_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> list[Any]:
+    """These publications with their post's persona and text and their latest impressions."""
+    reading, onclause = latest_reading(session)
+    stmt = (
         select(
             Publication.id,
             Publication.post_id,
@@ -329,20 +354,11 @@ def top_publications(
             Publication.platform,
             Publication.published_at,
             Publication.external_url,
-            engagement.label("engagement"),
-            latest[0].c.impressions,
-        ),
-        latest,
-        workspace_id,
-        start,
-        end,
-        persona_id,
-        platform,
-    )
-    stmt = (
-        stmt.where(engagement.is_not(None))
-        .order_by(engagement.desc(), Publication.published_at.desc(), Publication.id)
-        .limit(limit)
+            reading.c.impressions,
+        )
+        .join(Post, Post.id == Publication.post_id)
+        .outerjoin(reading, onclause)
+        .where(Publication.workspace_id == workspace_id, Publication.id.in_(list(ids)))
     )
     return list(session.execute(stmt))
 

@@ -70,6 +70,7 @@ from digipersona.platforms.base import (
     Provider,
     ReadBackUnsupported,
 )
+from digipersona.publishing import summary
 
 logger = logging.getLogger("digipersona.analytics")
 
@@ -422,6 +423,7 @@ def _record(
             else:
                 schedule.stage = stage
                 schedule.next_sync_at = row.published_at + OFFSETS[stage]
+        summary.refresh(session, [row.publication_id for row in batch])
     return stored
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from digipersona.analytics import charts, service
+from digipersona.analytics import charts, experiments, forecast, overview, post_figures, slots
 from digipersona.auth.dependencies import WebPrincipal, check_csrf
 from digipersona.auth.permissions import Permission
 from digipersona.db import SessionDep
@@ -35,14 +35,14 @@ def page_context(
     """Everything the analytics page and the dashboard tab render."""
     end = utcnow()
     start = datetime.combine((end - timedelta(days=days)).date(), time(), tzinfo=end.tzinfo)
-    data = service.workspace_analytics(
+    data = overview.workspace_analytics(
         session, principal, persona_id=persona_id, platform=platform, start=start, end=end
     )
     best = data["best_times"]
-    suggestions = service.slot_suggestions(session, principal, persona_id) if persona_id else None
+    suggestions = slots.slot_suggestions(session, principal, persona_id) if persona_id else None
     ab_tests = [
-        service.ab_result(session, t)
-        for t in service.list_ab_tests(session, principal)
+        experiments.ab_result(session, t)
+        for t in experiments.list_ab_tests(session, principal)
         if persona_id is None or t.persona_id == persona_id
     ][:10]
     return {
@@ -75,7 +75,7 @@ def analytics_page(
             pid = uuid.UUID(persona_id)
         except ValueError:
             error, status_code = "Choose a persona from the list.", 422
-    days = min(max(days, 7), service.MAX_RANGE.days - 1)
+    days = min(max(days, 7), overview.MAX_RANGE.days - 1)
     context: dict[str, Any] = {}
     if error is None:
         try:
@@ -107,11 +107,11 @@ def forecast_fragment(
 ) -> Response:
     """The editor's engagement forecast and, once published, the figures so far (an htmx
     fragment; 404 for another workspace's post)."""
-    forecast = service.predict_post(session, principal, post_id)
-    figures = service.content_analytics(session, principal, post_id)
+    outlook = forecast.predict_post(session, principal, post_id)
+    figures = post_figures.content_analytics(session, principal, post_id)
     published = [p for p in figures["publications"] if p["published_at"] is not None]
     return render(
-        request, "analytics/_forecast.html", {"forecast": forecast, "published": published}
+        request, "analytics/_forecast.html", {"forecast": outlook, "published": published}
     )
 
 
@@ -213,7 +213,7 @@ def ab_submit(
             except ValueError:
                 raise ValidationFailed("Choose the post that is variant B.") from None
         field = "post_b_id" if source == "existing" else "body_b"
-        test = service.create_ab_test(
+        test = experiments.create_ab_test(
             session,
             principal,
             request.app.state.settings,
@@ -223,7 +223,7 @@ def ab_submit(
         )
         if schedule:
             field = "schedule"
-            service.schedule_ab_test(session, principal, request.app.state.settings, test)
+            experiments.schedule_ab_test(session, principal, request.app.state.settings, test)
     except DigipersonaError as exc:
         nested.rollback()
         if exc.status_code == 403 and field != "schedule":
@@ -251,12 +251,12 @@ def ab_schedule(
 ) -> Response:
     """Schedule both variants of an existing test into comparable slots."""
     check_csrf(request, str(raw.get("csrf_token", "")))
-    test = service.get_ab_test(session, principal, test_id)
+    test = experiments.get_ab_test(session, principal, test_id)
     if post_id not in (test.post_a_id, test.post_b_id):
         raise NotFound("No such A/B test for this post.")
     nested = session.begin_nested()
     try:
-        service.schedule_ab_test(session, principal, request.app.state.settings, test)
+        experiments.schedule_ab_test(session, principal, request.app.state.settings, test)
     except DigipersonaError as exc:
         nested.rollback()
         if exc.status_code in (403, 404):
@@ -275,7 +275,8 @@ def ab_fragment(
     """The A/B tests of a post with their results (htmx fragment of the editor)."""
     post = post_service.get(session, principal, post_id)
     tests = [
-        service.ab_result(session, t) for t in service.ab_tests_of_post(session, principal, post.id)
+        experiments.ab_result(session, t)
+        for t in experiments.ab_tests_of_post(session, principal, post.id)
     ]
     ids = {t["variants"][v]["post_id"] for t in tests for v in ("a", "b")}
     statuses: dict[uuid.UUID, str] = {}

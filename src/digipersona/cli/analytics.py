@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import typer
 
-from digipersona.analytics import service
+from digipersona.analytics import forecast
 from digipersona.cli.context import console, dump, friendly_errors, pick_workspace, session_scope
 from digipersona.kit.words import plural
 
@@ -18,7 +18,7 @@ def evaluate(
     """Accuracy of the engagement prediction on held-out history vs the majority band."""
     with session_scope() as session:
         target = pick_workspace(session, workspace)
-        result = service.evaluate_workspace(session, target.id)
+        result = forecast.evaluate_workspace(session, target.id)
     if as_json:
         dump(result)
         return

@@ -3,6 +3,7 @@
 from digipersona.models.ab_test import AbTest
 from digipersona.models.ai_settings import AISettings
 from digipersona.models.ai_usage import AIUsage
+from digipersona.models.analytics_day import AnalyticsDay
 from digipersona.models.api_token import ApiToken
 from digipersona.models.audit_event import AuditEvent
 from digipersona.models.autopilot_feed_item import SeenFeedItem
@@ -39,6 +40,7 @@ __all__ = [
     "AISettings",
     "AIUsage",
     "AbTest",
+    "AnalyticsDay",
     "ApiToken",
     "AuditEvent",
     "AutopilotRun",

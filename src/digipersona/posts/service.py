@@ -41,6 +41,7 @@ from digipersona.posts import guardrails
 from digipersona.posts.media import inspect_image
 from digipersona.posts.repository import MediaRepository, PostRepository, VariantRepository
 from digipersona.posts.variants import RULES, build_variant, fit_post
+from digipersona.publishing import summary
 
 EDITABLE = {
     PostStatus.draft,
@@ -569,7 +570,10 @@ def delete(session: Session, principal: Principal, post_id: uuid.UUID) -> None:
         workspace_id=post.workspace_id,
         data={"status": post.status},
     )
+    # Its published copies (a post that failed on one network) leave the analytics summary.
+    days = summary.keys_of_post(session, post.id)
     PostRepository(session).delete(post)
+    summary.refresh_days(session, days)
 
 
 # -- workflow ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from digipersona.db import write_scope
 from digipersona.models import PublicationState
 from digipersona.platforms import errors
 from digipersona.platforms.base import PublishResult
-from digipersona.publishing import metrics, repository
+from digipersona.publishing import metrics, repository, summary
 from digipersona.publishing.prepare import Prepared, part_dict
 from digipersona.publishing.retry import apply_failure
 from digipersona.publishing.statuses import sync_post_statuses
@@ -109,6 +109,7 @@ def _settle_successes(
 ) -> dict[uuid.UUID, str]:
     """The posts' statuses follow; published (or ``lost``: deleted meanwhile), counted."""
     present = sync_post_statuses(session, {p.post_id for p, _ in successes}, now)
+    summary.refresh(session, [p.publication_id for p, _ in successes])
     states: dict[uuid.UUID, str] = {}
     counts: dict[str, int] = {}
     lateness: dict[str, Any] = {}

@@ -1,0 +1,326 @@
+"""The daily publication summary (``analytics_days``): its SQL and its arithmetic.
+
+One row per (workspace, persona, platform, persona-local day) with what was published that
+day and the figures of each publication's latest metrics reading, so the analytics page reads
+a few hundred small rows instead of every publication of its range and their readings.
+
+It is kept by recomputing a whole day from its publications whenever one of them changes:
+``refresh`` is called where publications are recorded as published (the engine) and where
+metrics readings are stored (the metrics sync), and when a post is deleted. Recomputing (not
+incrementing) keeps it right when the same success is recorded twice. A persona's time zone
+change is noticed by the reader (rows carry the zone they were computed in), which rebuilds
+that persona with ``rebuild``. It lives here, below analytics, because the engine keeps it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, delete, insert, or_, select, true
+from sqlalchemy.orm import Session
+
+from digipersona.models import (
+    AnalyticsDay,
+    MetricSnapshot,
+    Persona,
+    Post,
+    Publication,
+    PublicationState,
+)
+
+FIELDS = ("likes", "reposts", "replies", "quotes", "impressions")
+ENGAGEMENT_FIELDS = ("likes", "reposts", "replies", "quotes")
+SUMS = (*FIELDS, "engagements")
+# Each day keeps its most engaging publications; the page shows the top 5 of a range.
+TOP_KEEP = 5
+UTC = ZoneInfo("UTC")
+
+DayKey = tuple[uuid.UUID, uuid.UUID, str, date]  # workspace, persona, platform, local day
+
+
+def zone_of(name: str | None) -> ZoneInfo:
+    """The persona's zone; an unknown name counts as UTC (as everywhere in analytics)."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (KeyError, ValueError):
+        return UTC
+
+
+def midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The instant ``day`` starts in ``zone``."""
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+@dataclass
+class Day:
+    """What one (persona, platform) published on one local day, summed."""
+
+    posts: int = 0
+    measured: int = 0
+    sums: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SUMS, 0))
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SUMS, 0))
+    # local hour -> engagement -> publications
+    hours: dict[int, Counter[int]] = field(default_factory=dict)
+    # (engagement, published_at, publication id), most engaging first
+    top: list[tuple[int, datetime, uuid.UUID]] = field(default_factory=list)
+
+    def add(
+        self,
+        local_hour: int,
+        published_at: datetime,
+        publication_id: uuid.UUID,
+        figures: Sequence[int | None] | None,
+    ) -> None:
+        """Count one publication; ``figures`` of its latest reading (``None``: none yet)."""
+        self.posts += 1
+        if figures is None:
+            return
+        self.measured += 1
+        for name, value in zip(FIELDS, figures, strict=True):
+            if value is not None:
+                self.sums[name] += value
+                self.counts[name] += 1
+        provided = [v for v in figures[:4] if v is not None]
+        if not provided:
+            return
+        engagement = sum(provided)
+        self.sums["engagements"] += engagement
+        self.counts["engagements"] += 1
+        self.hours.setdefault(local_hour, Counter())[engagement] += 1
+        self.top.append((engagement, published_at, publication_id))
+        self.top.sort(key=top_order)
+        del self.top[TOP_KEEP:]
+
+    def merge(self, other: Day) -> None:
+        self.posts += other.posts
+        self.measured += other.measured
+        for name in SUMS:
+            self.sums[name] += other.sums[name]
+            self.counts[name] += other.counts[name]
+        for hour, values in other.hours.items():
+            self.hours.setdefault(hour, Counter()).update(values)
+        if other.top:  # only the best TOP_KEEP can be in any range's top
+            self.top = sorted([*self.top, *other.top], key=top_order)[:TOP_KEEP]
+
+    def values(self) -> dict[str, Any]:
+        """The row's columns (without keys)."""
+        row: dict[str, Any] = {"posts": self.posts, "measured": self.measured}
+        for name in SUMS:
+            row[name] = self.sums[name]
+            row[f"{name}_n"] = self.counts[name]
+        row["hours"] = {
+            str(h): {str(e): n for e, n in sorted(c.items())} for h, c in sorted(self.hours.items())
+        }
+        row["top"] = [[e, at.isoformat(), str(pid)] for e, at, pid in self.top]
+        return row
+
+    @classmethod
+    def from_row(cls, row: Any) -> Day:
+        day = cls(posts=row.posts, measured=row.measured)
+        for name in SUMS:
+            day.sums[name] = row._mapping[name]
+            day.counts[name] = row._mapping[f"{name}_n"]
+        day.hours = {
+            int(h): Counter({int(e): n for e, n in c.items()}) for h, c in (row.hours or {}).items()
+        }
+        day.top = [
+            (int(e), datetime.fromisoformat(at), uuid.UUID(pid)) for e, at, pid in row.top or []
+        ]
+        return day
+
+
+def top_order(item: tuple[int, datetime, uuid.UUID]) -> tuple[int, float, int]:
+    """Most engaging first, then the newest, then by id (the order of the top-posts query)."""
+    engagement, published_at, publication_id = item
+    return (-engagement, -published_at.timestamp(), publication_id.int)
+
+
+def latest_reading(session: Session) -> tuple[Any, Any]:
+    """(a from-clause with the columns of each publication's latest reading, its ON clause).
+
+    One seek in ix_metric_snapshots_publication_taken per publication, never a GROUP BY over
+    the metrics history: on PostgreSQL a LATERAL subquery (a correlated one in the ON clause
+    made it hash the whole metric_snapshots table), on SQLite (no LATERAL) the latest id as a
+    correlated subquery, then its row by primary key.
+    """
+    latest = (
+        select(MetricSnapshot.id)
+        .where(MetricSnapshot.publication_id == Publication.id)
+        .order_by(MetricSnapshot.taken_at.desc(), MetricSnapshot.id.desc())
+        .limit(1)
+        .correlate(Publication)
+    )
+    if session.get_bind().dialect.name != "postgresql":
+        table = MetricSnapshot.__table__
+        return table, table.c.id == latest.scalar_subquery()
+    figures = [getattr(MetricSnapshot, name) for name in FIELDS]
+    lateral = latest.add_columns(*figures).lateral("latest_reading")
+    return lateral, true()
+
+
+def source_rows(session: Session, *conditions: Any) -> list[Any]:
+    """Published publications matching ``conditions`` with their latest reading: (workspace,
+    persona, platform, published_at, measured, likes, reposts, replies, quotes, impressions,
+    publication id)."""
+    reading, onclause = latest_reading(session)
+    stmt = (
+        select(
+            Publication.workspace_id,
+            Post.persona_id,
+            Publication.platform,
+            Publication.published_at,
+            reading.c.id.is_not(None).label("measured"),
+            *(reading.c[name] for name in FIELDS),
+            Publication.id,
+        )
+        .join(Post, Post.id == Publication.post_id)
+        .outerjoin(reading, onclause)
+        .where(Publication.state == PublicationState.published.value, *conditions)
+    )
+    return list(session.execute(stmt))
+
+
+def accumulate(rows: Iterable[Any], zones: dict[uuid.UUID, ZoneInfo]) -> dict[DayKey, Day]:
+    """``source_rows`` summed per (workspace, persona, platform, persona-local day)."""
+    days: dict[DayKey, Day] = {}
+    for row in rows:
+        local = row[3].astimezone(zones.get(row[1], UTC))
+        key = (row[0], row[1], row[2], local.date())
+        day = days.get(key)
+        if day is None:
+            day = days[key] = Day()
+        day.add(local.hour, row[3], row[10], tuple(row[5:10]) if row[4] else None)
+    return days
+
+
+def zones_of(session: Session, persona_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ZoneInfo]:
+    ids = list(set(persona_ids))
+    if not ids:
+        return {}
+    return {
+        pid: zone_of(name)
+        for pid, name in session.execute(
+            select(Persona.id, Persona.timezone).where(Persona.id.in_(ids))
+        )
+    }
+
+
+def _write(session: Session, days: dict[DayKey, Day], zones: dict[uuid.UUID, ZoneInfo]) -> None:
+    values = [
+        {
+            "id": uuid.uuid4(),
+            "workspace_id": ws,
+            "persona_id": persona,
+            "platform": platform,
+            "day": day,
+            "timezone": zones.get(persona, UTC).key,
+            **summed.values(),
+        }
+        for (ws, persona, platform, day), summed in days.items()
+        if summed.posts
+    ]
+    if values:
+        session.execute(insert(AnalyticsDay), values)
+
+
+def keys_of_post(session: Session, post_id: uuid.UUID) -> set[DayKey]:
+    """The summary days the post's publications count in (call before deleting it)."""
+    return _keys(session, Publication.post_id == post_id)
+
+
+def keys_of(session: Session, publication_ids: Sequence[uuid.UUID]) -> set[DayKey]:
+    """The summary days these publications count in (those with a publication time)."""
+    if not publication_ids:
+        return set()
+    return _keys(session, Publication.id.in_(list(publication_ids)))
+
+
+def _keys(session: Session, condition: Any) -> set[DayKey]:
+    rows = session.execute(
+        select(
+            Publication.workspace_id,
+            Post.persona_id,
+            Publication.platform,
+            Publication.published_at,
+            Persona.timezone,
+        )
+        .join(Post, Post.id == Publication.post_id)
+        .join(Persona, Persona.id == Post.persona_id)
+        .where(condition, Publication.published_at.is_not(None))
+    )
+    return {
+        (ws, persona, platform, at.astimezone(zone_of(tz)).date())
+        for ws, persona, platform, at, tz in rows
+        if at is not None
+    }
+
+
+def refresh(session: Session, publication_ids: Sequence[uuid.UUID]) -> None:
+    """Recompute the summary days of these publications (after they were published, read or
+    are about to be deleted: pass ``keys_of`` before deleting, then ``refresh_days``)."""
+    refresh_days(session, keys_of(session, publication_ids))
+
+
+def refresh_days(session: Session, keys: set[DayKey]) -> None:
+    """Recompute these summary days from their publications: 4 statements for any number."""
+    if not keys:
+        return
+    session.flush()
+    zones = zones_of(session, {k[1] for k in keys})
+    windows = []
+    for ws, persona, platform, day in keys:
+        zone = zones.get(persona, UTC)
+        windows.append(
+            and_(
+                Publication.workspace_id == ws,
+                Post.persona_id == persona,
+                Publication.platform == platform,
+                Publication.published_at >= midnight(day, zone),
+                Publication.published_at < midnight(day + timedelta(days=1), zone),
+            )
+        )
+    days = accumulate(source_rows(session, or_(*windows)), zones)
+    session.execute(
+        delete(AnalyticsDay)
+        .where(
+            or_(
+                *(
+                    and_(
+                        AnalyticsDay.workspace_id == ws,
+                        AnalyticsDay.persona_id == persona,
+                        AnalyticsDay.platform == platform,
+                        AnalyticsDay.day == day,
+                    )
+                    for ws, persona, platform, day in keys
+                )
+            )
+        )
+        .execution_options(synchronize_session=False)
+    )
+    _write(session, {k: v for k, v in days.items() if k in keys}, zones)
+
+
+def rebuild(
+    session: Session, workspace_id: uuid.UUID | None = None, persona_id: uuid.UUID | None = None
+) -> int:
+    """Recompute every summary day (of one workspace or one persona); returns the rows."""
+    conditions: list[Any] = []
+    removal = delete(AnalyticsDay)
+    if workspace_id is not None:
+        conditions.append(Publication.workspace_id == workspace_id)
+        removal = removal.where(AnalyticsDay.workspace_id == workspace_id)
+    if persona_id is not None:
+        conditions.append(Post.persona_id == persona_id)
+        removal = removal.where(AnalyticsDay.persona_id == persona_id)
+    rows = source_rows(session, *conditions)
+    zones = zones_of(session, {row[1] for row in rows})
+    days = accumulate(rows, zones)
+    session.execute(removal.execution_options(synchronize_session=False))
+    _write(session, days, zones)
+    return len(days)
