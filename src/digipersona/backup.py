@@ -113,19 +113,11 @@ def restore(settings: Settings, source: Path, *, force: bool = False) -> dict[st
 
 
 def _snapshot(source: str, copy: Path) -> str | None:
-    """Copy the live database in one step (one read transaction: a consistent snapshot)."""
-    src = sqlite3.connect(source, timeout=30)
-    dst = sqlite3.connect(copy)
+    """Copy the live database in one step (a consistent snapshot); its migration revision."""
     try:
-        src.backup(dst)  # pages=-1: everything at once, so concurrent writes cannot restart it
-        dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-        row = dst.execute("SELECT version_num FROM alembic_version").fetchone()
+        return db.sqlite_snapshot(source, copy)
     except sqlite3.Error as exc:
         raise BadRequest(f"Could not copy the database {source}: {exc}") from exc
-    finally:
-        dst.close()
-        src.close()
-    return str(row[0]) if row else None
 
 
 def _write_archive(target: Path, members: dict[str, Path], manifest: dict[str, object]) -> None:

@@ -7,6 +7,7 @@ and the worker threads can share one file. The request dependency owns commit/ro
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -95,6 +96,23 @@ def sqlite_file(url: str | URL) -> str | None:
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
     return database
+
+
+def sqlite_snapshot(source: str, copy: Path) -> str | None:
+    """Copy a live SQLite database to ``copy`` in one read transaction; its Alembic revision.
+
+    Raises ``sqlite3.Error`` when either file cannot be read or written.
+    """
+    src = sqlite3.connect(source, timeout=30)
+    dst = sqlite3.connect(copy)
+    try:
+        src.backup(dst)  # pages=-1: everything at once, so concurrent writes cannot restart it
+        dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+        row = dst.execute("SELECT version_num FROM alembic_version").fetchone()
+    finally:
+        dst.close()
+        src.close()
+    return str(row[0]) if row else None
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from digipersona import db
+from digipersona.autopilot import engagement
 from digipersona.autopilot import service as autopilot
 from digipersona.autopilot.schemas import TriggerCreate
 from digipersona.cli.context import cli_principal
@@ -159,7 +160,7 @@ def test_a_failing_trigger_does_not_break_the_sync(
             session.flush()
             raise RuntimeError("boom")
 
-    monkeypatch.setattr(autopilot, "fire_engagement", broken)
+    monkeypatch.setattr(engagement, "fire_engagement", broken)
     start = world.clock.now
     _external, pub = _new_post(world, like_count=30)
     world.clock.set(start + timedelta(hours=1))

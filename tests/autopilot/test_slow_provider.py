@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from digipersona import db
-from digipersona.autopilot import service
+from digipersona.autopilot import drafting, service
 from digipersona.autopilot.tasks import poll_due_feeds, run_due_rules
 from digipersona.config import Settings
 from digipersona.kit.http import make_http_client
@@ -277,7 +277,7 @@ def test_an_event_whose_claim_was_abandoned_is_drafted_again(
         raise crash
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(service, "_ask", ask_and_die)
+        mp.setattr(drafting, "ask", ask_and_die)
         with pytest.raises(RuntimeError):
             service.fire_webhook(ctx.factory, settings, trigger_id, **EVENT, now=DUE)
     soon = service.fire_webhook(ctx.factory, settings, trigger_id, **EVENT, now=DUE)

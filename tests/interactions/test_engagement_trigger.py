@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from digipersona import db
-from digipersona.autopilot import service as autopilot
+from digipersona.autopilot import engagement
 from digipersona.models import AutopilotRun, Interaction, Notification, Post
 from tests.interactions.conftest import Env
 
@@ -94,7 +94,7 @@ def test_a_failing_trigger_does_not_break_polling(
             session.flush()
             raise RuntimeError("boom")
 
-    monkeypatch.setattr(autopilot, "fire_engagement", broken)
+    monkeypatch.setattr(engagement, "fire_engagement", broken)
     report = env.poll()
     assert len(calls) == 1
     assert list(report.outcomes.values()) == ["ok"] and report.stored == 2

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from digipersona import db
 from digipersona.ai import schemas, service
-from digipersona.auth.dependencies import UnboundWebPrincipal, WebPrincipal, check_csrf
+from digipersona.auth.dependencies import UnboundWebPrincipal, WebPrincipal
 from digipersona.auth.permissions import Permission
 from digipersona.auth.principal import Principal
 from digipersona.db import FactoryDep, SessionDep
 from digipersona.exceptions import DigipersonaError
+from digipersona.web.forms import CheckedForm, Form
 from digipersona.web.templating import flash, render
 
 router = APIRouter(prefix="/settings/ai")
@@ -29,17 +30,7 @@ PROVIDER_LABELS = {
 }
 
 
-async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
-    data = {k: str(form.get(k) or "") for k in form}
-    check_csrf(request, data.pop("csrf_token", ""))
-    return data
-
-
-CheckedForm = Annotated[dict[str, str], Depends(_form)]
-
-
-def _settings_in(data: dict[str, str]) -> schemas.AISettingsIn:
+def _settings_in(data: Form) -> schemas.AISettingsIn:
     """The form as settings; a budget left empty means none."""
     budget = data.get("monthly_budget_usd", "").strip()
     prices: dict[str, dict[str, float]] = {}
@@ -170,9 +161,9 @@ def models(
     return _unbound_page(request, factory, principal, form=_kept(data), models=found)
 
 
-def _kept(data: dict[str, str]) -> dict[str, Any]:
+def _kept(data: Form) -> dict[str, Any]:
     """The form as typed, without the key (a key is never sent back to the browser)."""
-    return {k: v for k, v in data.items() if k != "api_key"}
+    return {k: v for k, v in data.fields().items() if k != "api_key"}
 
 
 def _message(exc: Exception) -> str:

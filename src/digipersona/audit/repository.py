@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
 
 from digipersona.kit.repository import Page, Repository
-from digipersona.models import AuditEvent
+from digipersona.models import AuditEvent, User
 
 
 class AuditRepository(Repository[AuditEvent]):
@@ -43,3 +44,46 @@ class AuditRepository(Repository[AuditEvent]):
             limit=limit,
             cursor=cursor,
         )
+
+    def for_object(self, workspace_id: uuid.UUID, object_id: uuid.UUID) -> list[AuditEvent]:
+        """One object's events, oldest first."""
+        stmt = (
+            select(AuditEvent)
+            .where(AuditEvent.workspace_id == workspace_id, AuditEvent.object_id == object_id)
+            .order_by(AuditEvent.created_at, AuditEvent.id)
+        )
+        return list(self.session.scalars(stmt))
+
+    def latest_for_object(
+        self, workspace_id: uuid.UUID, object_id: uuid.UUID, *, limit: int
+    ) -> list[AuditEvent]:
+        """One object's newest ``limit`` events, newest first."""
+        stmt = (
+            select(AuditEvent)
+            .where(AuditEvent.workspace_id == workspace_id, AuditEvent.object_id == object_id)
+            .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
+    def changes_since(
+        self, workspace_id: uuid.UUID, since: datetime, actions: Iterable[str], *, limit: int
+    ) -> list[AuditEvent]:
+        """The workspace's events of ``actions`` after ``since``, oldest first."""
+        return list(
+            self.session.scalars(
+                select(AuditEvent)
+                .where(
+                    AuditEvent.workspace_id == workspace_id,
+                    AuditEvent.created_at > since,
+                    AuditEvent.action.in_(list(actions)),
+                )
+                .order_by(AuditEvent.created_at)
+                .limit(limit)
+            )
+        )
+
+    def user_emails(self, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """Each user's email address."""
+        rows = self.session.execute(select(User.id, User.email).where(User.id.in_(list(user_ids))))
+        return {row.id: row.email for row in rows}

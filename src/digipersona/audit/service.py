@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from digipersona.models import AuditEvent, User
+from digipersona.audit.repository import AuditRepository
+from digipersona.models import AuditEvent
 
 
 def record(
@@ -41,25 +43,26 @@ def list_for_object(
     session: Session, workspace_id: uuid.UUID, object_id: uuid.UUID
 ) -> list[AuditEvent]:
     """The history of one object, oldest first."""
-    stmt = (
-        select(AuditEvent)
-        .where(AuditEvent.workspace_id == workspace_id, AuditEvent.object_id == object_id)
-        .order_by(AuditEvent.created_at, AuditEvent.id)
-    )
-    return list(session.scalars(stmt))
+    return AuditRepository(session).for_object(workspace_id, object_id)
 
 
 def latest_for_object(
     session: Session, workspace_id: uuid.UUID, object_id: uuid.UUID, *, limit: int
 ) -> list[AuditEvent]:
     """The newest ``limit`` events of one object, newest first."""
-    stmt = (
-        select(AuditEvent)
-        .where(AuditEvent.workspace_id == workspace_id, AuditEvent.object_id == object_id)
-        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(stmt))
+    return AuditRepository(session).latest_for_object(workspace_id, object_id, limit=limit)
+
+
+def changes_since(
+    session: Session,
+    workspace_id: uuid.UUID,
+    since: datetime,
+    actions: Iterable[str],
+    *,
+    limit: int,
+) -> list[AuditEvent]:
+    """The workspace's events of ``actions`` after ``since``, oldest first, at most ``limit``."""
+    return AuditRepository(session).changes_since(workspace_id, since, actions, limit=limit)
 
 
 def record_by(
@@ -89,5 +92,4 @@ def actor_names(session: Session, user_ids: set[uuid.UUID]) -> dict[uuid.UUID, s
     """How each acting user is named on pages (their email address)."""
     if not user_ids:
         return {}
-    rows = session.execute(select(User.id, User.email).where(User.id.in_(list(user_ids))))
-    return {row.id: row.email for row in rows}
+    return AuditRepository(session).user_emails(user_ids)

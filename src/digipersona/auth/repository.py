@@ -7,7 +7,15 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from digipersona.kit.repository import Repository
-from digipersona.models import ApiToken, Invitation, Membership, RefreshToken, User, Workspace
+from digipersona.models import (
+    ApiToken,
+    Invitation,
+    Membership,
+    RefreshToken,
+    Role,
+    User,
+    Workspace,
+)
 
 
 class UserRepository(Repository[User]):
@@ -61,6 +69,16 @@ class MembershipRepository(Repository[Membership]):
             .order_by(Membership.created_at, Membership.id)
         )
         return [(m, u) for m, u in self.session.execute(stmt).all()]
+
+    def first_owner(self, workspace_id: uuid.UUID) -> User | None:
+        """The workspace's oldest owner."""
+        stmt = (
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.workspace_id == workspace_id, Membership.role == Role.owner.value)
+            .order_by(Membership.created_at)
+        )
+        return self.session.scalars(stmt).first()
 
     def count_role(self, workspace_id: uuid.UUID, role: str) -> int:
         stmt = select(Membership).where(

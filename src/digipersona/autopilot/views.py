@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -15,7 +15,6 @@ from digipersona.auth.dependencies import (
     SettingsDep,
     UnboundWebPrincipal,
     WebPrincipal,
-    check_csrf,
 )
 from digipersona.auth.permissions import Permission
 from digipersona.auth.principal import Principal
@@ -26,6 +25,7 @@ from digipersona.exceptions import DigipersonaError
 from digipersona.kit.time import utcnow
 from digipersona.models import AutopilotRun, Persona
 from digipersona.scheduling.describe import describe_slot_instant
+from digipersona.web.forms import CheckedForm
 from digipersona.web.templating import flash, render
 
 router = APIRouter(prefix="/personas/{persona_id}/autopilot")
@@ -94,19 +94,6 @@ def _refused(
     return _back(persona_id)
 
 
-async def _form(request: Request) -> dict[str, Any]:
-    form = await request.form()
-    check_csrf(request, str(form.get("csrf_token", "")))
-    return {
-        "_lists": {k: [str(v) for v in form.getlist(k)] for k in ("platforms",)},
-        **{k: str(v) for k, v in form.items()},
-    }
-
-
-# Read and CSRF-checked before the view runs (views are plain def: see web/forms.py).
-CheckedForm = Annotated[dict[str, Any], Depends(_form)]
-
-
 @router.post("/rules")
 def add_rule(
     persona_id: uuid.UUID,
@@ -121,7 +108,7 @@ def add_rule(
         "rrule": form.get("rrule", ""),
         "count": form.get("count") or "1",
         "mode": form.get("mode") or "fixed",
-        "platforms": form["_lists"]["platforms"] or ["linkedin"],
+        "platforms": form.getlist("platforms") or ["linkedin"],
         "topics": topics,
         "destination": form.get("destination") or "review",
     }
@@ -164,7 +151,7 @@ def add_feed(
     data = {
         "kind": "feed",
         "feed_url": form.get("feed_url", "").strip() or None,
-        "platforms": form["_lists"]["platforms"] or ["linkedin"],
+        "platforms": form.getlist("platforms") or ["linkedin"],
         "poll_minutes": form.get("poll_minutes") or "30",
     }
     try:
@@ -220,7 +207,7 @@ def add_webhook(
     data = {
         "kind": "webhook",
         "name": form.get("name", "").strip(),
-        "platforms": form["_lists"]["platforms"] or ["linkedin"],
+        "platforms": form.getlist("platforms") or ["linkedin"],
         "destination": form.get("destination") or "review",
     }
     try:
@@ -278,7 +265,7 @@ def set_engagement(
         elif enabled:
             data = {
                 "kind": "engagement",
-                "platforms": form["_lists"]["platforms"] or ["linkedin"],
+                "platforms": form.getlist("platforms") or ["linkedin"],
                 "destination": form.get("destination") or "review",
             }
             service.create_trigger(

@@ -10,7 +10,6 @@ from typing import Any, ParamSpec, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from digipersona import __version__, db
@@ -18,7 +17,8 @@ from digipersona.auth.permissions import permissions_for
 from digipersona.auth.principal import Principal
 from digipersona.config import ConfigError, Settings, get_settings
 from digipersona.exceptions import DigipersonaError, NotFound
-from digipersona.models import Membership, Role, User, Workspace
+from digipersona.models import Role, Workspace
+from digipersona.workspaces import service as workspaces_service
 
 console = Console()
 err_console = Console(stderr=True)
@@ -88,7 +88,7 @@ def session_scope(settings: Settings | None = None) -> Iterator[Session]:
 
 def pick_workspace(session: Session, ref: str | None) -> Workspace:
     """A workspace by id or name; without one, the only workspace there is."""
-    workspaces = list(session.scalars(select(Workspace).order_by(Workspace.created_at)))
+    workspaces = workspaces_service.all_workspaces(session)
     if ref is None:
         if len(workspaces) == 1:
             return workspaces[0]
@@ -104,15 +104,7 @@ def pick_workspace(session: Session, ref: str | None) -> Workspace:
 
 def cli_principal(session: Session, workspace: Workspace) -> Principal:
     """The CLI acts as the workspace's first owner (it runs with the server's own access)."""
-    row = session.execute(
-        select(Membership, User)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.workspace_id == workspace.id, Membership.role == Role.owner.value)
-        .order_by(Membership.created_at)
-    ).first()
-    if row is None:
-        raise NotFound(f"Workspace {workspace.name!r} has no owner.")
-    _membership, user = row
+    user = workspaces_service.first_owner(session, workspace)
     return Principal(
         user=user,
         workspace_id=workspace.id,

@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from digipersona.connections.repository import ConnectionRepository
 from digipersona.db import write_scope
 from digipersona.kit.crypto import TokenCipher
 from digipersona.kit.time import utcnow
@@ -95,10 +95,7 @@ def refresh_serialised(
     Raises ``AuthExpired`` when the platform refuses the refresh (the user must reconnect).
     """
     with _local_locks[connection_id], write_scope(factory) as session:
-        stmt = select(Connection).where(Connection.id == connection_id)
-        if session.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update()
-        connection = session.scalars(stmt).first()
+        connection = ConnectionRepository(session).get_for_refresh(connection_id)
         if connection is None:
             raise AuthExpired("The connection was deleted.")
         if connection.token_version != seen_version:

@@ -1,12 +1,21 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from digipersona.kit.repository import Repository
-from digipersona.models import Connection, OAuthState, Publication, PublicationState
+from digipersona.models import (
+    Connection,
+    ConnectionState,
+    OAuthState,
+    Publication,
+    PublicationState,
+)
+
+_LIVE = [ConnectionState.active.value, ConnectionState.expiring.value]
 
 
 class ConnectionRepository(Repository[Connection]):
@@ -32,6 +41,42 @@ class ConnectionRepository(Repository[Connection]):
                 Connection.account_id == account_id,
             )
         ).first()
+
+    def live_platforms_by_persona(
+        self, persona_ids: Iterable[uuid.UUID]
+    ) -> dict[uuid.UUID, set[str]]:
+        """The platforms each persona has an active (or expiring) connection on."""
+        out: dict[uuid.UUID, set[str]] = {}
+        ids = list(persona_ids)
+        if not ids:
+            return out
+        rows = self.session.execute(
+            select(Connection.persona_id, Connection.platform).where(
+                Connection.persona_id.in_(ids), Connection.state.in_(_LIVE)
+            )
+        )
+        for persona_id, platform in rows:
+            out.setdefault(persona_id, set()).add(platform)
+        return out
+
+    def expiring_without_refresh(self) -> list[Connection]:
+        """Live connections whose token expires and cannot be refreshed (LinkedIn)."""
+        return list(
+            self.session.scalars(
+                select(Connection).where(
+                    Connection.expires_at.is_not(None),
+                    Connection.refresh_token_enc.is_(None),
+                    Connection.state.in_(_LIVE),
+                )
+            )
+        )
+
+    def get_for_refresh(self, connection_id: uuid.UUID) -> Connection | None:
+        """The connection, locked for the refresh on PostgreSQL (``SELECT ... FOR UPDATE``)."""
+        stmt = select(Connection).where(Connection.id == connection_id)
+        if self.session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt).first()
 
     def all_with_tokens(self) -> list[Connection]:
         return list(self.session.scalars(select(Connection).order_by(Connection.id)))

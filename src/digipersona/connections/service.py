@@ -464,17 +464,8 @@ def rotate_keys(session: Session, cipher: TokenCipher) -> int:
 
 def check_expiring(session: Session, now: datetime) -> int:
     """Warn 14, 7 and 1 days before a token expires (LinkedIn: 60 days, no refresh token)."""
-    from sqlalchemy import select
-
     warned = 0
-    rows = session.scalars(
-        select(Connection).where(
-            Connection.expires_at.is_not(None),
-            Connection.refresh_token_enc.is_(None),
-            Connection.state.in_([ConnectionState.active.value, ConnectionState.expiring.value]),
-        )
-    )
-    for connection in rows:
+    for connection in ConnectionRepository(session).expiring_without_refresh():
         assert connection.expires_at is not None
         left = ensure_utc(connection.expires_at) - now
         if left <= timedelta(0):

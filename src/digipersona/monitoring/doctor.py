@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from digipersona import db
 from digipersona.config import ConfigError, Settings
 from digipersona.kit.crypto import DecryptionError, TokenCipher
 from digipersona.kit.time import ensure_utc, utcnow
-from digipersona.models import Connection, Heartbeat, NotificationWebhook
+from digipersona.monitoring import repository
 
 SKEW_WARN = timedelta(seconds=2)
 SKEW_FAIL = timedelta(seconds=30)
@@ -143,7 +143,7 @@ def broker_checks(settings: Settings) -> list[Result]:
 
 
 def scheduler_check(session: Session, settings: Settings, now: datetime) -> Result:
-    last = session.scalar(select(func.max(Heartbeat.beat_at)).where(Heartbeat.kind == "scheduler"))
+    last = repository.last_heartbeat(session, "scheduler")
     fix = (
         "Start `digipersona scheduler`."
         if settings.broker_url
@@ -160,8 +160,7 @@ def scheduler_check(session: Session, settings: Settings, now: datetime) -> Resu
 def clock_check(session: Session, engine: Engine, now: datetime) -> Result:
     if engine.dialect.name == "sqlite":
         return ok("clock", "SQLite: the database uses this machine's clock")
-    db_now = session.scalar(text("SELECT now()"))
-    assert isinstance(db_now, datetime)
+    db_now = repository.database_now(session)
     skew = abs(ensure_utc(db_now) - now)
     detail = f"{skew.total_seconds():.1f} s off the database server's clock"
     if skew > SKEW_FAIL:
@@ -173,12 +172,7 @@ def clock_check(session: Session, engine: Engine, now: datetime) -> Result:
 
 def encryption_check(session: Session, cipher: TokenCipher) -> Result:
     """Every stored token and webhook secret decrypts with the configured keys."""
-    stored: list[str] = []
-    for access, refresh in session.execute(
-        select(Connection.access_token_enc, Connection.refresh_token_enc)
-    ):
-        stored.extend(v for v in (access, refresh) if v)
-    stored.extend(session.scalars(select(NotificationWebhook.secret_enc)))
+    stored = repository.stored_secrets(session)
     broken = 0
     for value in stored:
         try:
@@ -198,7 +192,7 @@ def encryption_check(session: Session, cipher: TokenCipher) -> Result:
 
 def platform_checks(session: Session, settings: Settings) -> list[Result]:
     """Each OAuth platform's app credentials: both halves, or none with no account on it."""
-    used = set(session.scalars(select(Connection.platform).distinct()))
+    used = repository.connected_platforms(session)
     results = []
     for platform, client_id, secret in (
         ("linkedin", settings.linkedin_client_id, settings.linkedin_client_secret),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from digipersona.kit.time import ensure_utc
@@ -15,6 +15,7 @@ from digipersona.models import (
     GenerationRule,
     Heartbeat,
     InteractionPoll,
+    NotificationWebhook,
     Publication,
     PublicationState,
 )
@@ -76,8 +77,7 @@ def read_snapshot(session: Session, now: datetime) -> Snapshot:
         )
         or 0
     )
-    beat = session.scalar(select(func.max(Heartbeat.beat_at)).where(Heartbeat.kind == "scheduler"))
-    snap.scheduler_heartbeat_seconds = _age(now, beat)
+    snap.scheduler_heartbeat_seconds = _age(now, last_heartbeat(session, "scheduler"))
     snap.autopilot_rules_failing = int(
         session.scalar(
             select(func.count()).where(GenerationRule.enabled, GenerationRule.failures > 0)
@@ -92,3 +92,31 @@ def read_snapshot(session: Session, now: datetime) -> Snapshot:
         now, session.scalar(select(func.min(InteractionPoll.next_poll_at)).where(readable))
     )
     return snap
+
+
+def last_heartbeat(session: Session, kind: str) -> datetime | None:
+    """When a process of ``kind`` (``scheduler``: a scheduler or dispatcher) last beat."""
+    return session.scalar(select(func.max(Heartbeat.beat_at)).where(Heartbeat.kind == kind))
+
+
+def database_now(session: Session) -> datetime:
+    """The database server's clock (PostgreSQL's ``now()``)."""
+    now = session.scalar(text("SELECT now()"))
+    assert isinstance(now, datetime)
+    return now
+
+
+def stored_secrets(session: Session) -> list[str]:
+    """Every encrypted secret at rest: connection tokens and notification webhook secrets."""
+    stored: list[str] = []
+    for access, refresh in session.execute(
+        select(Connection.access_token_enc, Connection.refresh_token_enc)
+    ):
+        stored.extend(v for v in (access, refresh) if v)
+    stored.extend(session.scalars(select(NotificationWebhook.secret_enc)))
+    return stored
+
+
+def connected_platforms(session: Session) -> set[str]:
+    """The platforms any account is connected on."""
+    return set(session.scalars(select(Connection.platform).distinct()))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from digipersona.auth.dependencies import WebPrincipal, check_csrf
+from digipersona.auth.dependencies import WebPrincipal
 from digipersona.auth.permissions import Permission
 from digipersona.auth.principal import Principal
 from digipersona.db import SessionDep
@@ -17,6 +17,7 @@ from digipersona.exceptions import DigipersonaError
 from digipersona.kit.words import plural
 from digipersona.notifications import preferences, service
 from digipersona.notifications.delivery import URLS
+from digipersona.web.forms import CheckedForm
 from digipersona.web.templating import flash, render
 
 router = APIRouter(prefix="/settings/notifications")
@@ -43,17 +44,6 @@ def settings_context(request: Request, session: Session, principal: Principal) -
     }
 
 
-async def _form(request: Request) -> dict[str, list[str]]:
-    form = await request.form()
-    data = {k: [str(v) for v in form.getlist(k)] for k in form}
-    check_csrf(request, (data.pop("csrf_token", [""]) or [""])[0])
-    return data
-
-
-# Read and CSRF-checked before the view runs (views are plain def: see web/forms.py).
-CheckedForm = Annotated[dict[str, list[str]], Depends(_form)]
-
-
 def _back() -> Response:
     return RedirectResponse(BACK, status_code=303)
 
@@ -66,7 +56,7 @@ def save_preferences(
     data: CheckedForm,
 ) -> Response:
     """The form sends every checked cell; every unchecked available cell is turned off."""
-    checked = set(data.get("pref", []))
+    checked = set(data.getlist("pref"))
     matrix = {
         kind: {channel: f"{kind}:{channel}" in checked for channel in preferences.CHANNELS}
         for kind in preferences.KINDS
@@ -86,12 +76,12 @@ def save_webhook(
     request: Request, principal: WebPrincipal, session: SessionDep, data: CheckedForm
 ) -> Response:
     principal.require(Permission.admin)
-    url = (data.get("url") or [""])[0]
+    url = data.get("url", "")
     try:
-        if data.get("remove"):
+        if "remove" in data:
             service.clear_webhook(session, principal)
             flash(request, "The notification webhook was removed.")
-        elif data.get("test"):
+        elif "test" in data:
             result = service.send_test(
                 session, principal, request.app.state.cipher, request.app.state.settings
             )
@@ -105,7 +95,7 @@ def save_webhook(
                 session,
                 principal,
                 url,
-                rotate_secret=bool(data.get("rotate")),
+                rotate_secret="rotate" in data,
                 cipher=request.app.state.cipher,
                 settings=request.app.state.settings,
             )

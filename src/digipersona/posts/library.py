@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipersona.audit import service as audit
@@ -19,7 +18,7 @@ from digipersona.auth.principal import Principal
 from digipersona.exceptions import Conflict, NotFound
 from digipersona.kit.words import plural
 from digipersona.models import Media, Post
-from digipersona.posts.repository import MediaRepository
+from digipersona.posts.repository import MediaRepository, PostRepository
 
 # Images the library page and the editor's picker show (newest first).
 LIBRARY_LIMIT = 100
@@ -41,7 +40,7 @@ def _posts(session: Session, copies: Sequence[Media]) -> dict[uuid.UUID, Post]:
     ids = {m.post_id for m in copies if m.post_id is not None}
     if not ids:
         return {}
-    return {p.id: p for p in session.scalars(select(Post).where(Post.id.in_(list(ids))))}
+    return PostRepository(session).by_ids(ids)
 
 
 def library(

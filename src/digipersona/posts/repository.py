@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import delete, exists, func, or_, select
 
@@ -47,6 +47,15 @@ class PostRepository(Repository[Post]):
             cursor=cursor,
             offset=offset,
         )
+
+    def by_ids(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Post]:
+        """The posts with these ids (any workspace: callers pass ids they already scoped)."""
+        return {p.id: p for p in self.session.scalars(select(Post).where(Post.id.in_(list(ids))))}
+
+    def statuses(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """Each post's status."""
+        rows = self.session.execute(select(Post.id, Post.status).where(Post.id.in_(list(ids))))
+        return {row.id: row.status for row in rows}
 
     def is_reply(self, post_id: uuid.UUID) -> bool:
         """Whether the post answers an interaction (a reply draft of the inbox)."""

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from digipersona.ai import service as ai
@@ -21,6 +20,7 @@ from digipersona.audit import service as audit
 from digipersona.auth.permissions import Permission
 from digipersona.auth.principal import Principal
 from digipersona.config import Settings
+from digipersona.connections.repository import ConnectionRepository
 from digipersona.db import session_scope, write_scope
 from digipersona.exceptions import Conflict, NotFound, ValidationFailed
 from digipersona.generation import (
@@ -34,7 +34,6 @@ from digipersona.generation import (
 from digipersona.kit.repository import Page
 from digipersona.kit.time import utcnow
 from digipersona.models import Media, Persona, Post, PostStatus, Variant
-from digipersona.models.connection import Connection, ConnectionState
 from digipersona.notifications.service import notify
 from digipersona.personas import service as personas
 from digipersona.posts import guardrails
@@ -80,28 +79,20 @@ def views(session: Session, posts: Sequence[Post]) -> list[PostView]:
     ids = [p.id for p in posts]
     variants = VariantRepository(session).for_posts(ids)
     media = MediaRepository(session).for_posts(ids)
-    connected = _connected_by_persona(session, {p.persona_id for p in posts})
+    connected = ConnectionRepository(session).live_platforms_by_persona(
+        {p.persona_id for p in posts}
+    )
     return [
         PostView(p, variants[p.id], media[p.id], frozenset(connected.get(p.persona_id, ())))
         for p in posts
     ]
 
 
-def _connected_by_persona(
-    session: Session, persona_ids: set[uuid.UUID]
-) -> dict[uuid.UUID, set[str]]:
-    out: dict[uuid.UUID, set[str]] = {}
-    if not persona_ids:
-        return out
-    rows = session.execute(
-        select(Connection.persona_id, Connection.platform).where(
-            Connection.persona_id.in_(list(persona_ids)),
-            Connection.state.in_([ConnectionState.active.value, ConnectionState.expiring.value]),
-        )
-    )
-    for persona_id, platform in rows:
-        out.setdefault(persona_id, set()).add(platform)
-    return out
+def statuses(session: Session, post_ids: set[uuid.UUID]) -> dict[str, str]:
+    """Each post's status, keyed by the post id as text (what pages and events carry)."""
+    if not post_ids:
+        return {}
+    return {str(k): v for k, v in PostRepository(session).statuses(post_ids).items()}
 
 
 def view(session: Session, post: Post) -> PostView:

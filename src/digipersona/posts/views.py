@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from digipersona.ai import service as ai
 from digipersona.audit import service as audit
-from digipersona.auth.dependencies import UnboundWebPrincipal, WebPrincipal, check_csrf
+from digipersona.auth.dependencies import UnboundWebPrincipal, WebPrincipal
 from digipersona.auth.permissions import Permission
 from digipersona.db import FactoryDep, SessionDep
 from digipersona.exceptions import DigipersonaError
@@ -22,6 +22,7 @@ from digipersona.personas import service as personas
 from digipersona.posts import library, service
 from digipersona.posts.schemas import PLATFORM_IDS
 from digipersona.posts.variants import fit_post
+from digipersona.web.forms import CheckedForm
 from digipersona.web.templating import flash, render, templates
 
 router = APIRouter()
@@ -37,22 +38,6 @@ def _uuid(value: str | None) -> uuid.UUID | None:
         return uuid.UUID(value) if value else None
     except ValueError:
         return None
-
-
-async def _form(request: Request) -> dict[str, Any]:
-    form = await request.form()
-    data: dict[str, Any] = {}
-    for key in form:
-        values = form.getlist(key)
-        data[key] = (
-            [str(v) for v in values] if len(values) > 1 or key == "platforms" else str(values[0])
-        )
-    check_csrf(request, data.pop("csrf_token", None))
-    return data
-
-
-# Read and CSRF-checked before the view runs (views are plain def: see web/forms.py).
-CheckedForm = Annotated[dict[str, Any], Depends(_form)]
 
 
 @router.get("/content")
@@ -116,7 +101,7 @@ def generate_submit(
             request.app.state.settings,
             persona_id=uuid.UUID(data.get("persona_id", "")),
             brief=data.get("brief", "").strip() or "",
-            platforms=list(data.get("platforms") or []),
+            platforms=data.getlist("platforms"),
             count=int(data.get("count") or 1),
         )
     except (DigipersonaError, ValueError) as exc:
@@ -141,7 +126,7 @@ def new_submit(
             principal,
             persona_id=uuid.UUID(data.get("persona_id", "")),
             body=data.get("body", "").strip(),
-            platforms=list(data.get("platforms") or []),
+            platforms=data.getlist("platforms"),
         )
     except (DigipersonaError, ValueError) as exc:
         session.rollback()
@@ -227,9 +212,9 @@ def edit_submit(
 ) -> Response:
     changes: dict[str, Any] = {"body": data.get("body", "").strip()}
     if data.get("version", "").isdigit():
-        changes["version"] = int(data["version"])
-    if data.get("platforms"):
-        changes["platforms"] = list(data["platforms"])
+        changes["version"] = int(data.get("version"))
+    if data.getlist("platforms"):
+        changes["platforms"] = data.getlist("platforms")
     priority = data.get("priority", "")
     if priority.lstrip("-").isdigit() and -100 <= int(priority) <= 100:
         changes["priority"] = int(priority)
@@ -255,7 +240,7 @@ def decide(
 ) -> Response:
     """Submit, approve or reject from a form (the editor or the approval inbox)."""
     action = data.get("action")
-    version = int(data["version"]) if data.get("version", "").isdigit() else None
+    version = int(data.get("version")) if data.get("version", "").isdigit() else None
     back = data.get("back") or f"/content/{post_id}"
     if not back.startswith("/") or back.startswith("//"):
         back = f"/content/{post_id}"
@@ -337,7 +322,7 @@ def schedule_submit(
     at = None
     try:
         if data.get("when") == "at" and data.get("at"):
-            local = datetime.fromisoformat(data["at"])
+            local = datetime.fromisoformat(data.get("at"))
             at = local.replace(tzinfo=ZoneInfo(persona.timezone)) if local.tzinfo is None else local
         skipped = publishing.unconnected_targets(session, post)
         if skipped and data.get("skip_unconnected") != "1":

@@ -20,9 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from digipersona.audit import service as audit
 from digipersona.auth.dependencies import WebPrincipal
 from digipersona.kit.time import ensure_utc, isoformat_z, utcnow
-from digipersona.models import AuditEvent, Post, Publication
+from digipersona.models import Publication
+from digipersona.posts import service as posts
 
 router = APIRouter()
 POLL_SECONDS = 1.0
@@ -33,28 +35,6 @@ LIVE_STATES = ("published", "failed", "missed", "held", "unknown", "sending")
 def status_label(status: str | None) -> str:
     """How a post or publication status reads on a page ("in_review" -> "in review")."""
     return (status or "").replace("_", " ")
-
-
-def _post_statuses(session: Session, post_ids: set[uuid.UUID]) -> dict[str, str]:
-    if not post_ids:
-        return {}
-    rows = session.execute(select(Post.id, Post.status).where(Post.id.in_(list(post_ids))))
-    return {str(post_id): status for post_id, status in rows}
-
-
-def _audit_events(session: Session, workspace_id: uuid.UUID, since: datetime) -> list[AuditEvent]:
-    return list(
-        session.scalars(
-            select(AuditEvent)
-            .where(
-                AuditEvent.workspace_id == workspace_id,
-                AuditEvent.created_at > since,
-                AuditEvent.action.in_(WATCHED_ACTIONS),
-            )
-            .order_by(AuditEvent.created_at)
-            .limit(100)
-        )
-    )
 
 
 def _publications(session: Session, workspace_id: uuid.UUID, since: datetime) -> list[Publication]:
@@ -90,11 +70,10 @@ def changes_since(
     events: list[dict[str, Any]] = []
     cursor = since
     with factory() as session:
-        audits = _audit_events(session, workspace_id, since)
+        audits = audit.changes_since(session, workspace_id, since, WATCHED_ACTIONS, limit=100)
         pubs = _publications(session, workspace_id, since)
-        statuses = _post_statuses(
-            session,
-            {e.object_id for e in audits if e.object_id} | {p.post_id for p in pubs},
+        statuses = posts.statuses(
+            session, {e.object_id for e in audits if e.object_id} | {p.post_id for p in pubs}
         )
         for event in audits:
             events.append(

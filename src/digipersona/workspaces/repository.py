@@ -11,6 +11,10 @@ from digipersona.models import Invitation, Workspace
 class WorkspaceRepository(Repository[Workspace]):
     model = Workspace
 
+    def all_oldest_first(self) -> list[Workspace]:
+        """Every workspace of the installation, oldest first."""
+        return list(self.session.scalars(select(Workspace).order_by(Workspace.created_at)))
+
 
 class InvitationRepository(Repository[Invitation]):
     model = Invitation

@@ -37,6 +37,19 @@ INVITATION_PREFIX = "dp_inv_"
 INVITATION_DAYS = 7
 
 
+def all_workspaces(session: Session) -> list[Workspace]:
+    """Every workspace of the installation, oldest first (for the CLI, which acts as the server)."""
+    return WorkspaceRepository(session).all_oldest_first()
+
+
+def first_owner(session: Session, workspace: Workspace) -> User:
+    """The workspace's oldest owner; NotFound when it has none."""
+    user = MembershipRepository(session).first_owner(workspace.id)
+    if user is None:
+        raise NotFound(f"Workspace {workspace.name!r} has no owner.")
+    return user
+
+
 def get_workspace(session: Session, principal: Principal) -> Workspace:
     workspace = WorkspaceRepository(session).get(principal.workspace_id)
     if workspace is None:

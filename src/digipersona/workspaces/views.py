@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from digipersona.auth import service as auth
@@ -16,21 +16,11 @@ from digipersona.exceptions import DigipersonaError
 from digipersona.kit.security import PASSWORD_RULE
 from digipersona.models import Role
 from digipersona.notifications import views as notification_views
+from digipersona.web.forms import CheckedForm
 from digipersona.web.templating import flash, render
 from digipersona.workspaces import service
 
 router = APIRouter(prefix="/settings")
-
-
-async def _form(request: Request) -> dict[str, Any]:
-    form = await request.form()
-    data = {k: [str(v) for v in form.getlist(k)] for k in form}
-    check_csrf(request, (data.pop("csrf_token", [""]) or [""])[0])
-    return data
-
-
-# Read and CSRF-checked before the view runs (views are plain def: see web/forms.py).
-CheckedForm = Annotated[dict[str, Any], Depends(_form)]
 
 
 @router.get("")
@@ -72,7 +62,7 @@ def rename(
     request: Request, principal: WebPrincipal, session: SessionDep, data: CheckedForm
 ) -> Response:
     principal.require(Permission.admin)
-    name = (data.get("name") or [""])[0].strip()[:200]
+    name = data.get("name", "").strip()[:200]
     if not name:
         flash(request, "Give the workspace a name.", "error")
         return RedirectResponse("/settings", status_code=303)
@@ -123,7 +113,7 @@ def change_role(
     data: CheckedForm,
 ) -> Response:
     principal.require(Permission.admin)
-    if data.get("remove"):
+    if "remove" in data:
         return _run(
             request,
             session,
@@ -131,7 +121,7 @@ def change_role(
             "Member removed.",
         )
     try:
-        role = Role((data.get("role") or [""])[0])
+        role = Role(data.get("role"))
     except ValueError:
         flash(request, "Choose a role.", "error")
         return RedirectResponse("/settings", status_code=303)
@@ -150,10 +140,10 @@ def invite(
     from pydantic import EmailStr, TypeAdapter, ValidationError
 
     principal.require(Permission.admin)
-    email = (data.get("email") or [""])[0].strip()
+    email = data.get("email", "").strip()
     try:
         TypeAdapter(EmailStr).validate_python(email)
-        role = Role((data.get("role") or ["editor"])[0])
+        role = Role(data.get("role", "editor"))
     except (ValidationError, ValueError):
         flash(request, f"{email or 'That'} is not a valid email address.", "error")
         return RedirectResponse("/settings", status_code=303)
@@ -176,8 +166,8 @@ def invite(
 def create_token(
     request: Request, principal: WebPrincipal, session: SessionDep, data: CheckedForm
 ) -> Response:
-    name = (data.get("name") or [""])[0].strip()[:100] or "token"
-    scopes = [s for s in data.get("scopes", []) if s in TOKEN_SCOPE_IMPLIES]
+    name = data.get("name", "").strip()[:100] or "token"
+    scopes = [s for s in data.getlist("scopes") if s in TOKEN_SCOPE_IMPLIES]
     if not scopes:
         flash(request, "Choose at least one scope.", "error")
         return RedirectResponse("/settings", status_code=303)
