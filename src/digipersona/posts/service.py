@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -59,6 +59,8 @@ class PostView:
     media: list[Media]
     # The persona's platforms with an active connection (read now: connections change apart).
     connected: frozenset[str] = frozenset()
+    # Who posts on each connected platform, for previews: platform -> (display name, handle).
+    accounts: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def warnings(self, variant: Variant) -> list[str]:
         """The variant's stored warnings and, if its platform has no connection, that one."""
@@ -81,25 +83,37 @@ def views(session: Session, posts: Sequence[Post]) -> list[PostView]:
     media = MediaRepository(session).for_posts(ids)
     connected = _connected_by_persona(session, {p.persona_id for p in posts})
     return [
-        PostView(p, variants[p.id], media[p.id], frozenset(connected.get(p.persona_id, ())))
+        PostView(
+            p,
+            variants[p.id],
+            media[p.id],
+            frozenset(connected.get(p.persona_id, {})),
+            connected.get(p.persona_id, {}),
+        )
         for p in posts
     ]
 
 
 def _connected_by_persona(
     session: Session, persona_ids: set[uuid.UUID]
-) -> dict[uuid.UUID, set[str]]:
-    out: dict[uuid.UUID, set[str]] = {}
+) -> dict[uuid.UUID, dict[str, tuple[str, str]]]:
+    """Each persona's platforms with an active connection, and the account on each (the first
+    connected one where a persona has several)."""
+    out: dict[uuid.UUID, dict[str, tuple[str, str]]] = {}
     if not persona_ids:
         return out
     rows = session.execute(
-        select(Connection.persona_id, Connection.platform).where(
+        select(
+            Connection.persona_id, Connection.platform, Connection.display_name, Connection.handle
+        )
+        .where(
             Connection.persona_id.in_(list(persona_ids)),
             Connection.state.in_([ConnectionState.active.value, ConnectionState.expiring.value]),
         )
+        .order_by(Connection.created_at)
     )
-    for persona_id, platform in rows:
-        out.setdefault(persona_id, set()).add(platform)
+    for persona_id, platform, display_name, handle in rows:
+        out.setdefault(persona_id, {}).setdefault(platform, (display_name, handle))
     return out
 
 
