@@ -85,7 +85,7 @@ def test_demo_fills_every_page(
             for v in s.scalars(select(Variant).where(Variant.post_id == four[0].id))
         }
         assert variants["x"] == [SHARED_POST_X]
-        assert variants["linkedin"] == variants["webhook"] != variants["x"]
+        assert variants["linkedin"] == variants["webhook"] == variants["bluesky"] != variants["x"]
 
     assert web_login(client, DEMO_EMAIL).status_code == 303
     pages = {

@@ -162,7 +162,7 @@ TOMAS = DemoPersona(
     voice="Direct and numbers-first. Opens with the result, then the why. Dry humour, never hype.",
     audience="Indie founders and small SaaS teams.",
     topics=["bootstrapping", "pricing", "churn", "customer support"],
-    hashtags=["#buildinpublic"],
+    hashtags=[],
     timezone="America/New_York",
     slots=["FREQ=WEEKLY;BYDAY=MO,TH;BYHOUR=9;BYMINUTE=0"],
     slot_hours=[(9, 0), (13, 0), (19, 30)],

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -151,7 +152,8 @@ def _blank_is_none(value: object) -> object:
 AIModel = Annotated[Annotated[str, Field(max_length=200)] | None, BeforeValidator(_blank_is_none)]
 # A persona's colour, "#rrggbb" (lower case); blank is none (the pages pick one from the name).
 Colour = Annotated[
-    Annotated[str, StringConstraints(to_lower=True, pattern=r"^#[0-9a-f]{6}$")] | None,
+    Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$"), AfterValidator(str.lower)]
+    | None,
     BeforeValidator(_blank_is_none),
 ]
 

@@ -36,6 +36,8 @@ DAY_PAGE = 50
 STATES = tuple(s.value for s in PublicationState)
 # The title is the body's first line cut at 80 characters: reading a prefix is enough.
 _TITLE_READ = 400
+# The post on hover: a whole short post, the start of a long one (a month page stays small).
+_EXCERPT = 280
 # The iCalendar feed: a window around now and a row cap, so its size never grows with history.
 FEED_DAYS_BACK = 90
 FEED_DAYS_AHEAD = 365
@@ -130,9 +132,9 @@ def group_entries(entries: list[Entry]) -> list[Item]:
 
 
 def excerpt_of(head: str) -> str:
-    """What the calendar shows on hover: the body as read, marked when it goes on."""
+    """What the calendar shows on hover: the post, cut at ``_EXCERPT`` characters."""
     text = head.strip()
-    return text + ("…" if len(head) >= _TITLE_READ else "")
+    return text[:_EXCERPT] + ("…" if len(text) > _EXCERPT else "")
 
 
 def title_of(body: str) -> str:
