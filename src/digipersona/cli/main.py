@@ -68,6 +68,10 @@ COMMANDS: dict[str, LazyCommand] = {
     "doctor": LazyCommand(
         "doctor:doctor", "Check an installation and say what to fix (exit 1 on a failure)."
     ),
+    "demo": LazyCommand(
+        "demo:demo",
+        "Create a demo workspace: personas, a month of posts with metrics, leads, approvals.",
+    ),
     "db": LazyCommand("db_cmd:app", "Database migrations."),
     "backup": LazyCommand(
         "backup:backup",

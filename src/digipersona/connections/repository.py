@@ -44,19 +44,25 @@ class ConnectionRepository(Repository[Connection]):
 
     def live_platforms_by_persona(
         self, persona_ids: Iterable[uuid.UUID]
-    ) -> dict[uuid.UUID, set[str]]:
-        """The platforms each persona has an active (or expiring) connection on."""
-        out: dict[uuid.UUID, set[str]] = {}
+    ) -> dict[uuid.UUID, dict[str, tuple[str, str]]]:
+        """Each persona's platforms with an active (or expiring) connection, and the account's
+        display name and handle on each (the first connected one where a persona has several)."""
+        out: dict[uuid.UUID, dict[str, tuple[str, str]]] = {}
         ids = list(persona_ids)
         if not ids:
             return out
         rows = self.session.execute(
-            select(Connection.persona_id, Connection.platform).where(
-                Connection.persona_id.in_(ids), Connection.state.in_(_LIVE)
+            select(
+                Connection.persona_id,
+                Connection.platform,
+                Connection.display_name,
+                Connection.handle,
             )
+            .where(Connection.persona_id.in_(ids), Connection.state.in_(_LIVE))
+            .order_by(Connection.created_at)
         )
-        for persona_id, platform in rows:
-            out.setdefault(persona_id, set()).add(platform)
+        for persona_id, platform, display_name, handle in rows:
+            out.setdefault(persona_id, {}).setdefault(platform, (display_name, handle))
         return out
 
     def expiring_without_refresh(self) -> list[Connection]:

@@ -19,6 +19,8 @@ class Persona(IdMixin, TimestampMixin, Base):
         ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(String(100))
+    # "#rrggbb": marks the persona wherever it appears (calendar cells, lists, previews).
+    colour: Mapped[str | None] = mapped_column(String(7), default=None)
     bio: Mapped[str] = mapped_column(Text, default="")
     voice: Mapped[str] = mapped_column(Text, default="")
     topics: Mapped[list[str]] = mapped_column(default=list)

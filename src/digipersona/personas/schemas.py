@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -149,6 +150,12 @@ def _blank_is_none(value: object) -> object:
 
 # Overrides the workspace's AI model for this persona (same provider); blank: the workspace's.
 AIModel = Annotated[Annotated[str, Field(max_length=200)] | None, BeforeValidator(_blank_is_none)]
+# A persona's colour, "#rrggbb" (lower case); blank is none (the pages pick one from the name).
+Colour = Annotated[
+    Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$"), AfterValidator(str.lower)]
+    | None,
+    BeforeValidator(_blank_is_none),
+]
 
 
 class PersonaCreate(PersonaFields):
@@ -172,6 +179,7 @@ class PersonaCreate(PersonaFields):
         default=False, description="An image without alt text blocks review (else a warning)"
     )
     ai_model: AIModel = None
+    colour: Colour = Field(default=None, description="#rrggbb, marks the persona on pages")
 
 
 class PersonaUpdate(PersonaFields):
@@ -193,6 +201,7 @@ class PersonaUpdate(PersonaFields):
     reply_templates: ReplyTemplates | None = None
     require_alt_text: bool | None = None
     ai_model: AIModel = None
+    colour: Colour = Field(default=None, description="#rrggbb, marks the persona on pages")
     version: int | None = Field(default=None, ge=1, description="Optimistic concurrency check")
 
 
@@ -218,6 +227,7 @@ class PersonaOut(BaseModel):
     reply_templates: dict[str, Any]
     require_alt_text: bool
     ai_model: str | None = None
+    colour: str | None = None
     version: int
     created_at: datetime
     updated_at: datetime

@@ -16,6 +16,9 @@ from digipersona.models import Persona
 from digipersona.personas.repository import PersonaRepository
 from digipersona.personas.schemas import PersonaCreate, PersonaUpdate
 
+# Fields that an explicit null (or a blank) clears; for the others null means "unchanged".
+CLEARABLE = frozenset({"colour"})
+
 
 def get(session: Session, principal: Principal, persona_id: uuid.UUID) -> Persona:
     """A persona of the principal's workspace, or 404."""
@@ -119,7 +122,7 @@ def update(
     try:
         with session.begin_nested():
             for key, value in changes.items():
-                if value is None:
+                if value is None and key not in CLEARABLE:
                     continue
                 setattr(persona, key, value)
             persona.version += 1

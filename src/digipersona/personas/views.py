@@ -81,6 +81,7 @@ def _form_to_data(form: dict[str, str]) -> dict[str, Any]:
         "timezone",
         "approval_policy",
         "ai_model",
+        "colour",
     ):
         if key in form:
             data[key] = form[key]
@@ -136,6 +137,7 @@ def _persona_form(persona: Persona | None) -> dict[str, str]:
         "max_lateness_minutes": str(persona.max_lateness_minutes),
         "alt_text_policy": "require" if persona.require_alt_text else "warn",
         "ai_model": persona.ai_model or "",
+        "colour": persona.colour or "",
         **_reply_form(persona),
     }
 

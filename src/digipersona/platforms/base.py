@@ -18,6 +18,7 @@ there, so no platform answer can put a ``javascript:`` link on a page.
 from __future__ import annotations
 
 import abc
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +27,7 @@ from typing import Any, ClassVar, Literal
 import httpx
 
 from digipersona.kit.urls import http_url
+from digipersona.platforms.errors import DemoConnection
 
 AuthKind = Literal["oauth2", "oauth2_pkce", "app_password", "webhook"]
 LengthUnit = Literal["weighted", "graphemes", "utf16", "chars"]
@@ -57,6 +59,42 @@ class Credentials:
     account_id: str = ""
     # Provider-specific, non-secret facts: Bluesky did/handle/pds_url, webhook url, X username.
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def is_demo(credentials: Credentials) -> bool:
+    """Whether these are a demo connection's credentials (``extra["demo"]``, set only by
+    ``digipersona demo``): such a connection never talks to its platform."""
+    return credentials.extra.get(DEMO_MARK) is True
+
+
+# The mark a demo connection carries in ``Connection.extra``, and every provider method that
+# takes credentials (each one that can reach a platform): ``Provider.__init_subclass__`` makes
+# them refuse a demo connection's credentials before the subclass's code runs.
+DEMO_MARK = "demo"
+_CREDENTIAL_METHODS = (
+    "refresh",
+    "profile",
+    "publish",
+    "lookup",
+    "delete",
+    "fetch_interactions",
+    "fetch_metrics",
+    "revoke",
+)
+
+
+def _offline_for_demo(platform_method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(platform_method)
+    def guarded(self: Provider, credentials: Credentials, *args: Any, **kwargs: Any) -> Any:
+        if is_demo(credentials):
+            raise DemoConnection(
+                f"This is a demo {self.display_name} connection: digipersona never sends "
+                f"anything to {self.display_name} or reads from it for a demo workspace.",
+                platform=self.name,
+            )
+        return platform_method(self, credentials, *args, **kwargs)
+
+    return guarded
 
 
 @dataclass(frozen=True)
@@ -251,6 +289,15 @@ class Provider(abc.ABC):
     def __init__(self, config: ProviderConfig, http: httpx.Client) -> None:
         self.config = config
         self.http = http
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # One gate for every network, present and future: a demo connection's credentials are
+        # refused by each method that takes credentials before it can make a request.
+        super().__init_subclass__(**kwargs)
+        for name in _CREDENTIAL_METHODS:
+            method = cls.__dict__.get(name)
+            if method is not None and callable(method):
+                setattr(cls, name, _offline_for_demo(method))
 
     @classmethod
     def is_configured(cls, config: ProviderConfig) -> bool:

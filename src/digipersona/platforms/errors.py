@@ -85,6 +85,11 @@ class InvalidContent(Permanent):
     """The content is refused as it is (too long, bad media, disallowed reply)."""
 
 
+class DemoConnection(Permanent):
+    """The connection belongs to a demo workspace (``digipersona demo``): nothing of it may
+    reach a platform, so every call that would is refused before any request is made."""
+
+
 class ConfigurationError(Permanent):
     """An operator setting is wrong; ``setting`` names the environment variable to fix."""
 

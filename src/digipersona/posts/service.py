@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -59,6 +59,8 @@ class PostView:
     media: list[Media]
     # The persona's platforms with an active connection (read now: connections change apart).
     connected: frozenset[str] = frozenset()
+    # Who posts on each connected platform, for previews: platform -> (display name, handle).
+    accounts: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def warnings(self, variant: Variant) -> list[str]:
         """The variant's stored warnings and, if its platform has no connection, that one."""
@@ -83,7 +85,13 @@ def views(session: Session, posts: Sequence[Post]) -> list[PostView]:
         {p.persona_id for p in posts}
     )
     return [
-        PostView(p, variants[p.id], media[p.id], frozenset(connected.get(p.persona_id, ())))
+        PostView(
+            p,
+            variants[p.id],
+            media[p.id],
+            frozenset(connected.get(p.persona_id, {})),
+            connected.get(p.persona_id, {}),
+        )
         for p in posts
     ]
 

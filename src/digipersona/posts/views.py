@@ -18,8 +18,10 @@ from digipersona.auth.permissions import Permission
 from digipersona.db import FactoryDep, SessionDep
 from digipersona.exceptions import DigipersonaError
 from digipersona.kit.words import plural
+from digipersona.models import Persona
 from digipersona.personas import service as personas
 from digipersona.posts import library, service
+from digipersona.posts.previews import Preview, previews
 from digipersona.posts.schemas import PLATFORM_IDS
 from digipersona.posts.variants import fit_post
 from digipersona.web.forms import CheckedForm
@@ -170,6 +172,7 @@ def _editor_context(
         "can_approve": principal.can(Permission.approve),
         "can_publish": principal.can(Permission.publish),
         "tz": persona.timezone,
+        "previews": previews(view.variants, persona, view.accounts, view.media, post.platforms),
     }
 
 
@@ -194,11 +197,20 @@ def preview(
     post = service.get(session, principal, post_id)
     persona = personas.get(session, principal, post.persona_id)
     body = data.get("body", "")
-    variants = [
-        fit_post(p, body, persona.hashtags, numbering=post.thread_numbering) for p in post.platforms
+    view = service.view(session, post)
+    # A variant edited by hand keeps its own text: only the others follow the typed body.
+    custom = {v.platform: v for v in view.variants if v.custom}
+    variants: list[Any] = [
+        custom.get(p) or fit_post(p, body, persona.hashtags, numbering=post.thread_numbering)
+        for p in post.platforms
     ]
     return templates.TemplateResponse(
-        request, "posts/_previews.html", {"variants": variants, "persona": persona}
+        request,
+        "posts/_previews.html",
+        {
+            "previews": previews(variants, persona, view.accounts, view.media, post.platforms),
+            "persona": persona,
+        },
     )
 
 
@@ -352,17 +364,29 @@ def approvals_page(
         session, principal, status="in_review", limit=PAGE, cursor=cursor or None
     )
     persona_list, _ = personas.list_personas(session, principal, limit=200)
+    by_id = {p.id: p for p in persona_list}
+    cards = [
+        (v, by_id.get(v.post.persona_id), _card_previews(v, by_id.get(v.post.persona_id)))
+        for v in page.items
+    ]
     return render(
         request,
         "posts/approvals.html",
         {
             "active": "approvals",
             "views": page.items,
+            "cards": cards,
             "page": page,
             "names": {p.id: p.name for p in persona_list},
             "can_approve": principal.can(Permission.approve),
         },
     )
+
+
+def _card_previews(view: service.PostView, persona: Persona | None) -> list[Preview]:
+    if persona is None:
+        return []
+    return previews(view.variants, persona, view.accounts, view.media, view.post.platforms)
 
 
 def _escape(text: str) -> str:

@@ -36,6 +36,8 @@ DAY_PAGE = 50
 STATES = tuple(s.value for s in PublicationState)
 # The title is the body's first line cut at 80 characters: reading a prefix is enough.
 _TITLE_READ = 400
+# The post on hover: a whole short post, the start of a long one (a month page stays small).
+_EXCERPT = 280
 # The iCalendar feed: a window around now and a row cap, so its size never grows with history.
 FEED_DAYS_BACK = 90
 FEED_DAYS_AHEAD = 365
@@ -53,6 +55,7 @@ class Entry:
     connection_id: uuid.UUID
     persona_id: uuid.UUID
     persona_name: str
+    persona_colour: str | None
     platform: str
     scheduled_at: datetime
     slot_at: datetime | None
@@ -60,6 +63,8 @@ class Entry:
     state: str
     post_status: str
     title: str
+    # The body's first ``_TITLE_READ`` characters: the full post, or most of it, on hover.
+    excerpt: str
     attempts: int
     external_id: str | None
     external_url: str | None
@@ -90,8 +95,46 @@ class Day:
         return self.count - len(self.entries)
 
     @property
+    def items(self) -> list[Item]:
+        return group_entries(self.entries)
+
+    @property
     def next_cursor(self) -> str | None:
         return self.entries[-1].cursor if self.more > 0 and self.entries else None
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One post at one time in a calendar cell: its publications on every platform together."""
+
+    first: Entry
+    entries: tuple[Entry, ...]
+
+    @property
+    def platforms(self) -> list[str]:
+        return [entry.platform for entry in self.entries]
+
+    @property
+    def states(self) -> list[str]:
+        return list(dict.fromkeys(entry.state for entry in self.entries))
+
+    @property
+    def movable(self) -> bool:
+        return all(entry.movable for entry in self.entries)
+
+
+def group_entries(entries: list[Entry]) -> list[Item]:
+    """A day's entries, one item per post and time (in the entries' order)."""
+    groups: dict[tuple[uuid.UUID, datetime], list[Entry]] = {}
+    for entry in entries:
+        groups.setdefault((entry.post_id, entry.scheduled_at), []).append(entry)
+    return [Item(first=group[0], entries=tuple(group)) for group in groups.values()]
+
+
+def excerpt_of(head: str) -> str:
+    """What the calendar shows on hover: the post, cut at ``_EXCERPT`` characters."""
+    text = head.strip()
+    return text[:_EXCERPT] + ("…" if len(text) > _EXCERPT else "")
 
 
 def title_of(body: str) -> str:
@@ -160,6 +203,7 @@ def _entry_columns() -> tuple[Any, ...]:
         Publication.connection_id,
         Persona.id.label("persona_id"),
         Persona.name.label("persona_name"),
+        Persona.colour.label("persona_colour"),
         Publication.platform,
         Publication.scheduled_at,
         Publication.slot_at,
@@ -182,6 +226,7 @@ def _entry(row: Any) -> Entry:
         connection_id=row.connection_id,
         persona_id=row.persona_id,
         persona_name=row.persona_name,
+        persona_colour=row.persona_colour,
         platform=row.platform,
         scheduled_at=row.scheduled_at,
         slot_at=row.slot_at,
@@ -189,6 +234,7 @@ def _entry(row: Any) -> Entry:
         state=row.state,
         post_status=row.post_status,
         title=title_of(row.body_head or ""),
+        excerpt=excerpt_of(row.body_head or ""),
         attempts=row.attempts,
         external_id=row.external_id,
         external_url=row.external_url,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,48 @@ HISTORY_LABELS = {
     "post.deleted": "deleted it",
 }
 templates.env.filters["history_label"] = lambda a: HISTORY_LABELS.get(a, a.replace("_", " "))
+
+# A persona without a chosen colour gets one of these, picked by its name (stable across pages).
+PERSONA_PALETTE = ("#2563eb", "#7c3aed", "#0f766e", "#c2410c", "#be185d", "#4d7c0f", "#0369a1")
+# Small lettered marks for the networks: our own drawing, no platform's logo.
+PLATFORM_MARKS = {"linkedin": "in", "x": "X", "bluesky": "bs", "webhook": "{}"}
+
+
+def persona_colour(colour: str | None, name: str) -> str:
+    """The persona's colour, or a stable one from the palette for its name."""
+    if colour:
+        return colour
+    return PERSONA_PALETTE[zlib.crc32(name.encode()) % len(PERSONA_PALETTE)]
+
+
+def persona_dot(colour: str | None, name: str) -> Markup:
+    """A dot in the persona's colour (SVG attributes: the CSP allows no inline styles)."""
+    return Markup(
+        '<svg class="persona-dot" width="10" height="10" viewBox="0 0 10 10" aria-hidden="true">'
+        '<circle cx="5" cy="5" r="5" fill="{}"/></svg>'
+    ).format(persona_colour(colour, name))
+
+
+def avatar(initials: str, colour: str | None, name: str) -> Markup:
+    """A round avatar with the initials on the persona's colour."""
+    return Markup(
+        '<svg class="avatar" width="40" height="40" viewBox="0 0 40 40" aria-hidden="true">'
+        '<circle cx="20" cy="20" r="20" fill="{}"/><text x="20" y="25" text-anchor="middle" '
+        'fill="#fff" font-size="14" font-weight="700" font-family="sans-serif">{}</text></svg>'
+    ).format(persona_colour(colour, name), initials)
+
+
+def platform_icon(platform: str) -> Markup:
+    label = PLATFORM_LABELS.get(platform, platform)
+    return Markup(
+        '<span class="picon picon-{}" title="{}" aria-label="{}" role="img">{}</span>'
+    ).format(platform, label, label, PLATFORM_MARKS.get(platform, platform[:2]))
+
+
+templates.env.filters["persona_colour"] = persona_colour
+templates.env.globals["persona_dot"] = persona_dot
+templates.env.globals["avatar"] = avatar
+templates.env.globals["platform_icon"] = platform_icon
 
 NAV = [
     ("dashboard", "Dashboard", "/dashboard"),

@@ -1,0 +1,1 @@
+"""The demo workspace (``digipersona demo``): realistic content that never reaches a platform."""
