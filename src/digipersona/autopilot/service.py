@@ -462,21 +462,35 @@ class Answer:
 
     drafts: list[Draft]
     error: str | None = None
+    # Budget held for the calls (settled in the unit of work that records them).
+    held: ai_service.Reservation = ai_service.NO_RESERVATION
+
+
+def _settle(session: Session, answers: Sequence[Answer | None]) -> None:
+    """Drop the budget holds of answers in the unit of work that records their usage."""
+    for answer in answers:
+        if answer is not None:
+            ai_service.settle(session, answer.held)
 
 
 def _ask(
+    factory: sessionmaker[Session],
     settings: Settings,
     profile: PersonaProfile,
     job: DraftJob,
     provider: GenerationProvider | None,
 ) -> Answer:
-    """Ask the AI provider for every draft of a job. Touches no database: callers close their
-    read unit of work first, so no write lock waits on a remote model (module docstring). A job
-    that could pass the workspace's monthly AI budget is not asked (a failed run, notified)."""
+    """Ask the AI provider for every draft of a job. No transaction is open while the model
+    answers: callers close their read unit of work first, so no write lock waits on a remote
+    model (module docstring); the budget is held in a short unit of work before (``ai.reserve``).
+    A job that could pass the workspace's monthly AI budget is not asked (a failed run, and
+    the workspace notified once a month). Callers ``_settle`` the answer when they write."""
+    held = ai_service.NO_RESERVATION
     if job.ai is not None:
-        refusal = ai_service.budget_refusal(job.ai, calls=len(job.plans))
-        if refusal is not None:
-            return Answer([], refusal)
+        try:
+            held = ai_service.reserve(factory, job.ai, calls=len(job.plans))
+        except ai_service.AIBudgetExhausted as exc:
+            return Answer([], exc.message)
     try:
         requests = [
             DraftRequest(
@@ -493,10 +507,11 @@ def _ask(
         ]
         config = job.ai.config if job.ai is not None else None
         return Answer(
-            posts.ask_provider(settings, requests, provider=provider, per_request=1, config=config)
+            posts.ask_provider(settings, requests, provider=provider, per_request=1, config=config),
+            held=held,
         )
     except Exception as exc:  # nothing was written; the failure is recorded as a failed run
-        return Answer([], _describe(exc))
+        return Answer([], _describe(exc), held=held)
 
 
 def _describe(exc: Exception) -> str:
@@ -736,8 +751,9 @@ def run_rule(
             brief=rule.brief,
             ai=ai_service.resolve(session, persona.workspace_id, settings, persona),
         )
-    answer = _ask(settings, profile, job, provider) if job.plans else None
+    answer = _ask(factory, settings, profile, job, provider) if job.plans else None
     with db.write_scope(factory) as session:
+        _settle(session, [answer])
         return _finish_rule(
             session, settings, rule_id, persona_id, job, answer, first, now=now, source=source
         )
@@ -1069,8 +1085,9 @@ def fire_webhook(
                 details={"title": title[:500], "url": url},
             )
         [event] = _plan_events(session, settings, trigger, persona, [Event(title, text, url)])
-    answer = _ask(settings, event.profile, event.job, provider)
+    answer = _ask(factory, settings, event.profile, event.job, provider)
     with db.write_scope(factory) as session:
+        _settle(session, [answer])
         persona = session.get(Persona, event.persona_id)
         if persona is None:
             raise NotFound("The trigger's persona no longer exists.")
@@ -1164,8 +1181,9 @@ def fire_engagement(
             [Event(reason, text, url)],
             extra={"reason": reason},
         )
-    answer = _ask(settings, event.profile, event.job, provider)
+    answer = _ask(factory, settings, event.profile, event.job, provider)
     with db.write_scope(factory) as session:
+        _settle(session, [answer])
         trigger = session.get(Trigger, event.trigger_id)
         persona = session.get(Persona, persona_id)
         if persona is None:
@@ -1386,10 +1404,11 @@ def poll_feed(
         )
     answers: list[Answer] = []
     for event in events:
-        answers.append(_ask(settings, event.profile, event.job, provider))
+        answers.append(_ask(factory, settings, event.profile, event.job, provider))
         if answers[-1].error is not None:
             break  # the items after a failure are retried with it at the next poll
     with db.write_scope(factory) as session:
+        _settle(session, answers)
         return _record_feed_drafts(session, settings, trigger_id, result, new, events, answers, now)
 
 
