@@ -596,6 +596,11 @@ def check(session: Session, post: Post, persona: Persona) -> list[dict[str, Any]
         platforms=post.platforms,
     ):
         problems.append({"code": violation.code, "message": violation.message})
+    # The link is published apart from the body (a card): the AI layer may have removed a
+    # blocked link from the text, but the post would still carry it.
+    for violation in guardrails.blocked_link(post.link_url or "", persona.blocked_domains):
+        if all(p["message"] != violation.message for p in problems):
+            problems.append({"code": violation.code, "message": violation.message})
     for variant in view(session, post).variants:
         for message in variant.problems:
             problems.append({"code": "variant", "platform": variant.platform, "message": message})
