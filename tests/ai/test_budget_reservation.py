@@ -30,7 +30,7 @@ PRICES = {"small-model": {"input": 100.0, "output": 100.0}}
 ONE_CALL = 0.5048
 
 
-def _wait_until(check: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+def _wait_until(check: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
