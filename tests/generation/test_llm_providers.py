@@ -48,6 +48,10 @@ def test_prompt_carries_persona_brief_language_and_structure(
     llm: LLMHarness, persona: PersonaProfile
 ) -> None:
     german = PersonaProfile(**{**persona.__dict__, "language": "de"})
+    # A German answer: an English one is rejected by the persona's language (test_persona_rules).
+    llm.fake.script(
+        "Schriftliche Updates statt Statusmeetings: weniger Termine, mehr Ruhe im Team."
+    )
     llm.provider().draft(
         _request(german, structure="list", link="https://ex.com/a", source_title="Async by default")
     )

@@ -18,6 +18,7 @@ KINDS = {
     "connection.expiring",
     "connection.paused",
     "interaction.lead",
+    "ai.budget",
 }
 CHANNELS = {"in_app", "email", "webhook", "push"}
 

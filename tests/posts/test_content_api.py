@@ -148,6 +148,27 @@ def test_guardrails_block_review_with_what_to_change(owner: Actor, persona: dict
     assert owner.get(f"/api/v1/content/{post['id']}").json()["status"] == "draft"
 
 
+def test_a_link_to_a_blocked_domain_blocks_review_even_outside_the_body(
+    owner: Actor, persona: dict[str, Any]
+) -> None:
+    """The link is published as a card apart from the body, so it is checked on its own."""
+    owner.patch(f"/api/v1/personas/{persona['id']}", json={"blocked_domains": ["spam.example"]})
+    r = owner.post(
+        "/api/v1/content",
+        json={
+            "persona_id": persona["id"],
+            "body": "Written updates beat meetings.",
+            "platforms": ["linkedin"],
+            "link_url": "https://news.spam.example/why",
+        },
+    )
+    assert r.status_code == 201, r.text
+    r = owner.post(f"/api/v1/content/{r.json()['id']}/submit")
+    assert r.status_code == 422
+    assert [e["code"] for e in r.json()["errors"]] == ["blocked_domain"]
+    assert "news.spam.example" in r.json()["detail"]
+
+
 def test_near_duplicate_is_flagged(owner: Actor, persona: dict[str, Any]) -> None:
     text = "Platform teams succeed when they treat developers as customers and measure adoption weekly."
     draft(owner, persona, text, ["linkedin"])

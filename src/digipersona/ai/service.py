@@ -8,9 +8,10 @@ own private network. The key is Fernet-encrypted like platform tokens, never ret
 logged (``kit/logging`` masks it) and never exported.
 
 Every model call is recorded with its tokens and estimated cost (``prices``, USD per million
-tokens per model). Before drafting, ``check_budget`` refuses when the month's cost plus the most
-the next request can cost would pass the workspace's monthly budget, and notifies the workspace
-once a month: drafting pauses before the budget is exceeded, not after.
+tokens per model). Before drafting, ``reserve`` atomically holds the most the next request can
+cost, or refuses when this month's cost and the holds of requests under way plus that would pass
+the workspace's monthly budget, and notifies the workspace once a month: drafting pauses before
+the budget is exceeded, not after, even when requests run concurrently.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import httpx
@@ -39,7 +40,8 @@ from digipersona.generation.registry import OLLAMA_BASE_URL, WORKSPACE_PROVIDERS
 from digipersona.kit import outbound
 from digipersona.kit.crypto import TokenCipher
 from digipersona.kit.time import utcnow
-from digipersona.models import AISettings, AIUsage, Persona
+from digipersona.models import AIReservation, AISettings, AIUsage, Persona
+from digipersona.notifications import service as notifications
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +51,9 @@ BUDGET_NOTIFICATION: Final = "ai.budget"
 ESTIMATED_TOKENS_IN: Final = 3000
 ESTIMATED_TOKENS_OUT: Final = 2048
 _MAX_MODELS: Final = 500
+# How long a reservation counts when its calls are never settled (a process died mid-call):
+# longer than any request may take (timeouts and retries are bounded well below it).
+RESERVATION_TTL: Final = timedelta(minutes=30)
 
 
 class AIBudgetExhausted(Conflict):
@@ -341,51 +346,99 @@ def cost_of(prices: dict[str, Any], model: str, tokens_in: int, tokens_out: int)
     ) / 1_000_000
 
 
-def budget_refusal(resolved: Resolved, calls: int) -> str | None:
-    """Why ``calls`` more model calls may not be made (they could pass this month's budget),
-    or None. Pure: the month's cost was read with the configuration."""
+@dataclass(frozen=True)
+class Reservation:
+    """Budget held for the model calls of one request (``id`` None: nothing to hold, the
+    workspace has no budget or drafts offline)."""
+
+    id: uuid.UUID | None = None
+    cost_usd: float = 0.0
+
+
+NO_RESERVATION: Final = Reservation()
+
+
+def reserve(
+    factory: sessionmaker[Session],
+    resolved: Resolved,
+    calls: int,
+    *,
+    now: datetime | None = None,
+) -> Reservation:
+    """Hold the most ``calls`` model calls may cost against this month's budget, or refuse
+    (409) when that could pass it, notifying the workspace the first time in the month.
+
+    Atomic: the workspace's settings row is locked (``FOR UPDATE`` on PostgreSQL; SQLite's
+    ``write_scope`` holds the one write lock) while this month's usage and live reservations are
+    summed and the new reservation written, so two concurrent requests cannot both pass on the
+    same remaining budget. Run before the provider is asked and with no other unit of work
+    open; then ``settle`` in the unit of work that records the usage, or ``release`` on failure.
+    """
     if resolved.budget is None or resolved.config.provider == "template":
-        return None
+        return NO_RESERVATION
+    now = now or utcnow()
+    month = month_of(now)
     model = resolved.config.model or ""
-    estimate = calls * cost_of(resolved.prices, model, ESTIMATED_TOKENS_IN, ESTIMATED_TOKENS_OUT)
-    if resolved.spent + estimate <= float(resolved.budget):
-        return None
+    refusal: tuple[str, float, float] | None = None
+    with db.write_scope(factory) as session:
+        repo = AIRepository(session)
+        row = repo.lock_settings(resolved.workspace_id)
+        if row is None or row.monthly_budget_usd is None:
+            return NO_RESERVATION  # the budget was removed meanwhile
+        prices = dict(row.prices or {})
+        estimate = calls * cost_of(prices, model, ESTIMATED_TOKENS_IN, ESTIMATED_TOKENS_OUT)
+        budget = float(row.monthly_budget_usd)
+        spent = repo.month_cost(resolved.workspace_id, month, now=now)
+        if spent + estimate > budget:
+            refusal = (_refusal_message(spent, budget, estimate), spent, budget)
+            _notify_budget(session, row, month, refusal[0])
+        else:
+            held = AIReservation(
+                workspace_id=resolved.workspace_id,
+                month=month,
+                cost_usd=estimate,
+                expires_at=now + RESERVATION_TTL,
+            )
+            repo.add(held)
+            return Reservation(id=held.id, cost_usd=estimate)
+    message, spent, budget = refusal
+    raise AIBudgetExhausted(message, extra={"spent_usd": round(spent, 4), "budget_usd": budget})
+
+
+def settle(session: Session, reservation: Reservation) -> None:
+    """Drop the hold in the unit of work that records the calls' real usage."""
+    if reservation.id is not None:
+        AIRepository(session).drop_reservation(reservation.id)
+
+
+def release(factory: sessionmaker[Session], reservation: Reservation) -> None:
+    """Drop the hold of calls that failed (nothing to record)."""
+    if reservation.id is None:
+        return
+    with db.write_scope(factory) as session:
+        settle(session, reservation)
+
+
+def _refusal_message(spent: float, budget: float, estimate: float) -> str:
     return (
-        f"AI drafting is paused: this month's AI cost is ${resolved.spent:.2f} of the "
-        f"${resolved.budget:.2f} budget, and this request could cost up to ${estimate:.2f} more. "
+        f"AI drafting is paused: this month's AI cost is ${spent:.2f} of the "
+        f"${budget:.2f} budget, and this request could cost up to ${estimate:.2f} more. "
         "Raise the budget in Settings -> AI, or wait for next month."
     )
 
 
-def check_budget(factory: sessionmaker[Session], resolved: Resolved, calls: int) -> None:
-    """Refuse (409) when ``calls`` more model calls could pass this month's budget, and notify
-    the workspace the first time in the month. Run before the provider is asked."""
-    message = budget_refusal(resolved, calls)
-    if message is None:
+def _notify_budget(session: Session, row: AISettings, month: str, message: str) -> None:
+    """One ``ai.budget`` notification a month (the settings row is locked by the caller)."""
+    if row.budget_warned_month == month:
         return
-    _notify_budget(factory, resolved.workspace_id, resolved.month, message)
-    raise AIBudgetExhausted(
-        message, extra={"spent_usd": round(resolved.spent, 4), "budget_usd": resolved.budget}
+    row.budget_warned_month = month
+    notifications.notify(
+        session,
+        workspace_id=row.workspace_id,
+        kind=BUDGET_NOTIFICATION,
+        title="AI drafting paused: monthly AI budget reached",
+        body=message,
     )
-
-
-def _notify_budget(
-    factory: sessionmaker[Session], workspace_id: uuid.UUID, month: str, message: str
-) -> None:
-    from digipersona.notifications import service as notifications
-
-    with db.write_scope(factory) as session:
-        row = AIRepository(session).settings_of(workspace_id)
-        if row is None or row.budget_warned_month == month:
-            return
-        row.budget_warned_month = month
-        notifications.notify(
-            session,
-            workspace_id=workspace_id,
-            kind=BUDGET_NOTIFICATION,
-            title="AI drafting paused: monthly AI budget reached",
-            body=message,
-        )
 
 
 def record(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from digipersona.ai import service as ai_service
 from digipersona.auth.permissions import Permission
@@ -129,21 +129,35 @@ class Answer:
 
     drafts: list[Draft]
     error: str | None = None
+    # Budget held for the calls (settled in the unit of work that records them).
+    held: ai_service.Reservation = ai_service.NO_RESERVATION
+
+
+def settle(session: Session, answers: Sequence[Answer | None]) -> None:
+    """Drop the budget holds of answers in the unit of work that records their usage."""
+    for answer in answers:
+        if answer is not None:
+            ai_service.settle(session, answer.held)
 
 
 def ask(
+    factory: sessionmaker[Session],
     settings: Settings,
     profile: PersonaProfile,
     job: DraftJob,
     provider: GenerationProvider | None,
 ) -> Answer:
-    """Ask the AI provider for every draft of a job. Touches no database: callers close their
-    read unit of work first, so no write lock waits on a remote model (module docstring). A job
-    that could pass the workspace's monthly AI budget is not asked (a failed run, notified)."""
+    """Ask the AI provider for every draft of a job. No transaction is open while the model
+    answers: callers close their read unit of work first, so no write lock waits on a remote
+    model (module docstring); the budget is held in a short unit of work before (``ai.reserve``).
+    A job that could pass the workspace's monthly AI budget is not asked (a failed run, and
+    the workspace notified once a month). Callers ``settle`` the answer when they write."""
+    held = ai_service.NO_RESERVATION
     if job.ai is not None:
-        refusal = ai_service.budget_refusal(job.ai, calls=len(job.plans))
-        if refusal is not None:
-            return Answer([], refusal)
+        try:
+            held = ai_service.reserve(factory, job.ai, calls=len(job.plans))
+        except ai_service.AIBudgetExhausted as exc:
+            return Answer([], exc.message)
     try:
         requests = [
             DraftRequest(
@@ -160,10 +174,11 @@ def ask(
         ]
         config = job.ai.config if job.ai is not None else None
         return Answer(
-            posts.ask_provider(settings, requests, provider=provider, per_request=1, config=config)
+            posts.ask_provider(settings, requests, provider=provider, per_request=1, config=config),
+            held=held,
         )
     except Exception as exc:  # nothing was written; the failure is recorded as a failed run
-        return Answer([], describe_error(exc))
+        return Answer([], describe_error(exc), held=held)
 
 
 def describe_error(exc: Exception) -> str:

@@ -59,8 +59,9 @@ def fire_engagement(
             [events.Event(reason, text, url)],
             extra={"reason": reason},
         )
-    answer = drafting.ask(settings, event.profile, event.job, provider)
+    answer = drafting.ask(factory, settings, event.profile, event.job, provider)
     with db.write_scope(factory) as session:
+        drafting.settle(session, [answer])
         trigger = session.get(Trigger, event.trigger_id)
         persona = session.get(Persona, persona_id)
         if persona is None:

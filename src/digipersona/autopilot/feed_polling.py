@@ -73,8 +73,9 @@ def poll_feed(
             ],
             extra={"feed_url": trigger.feed_url},
         )
-    answers = _ask_in_turn(settings, events, provider)
+    answers = _ask_in_turn(factory, settings, events, provider)
     with db.write_scope(factory) as session:
+        drafting.settle(session, answers)
         return _record_feed_drafts(session, settings, trigger_id, result, new, events, answers, now)
 
 
@@ -148,13 +149,16 @@ def _settle_without_drafts(
 
 
 def _ask_in_turn(
-    settings: Settings, events: list[EventDraft], provider: GenerationProvider | None
+    factory: sessionmaker[Session],
+    settings: Settings,
+    events: list[EventDraft],
+    provider: GenerationProvider | None,
 ) -> list[drafting.Answer]:
     """The provider's answer for each item in order, up to the first failure (the items after
     it are retried with it at the next poll)."""
     answers: list[drafting.Answer] = []
     for event in events:
-        answers.append(drafting.ask(settings, event.profile, event.job, provider))
+        answers.append(drafting.ask(factory, settings, event.profile, event.job, provider))
         if answers[-1].error is not None:
             break
     return answers

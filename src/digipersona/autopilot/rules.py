@@ -287,8 +287,9 @@ def run_rule(
             brief=rule.brief,
             ai=ai_service.resolve(session, persona.workspace_id, settings, persona),
         )
-    answer = drafting.ask(settings, profile, job, provider) if job.plans else None
+    answer = drafting.ask(factory, settings, profile, job, provider) if job.plans else None
     with db.write_scope(factory) as session:
+        drafting.settle(session, [answer])
         return _finish_rule(
             session, settings, rule_id, persona_id, job, answer, first, now=now, source=source
         )

@@ -94,8 +94,9 @@ def fire_webhook(
         [event] = events.plan_events(
             session, settings, trigger, persona, [events.Event(title, text, url)]
         )
-    answer = drafting.ask(settings, event.profile, event.job, provider)
+    answer = drafting.ask(factory, settings, event.profile, event.job, provider)
     with db.write_scope(factory) as session:
+        drafting.settle(session, [answer])
         return _record_webhook_run(session, settings, trigger_id, key, event, answer, now)
 
 

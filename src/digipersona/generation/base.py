@@ -59,10 +59,12 @@ class PersonaProfile:
     hashtags: Sequence[str] = ()
     banned_phrases: Sequence[str] = ()
     example_posts: Sequence[str] = ()
+    # Domains the persona never links to (checked on the model's text, see ``persona_rules``).
+    blocked_domains: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         # Normalise to tuples so a profile is hashable and cannot change under a provider.
-        for name in ("topics", "hashtags", "banned_phrases", "example_posts"):
+        for name in ("topics", "hashtags", "banned_phrases", "example_posts", "blocked_domains"):
             object.__setattr__(self, name, _clean_items(getattr(self, name)))
         object.__setattr__(self, "language", (self.language or "en").strip() or "en")
 

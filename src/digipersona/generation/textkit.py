@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import Final
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”»)]*\s+(?=[^\s])")
 _EMOJI = re.compile(
@@ -173,3 +174,32 @@ def fit(text: str, limit: int) -> str:
             break
         out = candidate
     return out.rstrip(",;:") + "…"
+
+
+LANGUAGE_NAMES: Final = {
+    "en": "English",
+    "de": "German",
+    "fr": "French",
+    "es": "Spanish",
+    "it": "Italian",
+    "nl": "Dutch",
+    "pt": "Portuguese",
+    "pl": "Polish",
+    "sv": "Swedish",
+    "da": "Danish",
+    "no": "Norwegian",
+    "nb": "Norwegian",
+    "fi": "Finnish",
+    "cs": "Czech",
+    "tr": "Turkish",
+    "ja": "Japanese",
+    "zh": "Chinese",
+    "ko": "Korean",
+    "uk": "Ukrainian",
+    "ru": "Russian",
+}
+
+
+def language_name(code: str) -> str:
+    """English name of a language code, or the code itself."""
+    return str(LANGUAGE_NAMES.get(code.replace("_", "-").split("-")[0].lower(), code))

@@ -82,23 +82,32 @@ def _ai_reply(
         profile, said, author = personas.profile_of(persona), interaction.text, _author(interaction)
         resolved = ai_service.resolve(session, principal.workspace_id, settings, persona)
         persona_id = persona.id
-    ai_service.check_budget(factory, resolved, calls=1)
     provider = get_provider(resolved.config)
     try:
+        held = ai_service.reserve(factory, resolved, calls=1)
+    except BaseException:
+        provider.close()
+        raise
+    try:
         text = provider.reply(profile, said, author).strip()
+    except BaseException:
+        ai_service.release(factory, held)
+        raise
     finally:
         provider.close()
-    if provider.usage:
+    if provider.usage or held.id is not None:
         with db.write_scope(factory) as session:
-            ai_service.record(
-                session,
-                principal.workspace_id,
-                persona_id,
-                purpose="reply",
-                provider=provider.name,
-                model=provider.model,
-                usage=provider.usage,
-            )
+            ai_service.settle(session, held)
+            if provider.usage:
+                ai_service.record(
+                    session,
+                    principal.workspace_id,
+                    persona_id,
+                    purpose="reply",
+                    provider=provider.name,
+                    model=provider.model,
+                    usage=provider.usage,
+                )
     return text
 
 

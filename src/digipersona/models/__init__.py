@@ -1,6 +1,7 @@
 """Every SQLAlchemy model, one file per table, re-exported here."""
 
 from digipersona.models.ab_test import AbTest
+from digipersona.models.ai_reservation import AIReservation
 from digipersona.models.ai_settings import AISettings
 from digipersona.models.ai_usage import AIUsage
 from digipersona.models.analytics_day import AnalyticsDay
@@ -37,6 +38,7 @@ from digipersona.models.workspace import Workspace
 
 __all__ = [
     "ACTIVE_STATES",
+    "AIReservation",
     "AISettings",
     "AIUsage",
     "AbTest",

@@ -2,7 +2,8 @@
 
 Each member of a workspace has one matrix (event kind x channel, on/off). What they never set
 follows their role: approval requests go to those who can approve, publishing failures to those
-who publish, connection trouble to those who manage connections, leads to those who can answer.
+who publish, connection trouble to those who manage connections, leads to those who can answer,
+the AI budget pause to those who can raise the budget.
 Approval requests are never sent to a member who cannot approve (the cell is unavailable).
 """
 
@@ -22,6 +23,7 @@ KINDS: dict[str, str] = {
     "connection.expiring": "Connection expiring",
     "connection.paused": "Connection paused or needs reconnecting",
     "interaction.lead": "High lead score interaction",
+    "ai.budget": "AI drafting paused by the monthly AI budget",
 }
 CHANNELS: dict[str, str] = {
     "in_app": "In-app",
@@ -40,6 +42,8 @@ _DEFAULT_FOR: dict[str, Permission] = {
     "connection.expiring": Permission.connections,
     "connection.paused": Permission.connections,
     "interaction.lead": Permission.drafts,
+    # Those who can raise the budget (Settings -> AI is for admins).
+    "ai.budget": Permission.admin,
 }
 _REQUIRED_FOR: dict[str, Permission] = {"approval.requested": Permission.approve}
 # Channels on by default for those who get the kind; the webhook by default for admins only.
@@ -50,6 +54,7 @@ _DEFAULT_CHANNELS: dict[str, frozenset[str]] = {
     "connection.expiring": frozenset({"in_app", "email"}),
     "connection.paused": frozenset({"in_app", "email", "push"}),
     "interaction.lead": frozenset({"in_app", "push"}),
+    "ai.budget": frozenset({"in_app", "email"}),
 }
 
 Matrix = dict[str, dict[str, bool]]

@@ -171,4 +171,5 @@ def profile_of(persona: Persona) -> PersonaProfile:
         hashtags=tuple(persona.hashtags),
         banned_phrases=tuple(persona.banned_phrases),
         example_posts=tuple(persona.example_posts),
+        blocked_domains=tuple(persona.blocked_domains),
     )

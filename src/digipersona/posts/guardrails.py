@@ -29,9 +29,9 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import urlsplit
 
-from digipersona.kit.richtext import find_entities, normalise_for_compare
+from digipersona.kit.domains import blocked_hosts, readable
+from digipersona.kit.richtext import normalise_for_compare
 from digipersona.posts.variants import build_variant, rules_for
 
 NEAR_DUPLICATE = 0.85
@@ -108,73 +108,21 @@ def _banned(body: str, phrases: Sequence[str]) -> list[Violation]:
 
 
 # -- blocked domains -----------------------------------------------------------------------------
-def _ascii_domain(domain: str) -> str:
-    domain = domain.strip().lower().rstrip(".")
-    try:
-        return domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        return domain  # not a valid IDN: compare as written
-
-
-def _readable(domain: str) -> str:
-    """The Unicode form of a punycode name, for messages."""
-    try:
-        return domain.encode("ascii").decode("idna")
-    except UnicodeError:
-        return domain
-
-
-def _clean_blocked(entry: str) -> str:
-    """``spam.example`` from entries like ``https://Spam.example/path`` or ``*.spam.example``."""
-    entry = entry.strip()
-    if "://" in entry:
-        entry = urlsplit(entry).hostname or ""
-    entry = entry.split("/")[0].split(":")[0].lstrip("*").lstrip(".")
-    return _ascii_domain(entry)
-
-
-def _hosts_in(body: str, domains: Sequence[str]) -> list[str]:
-    """Hosts of the links in ``body``, plus bare mentions of the blocked domains themselves.
-
-    The second scan catches names whose TLD the link detector does not know (``spam.example``).
-    """
-    hosts: list[str] = []
-    for entity in find_entities(body):
-        if entity.kind == "url":
-            url = entity.value if "://" in entity.value else "https://" + entity.value
-            try:
-                host = urlsplit(url).hostname
-            except ValueError:  # e.g. an invalid IPv6 literal
-                continue
-            if host:
-                hosts.append(_ascii_domain(host))
-    lowered = body.lower()
-    for domain in domains:
-        for form in {domain, _readable(domain)}:
-            pattern = r"(?<![\w.@-])((?:[\w-]+\.)*" + re.escape(form) + r")(?![\w-]|\.[\w-])"
-            hosts.extend(_ascii_domain(m.group(1)) for m in re.finditer(pattern, lowered))
-    return hosts
-
-
 def _blocked(body: str, blocked: Sequence[str]) -> list[Violation]:
-    domains = [d for d in dict.fromkeys(_clean_blocked(b) for b in blocked) if d]
-    if not domains:
-        return []
-    out: list[Violation] = []
-    reported: set[str] = set()
-    for host in _hosts_in(body, domains):
-        for domain in domains:
-            if (host == domain or host.endswith("." + domain)) and domain not in reported:
-                reported.add(domain)
-                out.append(
-                    Violation(
-                        "blocked_domain",
-                        f"Remove the link to {_readable(host)}: links to {_readable(domain)} "
-                        "are blocked for this persona.",
-                        domain,
-                    )
-                )
-    return out
+    return [
+        Violation(
+            "blocked_domain",
+            f"Remove the link to {readable(host)}: links to {readable(domain)} "
+            "are blocked for this persona.",
+            domain,
+        )
+        for host, domain in blocked_hosts(body, blocked)
+    ]
+
+
+def blocked_link(url: str, blocked: Sequence[str]) -> list[Violation]:
+    """A post's link (published as a card, apart from the body) to a blocked domain."""
+    return _blocked(url, blocked)
 
 
 # -- near duplicates -----------------------------------------------------------------------------

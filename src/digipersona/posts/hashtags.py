@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from digipersona.generation.persona_rules import HASHTAG_CAPS
 from digipersona.kit.richtext import find_entities, normalise_hashtag
 from digipersona.posts.variants import place_hashtags, rules_for
 
 # Platform habit: a few tags on LinkedIn, one or two on X, a couple on Bluesky. None = no cap
 # (a webhook receiver decides for itself).
-DEFAULT_CAPS: dict[str, int | None] = {"linkedin": 5, "x": 2, "bluesky": 3, "webhook": None}
+# The AI layer keeps a model's own tags under the same caps.
+DEFAULT_CAPS: dict[str, int | None] = dict(HASHTAG_CAPS)
 
 
 def normalise_tag(tag: str) -> str | None:

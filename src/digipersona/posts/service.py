@@ -441,19 +441,23 @@ def generate(
         seed=seed,
         link=link_url,
     )
-    if provider is None:
-        ai.check_budget(factory, resolved, calls=count)
-    drafts = ask_provider(settings, [request], provider=provider, config=resolved.config)
-    with write_scope(factory) as session:
-        return save_drafts(
-            session,
-            principal,
-            persona_id=persona_id,
-            drafts=drafts,
-            brief=brief,
-            platforms=platforms,
-            link_url=link_url,
-        )
+    held = ai.reserve(factory, resolved, calls=count) if provider is None else ai.NO_RESERVATION
+    try:
+        drafts = ask_provider(settings, [request], provider=provider, config=resolved.config)
+        with write_scope(factory) as session:
+            ai.settle(session, held)
+            return save_drafts(
+                session,
+                principal,
+                persona_id=persona_id,
+                drafts=drafts,
+                brief=brief,
+                platforms=platforms,
+                link_url=link_url,
+            )
+    except BaseException:
+        ai.release(factory, held)
+        raise
 
 
 # -- editing ----------------------------------------------------------------------------------
@@ -595,6 +599,11 @@ def check(session: Session, post: Post, persona: Persona) -> list[dict[str, Any]
         platforms=post.platforms,
     ):
         problems.append({"code": violation.code, "message": violation.message})
+    # The link is published apart from the body (a card): the AI layer may have removed a
+    # blocked link from the text, but the post would still carry it.
+    for violation in guardrails.blocked_link(post.link_url or "", persona.blocked_domains):
+        if all(p["message"] != violation.message for p in problems):
+            problems.append({"code": violation.code, "message": violation.message})
     for variant in view(session, post).variants:
         for message in variant.problems:
             problems.append({"code": "variant", "platform": variant.platform, "message": message})
@@ -707,23 +716,32 @@ def suggest(
         platforms, numbering = list(post.platforms), post.thread_numbering
         resolved = ai.resolve(session, principal.workspace_id, settings, persona)
         persona_id = persona.id
-    ai.check_budget(factory, resolved, calls=1)
     provider = get_provider(resolved.config)
     try:
+        held = ai.reserve(factory, resolved, calls=1)
+    except BaseException:
+        provider.close()
+        raise
+    try:
         text = provider.suggest(profile, body, kind, target_language=language, tone=tone)
+    except BaseException:
+        ai.release(factory, held)
+        raise
     finally:
         provider.close()
-    if provider.usage:
+    if provider.usage or held.id is not None:
         with write_scope(factory) as session:
-            ai.record(
-                session,
-                principal.workspace_id,
-                persona_id,
-                purpose="suggest",
-                provider=provider.name,
-                model=provider.model,
-                usage=provider.usage,
-            )
+            ai.settle(session, held)
+            if provider.usage:
+                ai.record(
+                    session,
+                    principal.workspace_id,
+                    persona_id,
+                    purpose="suggest",
+                    provider=provider.name,
+                    model=provider.model,
+                    usage=provider.usage,
+                )
     previews = [fit_post(p, text, hashtags, numbering=numbering) for p in platforms]
     return text, previews
 

@@ -14,7 +14,7 @@ import re
 import time
 from typing import ClassVar, Final
 
-from digipersona.generation import prompts, textkit
+from digipersona.generation import persona_rules, prompts, textkit
 from digipersona.generation.base import (
     SHORT_FORM_LIMIT,
     Draft,
@@ -33,30 +33,8 @@ from digipersona.generation.errors import (
 )
 from digipersona.generation.parsing import read_post
 from digipersona.generation.planning import DraftPlan, plan_drafts
+from digipersona.generation.textkit import language_name
 from digipersona.kit.metrics import AI_LATENCY, AI_REQUESTS
-
-LANGUAGE_NAMES: Final = {
-    "en": "English",
-    "de": "German",
-    "fr": "French",
-    "es": "Spanish",
-    "it": "Italian",
-    "nl": "Dutch",
-    "pt": "Portuguese",
-    "pl": "Polish",
-    "sv": "Swedish",
-    "da": "Danish",
-    "no": "Norwegian",
-    "nb": "Norwegian",
-    "fi": "Finnish",
-    "cs": "Czech",
-    "tr": "Turkish",
-    "ja": "Japanese",
-    "zh": "Chinese",
-    "ko": "Korean",
-    "uk": "Ukrainian",
-    "ru": "Russian",
-}
 
 STRUCTURE_RULES: Final = {
     "hook": ("Hook", "Open with a one-line hook that makes the reader stop, then make the point."),
@@ -93,11 +71,6 @@ _PING_TOKENS = 16
 LONG_FORM_LIMIT: Final = 2800
 _REPLY_TOKENS = 300
 _CLASSIFY_TOKENS = 200
-
-
-def language_name(code: str) -> str:
-    """English name of a language code, or the code itself."""
-    return LANGUAGE_NAMES.get(code.replace("_", "-").split("-")[0].lower(), code)
 
 
 def _or_none(value: str) -> str:
@@ -202,8 +175,10 @@ class ChatProvider(GenerationProvider):
     def draft(self, req: DraftRequest) -> list[Draft]:
         """One model call per draft, each with its planned structure and topic.
 
-        A draft whose answer holds no usable post is dropped; only when none is usable does the
-        request fail (a clear 502, never a 500).
+        A draft whose answer holds no usable post, or breaks the persona's rules beyond repair
+        (``persona_rules``: wrong language, nothing left after removing banned phrases and
+        blocked links), is dropped; only when none is usable does the request fail (a clear 502
+        with the reasons, never a 500).
         """
         drafts: list[Draft] = []
         failure: Exception | None = None
@@ -211,7 +186,7 @@ class ChatProvider(GenerationProvider):
             try:
                 drafts.append(self._one_draft(req, plan))
             except AIProviderError as exc:
-                if exc.reason not in ("malformed", "empty"):
+                if exc.reason not in ("malformed", "empty", "persona_rules"):
                     raise
                 failure = exc
         if not drafts:
@@ -236,10 +211,10 @@ class ChatProvider(GenerationProvider):
         raw = self._measured_complete(
             prompt.system, prompt.user, max_tokens=self._draft_tokens, seed=seed, json_post=True
         )
-        text = textkit.scrub_banned(read_post(raw), req.persona.banned_phrases)
-        if not text:
+        text = read_post(raw)
+        if not text.strip():
             raise malformed(self.name, "no post in the answer")
-        text = self._fit(req, text)
+        text = self._fit(req, self._enforce(req, text))
         return Draft(
             body=text,
             structure=plan.structure,
@@ -249,6 +224,18 @@ class ChatProvider(GenerationProvider):
             prompt_version=prompt.version,
             usage=tuple(self.usage[start:]),
         )
+
+    def _enforce(self, req: DraftRequest, text: str) -> str:
+        """The persona's rules on the model's text (``persona_rules``): repaired or rejected."""
+        return persona_rules.enforce(
+            text,
+            language=req.persona.language,
+            banned_phrases=req.persona.banned_phrases,
+            blocked_domains=req.persona.blocked_domains,
+            hashtags=req.persona.hashtags,
+            platforms=req.platforms,
+            provider=self.name,
+        ).text
 
     def _fit(self, req: DraftRequest, text: str) -> str:
         """Bring an over-long draft under the limit: ask the model once to shorten it; then a
@@ -270,7 +257,7 @@ class ChatProvider(GenerationProvider):
             raw = self._measured_complete(
                 prompt.system, prompt.user, max_tokens=self._draft_tokens, seed=None, json_post=True
             )
-            shorter = textkit.scrub_banned(read_post(raw), req.persona.banned_phrases)
+            shorter = self._enforce(req, read_post(raw))
         except AIProviderError:
             shorter = ""
         if shorter and textkit.weighted_length(shorter) < textkit.weighted_length(text):
@@ -314,10 +301,21 @@ class ChatProvider(GenerationProvider):
             interaction=interaction_text.strip(),
         )
         result = self._text(prompt.system, prompt.user, max_tokens=_REPLY_TOKENS)
-        result = textkit.scrub_banned(result, persona.banned_phrases)
-        if not result:
+        if not result.strip():
             raise empty(self.name)
-        return textkit.fit(result, SHORT_FORM_LIMIT)
+        # A reply follows the comment's language (the prompt says so): not checked against
+        # the persona's.
+        checked = persona_rules.enforce(
+            result,
+            language=persona.language,
+            banned_phrases=persona.banned_phrases,
+            blocked_domains=persona.blocked_domains,
+            hashtags=persona.hashtags,
+            platforms=("x",),
+            provider=self.name,
+            check_language=False,
+        )
+        return textkit.fit(checked.text, SHORT_FORM_LIMIT)
 
     def classify_lead(self, text: str) -> tuple[int, list[str]] | None:
         """Score a comment as a sales lead; None when the model's answer cannot be read."""

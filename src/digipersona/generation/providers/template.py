@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from digipersona.exceptions import ValidationFailed
-from digipersona.generation import textkit
+from digipersona.generation import persona_rules, textkit
 from digipersona.generation.base import (
     SHORT_FORM_LIMIT,
     Draft,
@@ -378,6 +378,12 @@ class TemplateProvider(GenerationProvider):
                 if body not in bodies:
                     break
             bodies.add(body)
+            # The persona's own examples may carry links or tags its rules exclude.
+            body = persona_rules.fix_hashtags(
+                persona_rules.scrub_blocked(body, req.persona.blocked_domains),
+                req.persona.hashtags,
+                req.platforms,
+            )
             drafts.append(
                 Draft(
                     body=body,
