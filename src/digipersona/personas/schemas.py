@@ -34,6 +34,8 @@ LANGUAGE_RE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
 HASHTAG_RE = re.compile(r"^#?[\w]{1,100}$", re.UNICODE)
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$")
 ApprovalPolicy = Literal["require_approval", "auto_approve"]
+# What a persona sells; lead scoring weighs enquiries that fit it (``interactions.leads``).
+Offering = Literal["consulting", "workshops", "saas", "course"]
 
 
 def _check_timezone(value: str) -> str:
@@ -172,6 +174,8 @@ class PersonaCreate(PersonaFields):
         default=False, description="An image without alt text blocks review (else a warning)"
     )
     ai_model: AIModel = None
+    offering: Annotated[Offering | None, BeforeValidator(_blank_is_none)] = None
+    not_leads: list[Phrase] = Field(default_factory=list, max_length=100)
 
 
 class PersonaUpdate(PersonaFields):
@@ -193,6 +197,8 @@ class PersonaUpdate(PersonaFields):
     reply_templates: ReplyTemplates | None = None
     require_alt_text: bool | None = None
     ai_model: AIModel = None
+    offering: Annotated[Offering | None, BeforeValidator(_blank_is_none)] = None
+    not_leads: list[Phrase] | None = Field(default=None, max_length=100)
     version: int | None = Field(default=None, ge=1, description="Optimistic concurrency check")
 
 
@@ -218,6 +224,8 @@ class PersonaOut(BaseModel):
     reply_templates: dict[str, Any]
     require_alt_text: bool
     ai_model: str | None = None
+    offering: str | None = None
+    not_leads: list[str] = Field(default_factory=list)
     version: int
     created_at: datetime
     updated_at: datetime
