@@ -13,7 +13,7 @@ never imports it. Steps:
    ``leads.combine`` uses: ``z = bias + w_model * model_logit + w_rules * rules_raw`` (less a
    precision margin; see there). The recorded "combined" figures are that final decision on
    the out-of-fold logits.
-5. A multinomial logistic regression per class tells its ``kind``s apart (interim role,
+5. A logistic regression per class (one-vs-rest) tells its ``kind``s apart (interim role,
    workshop booking, recruiter...); each kind keeps its strongest weights to explain verdicts.
 
 ``retrain_candidate`` adds the held-out comparison: the new model replaces the old one only when
@@ -180,7 +180,7 @@ def _fit_1d(
 
 
 def _kind_weights(x: Any, examples: Sequence[Example], label: bool) -> dict[str, dict[int, float]]:
-    """Per kind of one class, the strongest positive weights of a multinomial logistic
+    """Per kind of one class, the strongest positive weights of a one-vs-rest logistic
     regression telling that class's kinds apart (explains a verdict: "similar to ...")."""
     from sklearn.linear_model import LogisticRegression
 
@@ -189,7 +189,7 @@ def _kind_weights(x: Any, examples: Sequence[Example], label: bool) -> dict[str,
     names = sorted(set(kinds))
     if len(names) < 2:
         return {name: {} for name in names}
-    fit = LogisticRegression(C=10.0, max_iter=1000).fit(x[rows], kinds)
+    fit = LogisticRegression(C=10.0, max_iter=1000, solver="liblinear").fit(x[rows], kinds)
     out: dict[str, dict[int, float]] = {}
     for index, name in enumerate(fit.classes_):
         coef = fit.coef_[index] if len(fit.classes_) > 2 else fit.coef_[0] * (1 if index else -1)
@@ -199,10 +199,16 @@ def _kind_weights(x: Any, examples: Sequence[Example], label: bool) -> dict[str,
 
 
 def train(
-    examples: Sequence[Example], *, seed: int = 0, source: str = "corpus", c: float | None = None
+    examples: Sequence[Example],
+    *,
+    seed: int = 0,
+    source: str = "corpus",
+    c: float | None = None,
+    explain: bool = True,
 ) -> LeadModel:
     """Fit a calibrated model (and its rules blend) on ``examples``; raises ValueError if one
-    class has fewer than two items. ``c`` skips the search for the regularisation."""
+    class has fewer than two items. ``c`` skips the search for the regularisation; without
+    ``explain`` no kind weights are fitted (a model only compared, never shown)."""
     labels = [ex.label for ex in examples]
     if sum(labels) < 2 or len(labels) - sum(labels) < 2:
         raise ValueError("training needs at least two leads and two non-leads")
@@ -232,8 +238,8 @@ def train(
     coef = final.coef_[0]
     nonzero = coef.nonzero()[0]
     weights = {int(i): float(coef[i]) for i in nonzero}
-    lead_kinds = _kind_weights(x, examples, True)
-    other_kinds = _kind_weights(x, examples, False)
+    lead_kinds = _kind_weights(x, examples, True) if explain else {}
+    other_kinds = _kind_weights(x, examples, False) if explain else {}
     meta = {
         "source": source,
         "c": best_c,
@@ -317,8 +323,10 @@ def retrain_candidate(
     held = label_held + corpus_held
     old_train = [ex for ex in previous_labels if ex.ref not in held_refs]
     c = float(current.meta.get("c", C_GRID[1]))
-    new_counts = evaluate(train(corpus_train + label_train, source="workspace", c=c), held)
-    old_counts = evaluate(train(corpus_train + old_train, source="workspace", c=c), held)
+    new_model = train(corpus_train + label_train, source="workspace", c=c, explain=False)
+    old_model = train(corpus_train + old_train, source="workspace", c=c, explain=False)
+    new_counts = evaluate(new_model, held)
+    old_counts = evaluate(old_model, held)
     if new_counts.f1 < old_counts.f1:
         return RetrainOutcome(current, False, new_counts.f1, old_counts.f1, len(held))
     final = train(list(corpus) + list(labels), source="workspace", c=c)

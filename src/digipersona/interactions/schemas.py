@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from digipersona.kit.pagination import PageInfo
 from digipersona.kit.schemas import Strict
@@ -61,7 +61,7 @@ class InteractionList(PageInfo):
 class LeadLabelIn(Strict):
     """The operator's verdict: true (a lead), false (not a lead) or null (forget the label)."""
 
-    label: bool | None
+    label: StrictBool | None
 
 
 class BulkStatusIn(Strict):
