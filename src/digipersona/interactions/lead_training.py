@@ -183,16 +183,21 @@ def _kind_weights(x: Any, examples: Sequence[Example], label: bool) -> dict[str,
     """Per kind of one class, the strongest positive weights of a one-vs-rest logistic
     regression telling that class's kinds apart (explains a verdict: "similar to ...")."""
     from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
 
     rows = [i for i, ex in enumerate(examples) if ex.label == label]
     kinds = [examples[i].kind or ("inbox" if label else "inbox_not_lead") for i in rows]
     names = sorted(set(kinds))
     if len(names) < 2:
         return {name: {} for name in names}
-    fit = LogisticRegression(C=10.0, max_iter=1000, solver="liblinear").fit(x[rows], kinds)
+    fit = OneVsRestClassifier(LogisticRegression(C=10.0, max_iter=1000, solver="liblinear")).fit(
+        x[rows], kinds
+    )
+    coefs = [est.coef_[0] for est in fit.estimators_]
+    if len(fit.classes_) == 2:  # one binary estimator: the first class is its negative side
+        coefs = [-coefs[0], coefs[0]]
     out: dict[str, dict[int, float]] = {}
-    for index, name in enumerate(fit.classes_):
-        coef = fit.coef_[index] if len(fit.classes_) > 2 else fit.coef_[0] * (1 if index else -1)
+    for name, coef in zip(fit.classes_, coefs, strict=True):
         top = coef.argsort()[::-1][:CENTROID_TOP]
         out[str(name)] = {int(k): float(coef[k]) for k in top if coef[k] > 0}
     return out
