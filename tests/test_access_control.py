@@ -286,6 +286,12 @@ CASES: dict[tuple[str, str], Case] = {
         scoped=True,
         fresh_object="interaction",
     ),
+    ("POST", "/api/v1/interactions/{interaction_id}/lead-label"): Case(
+        "drafts",
+        body=lambda w: {"label": True},
+        scoped=True,
+        fresh_object="interaction",
+    ),
     ("POST", "/api/v1/interactions/{interaction_id}/reply-drafts"): Case(
         "drafts",
         body=lambda w: {"text": "Thanks!"},

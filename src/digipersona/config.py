@@ -173,6 +173,9 @@ class Settings(BaseSettings):
     slot_capacity: int = Field(default=1, ge=1, le=100)
     # How often each connection's mentions/comments are read back (interactions inbox).
     interactions_poll_seconds: int = Field(default=900, ge=60)
+    # Refit each workspace's lead model on its new inbox labels every N hours (0: off, the
+    # default; ``digipersona leads retrain`` does it by hand).
+    lead_retrain_hours: int = Field(default=0, ge=0, le=24 * 365)
     # Quotas (documented defaults from the platforms; 0 disables a quota).
     quota_linkedin_member_posts_per_day: int = Field(default=100, ge=0)
     quota_linkedin_app_posts_per_day: int = Field(default=300, ge=0)

@@ -132,10 +132,13 @@ def test_positive_signal_families_are_detected(text: str, signal: str) -> None:
 
 
 def test_company_need_and_title_add_up_but_do_not_make_a_lead_alone() -> None:
-    plain = score_lead("Our team ran into the same wall last spring.")
+    # The rules alone (model=None): the learned model is tested in test_lead_model.py.
+    plain = score_lead("Our team ran into the same wall last spring.", model=None)
     assert "company_need" in plain.signals and not plain.is_lead
     with_title = score_lead(
-        "Our team ran into the same wall last spring.", author_bio="VP Marketing at Acme"
+        "Our team ran into the same wall last spring.",
+        author_bio="VP Marketing at Acme",
+        model=None,
     )
     assert "job_title" in with_title.signals
     assert plain.score < with_title.score < LEAD_THRESHOLD
@@ -146,7 +149,7 @@ def test_company_need_and_title_add_up_but_do_not_make_a_lead_alone() -> None:
 )
 def test_job_title_in_bio_raises_the_score(bio: str) -> None:
     text = "Can we talk about this next week?"
-    assert score_lead(text, author_bio=bio).score > score_lead(text).score
+    assert score_lead(text, author_bio=bio, model=None).score > score_lead(text, model=None).score
     assert "job_title" in score_lead(text, author_bio=bio).signals
 
 
@@ -313,8 +316,8 @@ def test_llm_score_is_averaged_and_its_reasons_marked() -> None:
 
 def test_llm_can_pull_a_rules_lead_below_the_threshold() -> None:
     text = "Can we talk?"
-    assert score_lead(text).is_lead
-    assert not score_lead(text, llm=_FixedClassifier((5, ["sarcastic"]))).is_lead
+    assert score_lead(text, model=None).is_lead
+    assert not score_lead(text, llm=_FixedClassifier((5, ["sarcastic"])), model=None).is_lead
 
 
 @pytest.mark.parametrize(
@@ -379,9 +382,14 @@ def test_empty_text_scores_zero_with_a_reason(text: str | None) -> None:
 
 
 def test_no_signal_gives_a_low_score_and_says_so() -> None:
+    rules = score_lead("The weather in Lisbon was lovely today.", model=None)
+    assert rules.score < 10 and not rules.is_lead
+    assert rules.reasons == ["no lead signals found"] and rules.signals == []
+    # With the model, its verdict comes first and says it is no enquiry.
     result = score_lead("The weather in Lisbon was lovely today.")
-    assert result.score < 10 and not result.is_lead
-    assert result.reasons == ["no lead signals found"] and result.signals == []
+    assert result.score < 20 and not result.is_lead
+    assert result.reasons[0].startswith("model ") and "not an enquiry" in result.reasons[0]
+    assert result.reasons[1:] == ["no lead signals found"] and result.signals == ["model"]
 
 
 def test_scores_stay_in_bounds_at_the_extremes() -> None:
@@ -412,11 +420,11 @@ def test_is_lead_matches_threshold_on_every_corpus_item() -> None:
 
 
 def test_repeating_one_signal_has_a_capped_bonus() -> None:
-    once = score_lead("Budget?")
-    many = score_lead("Budget. Quote? Proposal. RFP. Retainer. Budget budget budget.")
+    once = score_lead("Budget?", model=None)
+    many = score_lead("Budget. Quote? Proposal. RFP. Retainer. Budget budget budget.", model=None)
     assert once.signals == many.signals == ["budget_mention"]
     assert once.score < many.score <= LEAD_THRESHOLD
-    assert many.score < score_lead("Budget? Can we talk?").score
+    assert many.score < score_lead("Budget? Can we talk?", model=None).score
 
 
 def test_lead_score_is_frozen_and_serialises() -> None:
@@ -433,7 +441,7 @@ def test_lead_score_is_frozen_and_serialises() -> None:
 
 def test_each_reason_is_given_once() -> None:
     """Issue 17: "no budget" six times over listed the same negated reason six times."""
-    result = score_lead("no budget, no budget. No budget!")
+    result = score_lead("no budget, no budget. No budget!", model=None)
     assert len(result.reasons) == len(set(result.reasons)) == 2
 
     class Repeating:

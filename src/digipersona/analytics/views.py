@@ -14,6 +14,7 @@ from digipersona.auth.dependencies import WebPrincipal, check_csrf
 from digipersona.auth.permissions import Permission
 from digipersona.db import SessionDep
 from digipersona.exceptions import DigipersonaError, NotFound, ValidationFailed
+from digipersona.interactions import lead_learning
 from digipersona.kit.time import utcnow
 from digipersona.personas import service as personas
 from digipersona.platforms.registry import platform_ids
@@ -47,6 +48,7 @@ def page_context(
     ][:10]
     return {
         "ab_tests": ab_tests,
+        "lead_model": lead_learning.quality(session, principal.workspace_id),
         "suggestions": suggestions,
         "data": data,
         "trend_svg": charts.trend_line(data["trend"]),

@@ -47,6 +47,17 @@ def _clean_items(values: Sequence[str] | str | None) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class LeadHints:
+    """What the lead classifier is told besides the comment: what the persona sells (offering
+    and its bio), phrases that never make a lead, and labelled examples from the inbox."""
+
+    offering: str = ""
+    about: str = ""
+    not_leads: Sequence[str] = ()
+    examples: Sequence[tuple[str, bool]] = ()
+
+
+@dataclass(frozen=True)
 class PersonaProfile:
     """Everything about a persona that shapes its writing; built by the caller from the DB row."""
 
@@ -249,8 +260,13 @@ class GenerationProvider(abc.ABC):
     ) -> str:
         """Return a short reply draft to a mention/comment, in the persona's voice."""
 
-    def classify_lead(self, text: str) -> tuple[int, list[str]] | None:
-        """Score how much ``text`` looks like a sales lead (0-100, reasons), or None: no opinion."""
+    def classify_lead(
+        self, text: str, hints: LeadHints | None = None
+    ) -> tuple[int, list[str]] | None:
+        """Score how much ``text`` looks like a sales lead (0-100, reasons), or None: no opinion.
+
+        ``hints`` say what the persona sells and give labelled examples from the inbox.
+        """
         return None
 
     def close(self) -> None:

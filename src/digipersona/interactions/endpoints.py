@@ -6,18 +6,27 @@ from fastapi import APIRouter, Query, status
 
 from digipersona.auth.dependencies import Drafter, Reader, SettingsDep, UnboundDrafter
 from digipersona.db import FactoryDep, SessionDep
-from digipersona.interactions import replies, schemas, service
+from digipersona.interactions import lead_learning, replies, schemas, service
 from digipersona.interactions.leads import score_lead
 from digipersona.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, OffsetQuery
 from digipersona.kit.schemas import Instant, Text
+from digipersona.kit.time import utcnow
 
 router = APIRouter(prefix="/api/v1/interactions", tags=["interactions"])
 
 
 @router.post("/score", response_model=schemas.ScoreOut)
-def score(body: schemas.ScoreIn, principal: Reader) -> schemas.ScoreOut:
-    """Lead score 0-100 with the reasons; 50 or more means a likely sales lead."""
-    result = score_lead(body.text, author_name=body.author_name, author_bio=body.author_bio)
+def score(body: schemas.ScoreIn, principal: Reader, session: SessionDep) -> schemas.ScoreOut:
+    """Lead score 0-100 with the reasons; 50 or more means a likely sales lead.
+
+    Scored by the rules and the workspace's lead model (see ``digipersona leads retrain``).
+    """
+    result = score_lead(
+        body.text,
+        author_name=body.author_name,
+        author_bio=body.author_bio,
+        model=lead_learning.model_for(session, principal.workspace_id),
+    )
     return schemas.ScoreOut(**result.to_dict())
 
 
@@ -90,6 +99,18 @@ def get_interaction(
 ) -> schemas.InteractionOut:
     """One interaction."""
     return schemas.InteractionOut.model_validate(service.get(session, principal, interaction_id))
+
+
+@router.post("/{interaction_id}/lead-label", response_model=schemas.InteractionOut)
+def set_lead_label(
+    interaction_id: uuid.UUID, body: schemas.LeadLabelIn, principal: Drafter, session: SessionDep
+) -> schemas.InteractionOut:
+    """Mark an interaction a lead (true) or not a lead (false), or clear the mark (null).
+
+    Labels train the workspace's lead model at the next ``digipersona leads retrain``.
+    """
+    row = lead_learning.set_label(session, principal, interaction_id, body.label, utcnow())
+    return schemas.InteractionOut.model_validate(row)
 
 
 @router.post(

@@ -50,6 +50,8 @@ from digipersona.config import Settings
 from digipersona.connections.credentials import call_with_refresh, credentials_for
 from digipersona.db import session_scope, write_scope
 from digipersona.generation import GenerationProvider, config_from_settings, get_provider
+from digipersona.generation.base import LeadHints
+from digipersona.interactions import lead_learning
 from digipersona.interactions.leads import LeadScore, score_lead
 from digipersona.interactions.repository import InteractionRepository, PollRepository
 from digipersona.kit.crypto import TokenCipher
@@ -326,15 +328,16 @@ class _Classifier:
     unavailable) instead of waiting out a timeout each.
     """
 
-    def __init__(self, provider: GenerationProvider) -> None:
+    def __init__(self, provider: GenerationProvider, hints: LeadHints | None = None) -> None:
         self.provider = provider
+        self.hints = hints
         self.failure: Exception | None = None
 
     def classify_lead(self, text: str) -> tuple[int, list[str]] | None:
         if self.failure is not None:
             raise self.failure
         try:
-            return self.provider.classify_lead(text)
+            return self.provider.classify_lead(text, hints=self.hints)
         except Exception as exc:
             logger.warning("the AI lead classifier failed: %s", type(exc).__name__)
             self.failure = exc
@@ -358,14 +361,16 @@ def _score_fresh(
         return {}
     with session_scope(factory) as session:
         fresh = _fresh(InteractionRepository(session), connection, page)
-    if not fresh:
-        return {}
+        if not fresh:
+            return {}
+        model, context = lead_learning.scoring_for(session, connection)
+        hints = lead_learning.llm_hints(session, connection)
     try:
         provider = get_provider(config_from_settings(settings))
     except Exception as exc:  # a misconfigured provider must not stop the inbox
         logger.warning("no AI lead classifier (%s); the rules score alone", exc)
         return {}
-    classifier = _Classifier(provider)
+    classifier = _Classifier(provider, hints)
     try:
         return {
             item.external_id: score_lead(
@@ -373,6 +378,8 @@ def _score_fresh(
                 author_name=item.author_name,
                 author_bio=item.author_bio,
                 llm=classifier,
+                model=model,
+                context=context,
             )
             for item in fresh
         }
@@ -464,9 +471,14 @@ def _store(
         connection.id, [i.subject_external_id or "" for i in fresh]
     )
     rows = []
+    model, context = lead_learning.scoring_for(session, connection)
     for item in fresh:
         verdict = (verdicts or {}).get(item.external_id) or score_lead(
-            item.text, author_name=item.author_name, author_bio=item.author_bio
+            item.text,
+            author_name=item.author_name,
+            author_bio=item.author_bio,
+            model=model,
+            context=context,
         )
         target = item.reply_target
         rows.append(

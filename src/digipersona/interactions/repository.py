@@ -19,6 +19,7 @@ from digipersona.models import (
     InteractionPoll,
     Publication,
     PublicationState,
+    WorkspaceLeadModel,
 )
 
 POLLABLE_STATES = (ConnectionState.active.value, ConnectionState.expiring.value)
@@ -320,3 +321,90 @@ class PollRepository(Repository[InteractionPoll]):
                 .limit(limit)
             )
         ]
+
+
+class LeadLabelRepository:
+    """Inbox lead labels and the workspace's own lead model."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def labelled(self, workspace_id: uuid.UUID) -> list[tuple[uuid.UUID, str, bool]]:
+        """Every labelled interaction of the workspace: (id, text, label), oldest label first."""
+        rows = self.session.execute(
+            select(Interaction.id, Interaction.text, Interaction.lead_label)
+            .where(Interaction.workspace_id == workspace_id, Interaction.lead_label.is_not(None))
+            .order_by(Interaction.lead_labelled_at, Interaction.id)
+        )
+        return [(row[0], row[1], bool(row[2])) for row in rows]
+
+    def recent_labels(self, workspace_id: uuid.UUID, per_class: int) -> list[tuple[str, bool]]:
+        """The most recently labelled texts: up to ``per_class`` leads and as many non-leads."""
+        out: list[tuple[str, bool]] = []
+        for label in (True, False):
+            rows = self.session.scalars(
+                select(Interaction.text)
+                .where(Interaction.workspace_id == workspace_id, Interaction.lead_label == label)
+                .order_by(Interaction.lead_labelled_at.desc())
+                .limit(per_class)
+            )
+            out.extend((text, label) for text in rows if text.strip())
+        return out
+
+    def latest_label_at(self, workspace_id: uuid.UUID) -> datetime | None:
+        """When the workspace last labelled an interaction."""
+        return self.session.scalar(
+            select(func.max(Interaction.lead_labelled_at)).where(
+                Interaction.workspace_id == workspace_id
+            )
+        )
+
+    def model_row(self, workspace_id: uuid.UUID) -> WorkspaceLeadModel | None:
+        """The workspace's own lead model, if it has one."""
+        return self.session.get(WorkspaceLeadModel, workspace_id)
+
+    def save_model(
+        self,
+        workspace_id: uuid.UUID,
+        data: bytes,
+        metrics: dict[str, Any],
+        label_count: int,
+        now: datetime,
+    ) -> WorkspaceLeadModel:
+        """Store (or replace) the workspace's lead model."""
+        row = self.model_row(workspace_id)
+        if row is None:
+            row = WorkspaceLeadModel(workspace_id=workspace_id, model=data, trained_at=now)
+            self.session.add(row)
+        row.model = data
+        row.metrics = metrics
+        row.label_count = label_count
+        row.trained_at = now
+        self.session.flush()
+        return row
+
+    def workspaces_to_retrain(self, trained_before: datetime) -> list[uuid.UUID]:
+        """Workspaces with labels newer than their model, whose model is older than the bound."""
+        latest = (
+            select(
+                Interaction.workspace_id.label("workspace_id"),
+                func.max(Interaction.lead_labelled_at).label("latest"),
+            )
+            .where(Interaction.lead_labelled_at.is_not(None))
+            .group_by(Interaction.workspace_id)
+            .subquery()
+        )
+        stmt = (
+            select(latest.c.workspace_id)
+            .outerjoin(WorkspaceLeadModel, WorkspaceLeadModel.workspace_id == latest.c.workspace_id)
+            .where(
+                or_(
+                    WorkspaceLeadModel.workspace_id.is_(None),
+                    and_(
+                        WorkspaceLeadModel.trained_at < latest.c.latest,
+                        WorkspaceLeadModel.trained_at < trained_before,
+                    ),
+                )
+            )
+        )
+        return list(self.session.scalars(stmt))

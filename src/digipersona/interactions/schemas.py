@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from digipersona.kit.pagination import PageInfo
 from digipersona.kit.schemas import Strict
@@ -49,12 +49,19 @@ class InteractionOut(BaseModel):
     lead_score: int
     lead_reasons: list[str]
     is_lead: bool
+    lead_label: bool | None = None
     status: str
     reply_post_id: uuid.UUID | None
 
 
 class InteractionList(PageInfo):
     items: list[InteractionOut]
+
+
+class LeadLabelIn(Strict):
+    """The operator's verdict: true (a lead), false (not a lead) or null (forget the label)."""
+
+    label: StrictBool | None
 
 
 class BulkStatusIn(Strict):

@@ -15,7 +15,8 @@ from digipersona.auth.dependencies import UnboundWebPrincipal, WebPrincipal, che
 from digipersona.auth.permissions import Permission
 from digipersona.db import FactoryDep, SessionDep
 from digipersona.exceptions import DigipersonaError
-from digipersona.interactions import replies, service
+from digipersona.interactions import lead_learning, replies, service
+from digipersona.kit.time import utcnow
 from digipersona.kit.words import plural
 from digipersona.personas import service as personas
 from digipersona.personas.reply_templates import templates_of
@@ -145,6 +146,40 @@ def bulk(request: Request, principal: WebPrincipal, session: SessionDep, raw: Fo
         except DigipersonaError as exc:
             session.rollback()
             flash(request, exc.message, "error")
+    return RedirectResponse(_back(form), status_code=303)
+
+
+LABELS = {"lead": True, "not_lead": False, "clear": None}
+
+
+@router.post("/{interaction_id}/lead-label")
+def lead_label(
+    interaction_id: uuid.UUID,
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    body: FormBody,
+) -> Response:
+    """Mark an interaction a lead or not a lead (a training label for the lead model)."""
+    form = {k: str(v) for k, v in body.items()}
+    check_csrf(request, form.get("csrf_token"))
+    choice = form.get("label", "")
+    if choice not in LABELS:
+        flash(request, "Choose 'Lead' or 'Not a lead'.", "error")
+        return RedirectResponse(_back(form), status_code=303)
+    try:
+        lead_learning.set_label(session, principal, interaction_id, LABELS[choice], utcnow())
+    except DigipersonaError as exc:
+        session.rollback()
+        flash(request, exc.message, "error")
+        return RedirectResponse(_back(form), status_code=303)
+    if LABELS[choice] is None:
+        flash(request, "Label cleared.")
+    else:
+        flash(
+            request,
+            "Marked. Lead detection learns from it at the next `digipersona leads retrain`.",
+        )
     return RedirectResponse(_back(form), status_code=303)
 
 

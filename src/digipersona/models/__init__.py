@@ -17,6 +17,7 @@ from digipersona.models.heartbeat import Heartbeat
 from digipersona.models.interaction import Interaction, InteractionKind, InteractionStatus
 from digipersona.models.interaction_poll import InteractionPoll
 from digipersona.models.invitation import Invitation
+from digipersona.models.lead_model import WorkspaceLeadModel
 from digipersona.models.media import Media
 from digipersona.models.membership import Membership, Role
 from digipersona.models.metric_snapshot import MetricSnapshot
@@ -84,4 +85,5 @@ __all__ = [
     "User",
     "Variant",
     "Workspace",
+    "WorkspaceLeadModel",
 ]

@@ -87,6 +87,10 @@ class Interaction(IdMixin, TimestampMixin, Base):
     lead_score: Mapped[int] = mapped_column(default=0)
     lead_reasons: Mapped[list[Any]] = mapped_column(default=list)
     is_lead: Mapped[bool] = mapped_column(default=False)
+    # The operator's verdict from the inbox ("lead" / "not a lead"): a training label for the
+    # workspace's lead model (``digipersona leads retrain``). None: not labelled.
+    lead_label: Mapped[bool | None] = mapped_column(default=None)
+    lead_labelled_at: Mapped[datetime | None] = mapped_column(default=None)
     status: Mapped[str] = mapped_column(String(20), default=InteractionStatus.new.value)
     # The latest reply draft (a Post of the same persona), published through the engine.
     reply_post_id: Mapped[uuid.UUID | None] = mapped_column(

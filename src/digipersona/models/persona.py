@@ -28,6 +28,10 @@ class Persona(IdMixin, TimestampMixin, Base):
     language: Mapped[str] = mapped_column(String(35), default="en")
     hashtags: Mapped[list[str]] = mapped_column(default=list)
     banned_phrases: Mapped[list[str]] = mapped_column(default=list)
+    # What the persona sells (consulting, workshops, saas, course; None: not said) and phrases
+    # that never make a lead for it: both feed lead scoring (``interactions.leads``).
+    offering: Mapped[str | None] = mapped_column(String(20), default=None)
+    not_leads: Mapped[list[str]] = mapped_column(default=list)
     example_posts: Mapped[list[str]] = mapped_column(default=list)
     # Overrides the workspace's AI model for this persona's drafts (same provider).
     ai_model: Mapped[str | None] = mapped_column(String(200), default=None)

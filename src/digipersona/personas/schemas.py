@@ -35,6 +35,8 @@ LANGUAGE_RE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
 HASHTAG_RE = re.compile(r"^#?[\w]{1,100}$", re.UNICODE)
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$")
 ApprovalPolicy = Literal["require_approval", "auto_approve"]
+# What a persona sells; lead scoring weighs enquiries that fit it (``interactions.leads``).
+Offering = Literal["consulting", "workshops", "saas", "course"]
 
 
 def _check_timezone(value: str) -> str:
@@ -180,6 +182,8 @@ class PersonaCreate(PersonaFields):
     )
     ai_model: AIModel = None
     colour: Colour = Field(default=None, description="#rrggbb, marks the persona on pages")
+    offering: Annotated[Offering | None, BeforeValidator(_blank_is_none)] = None
+    not_leads: list[Phrase] = Field(default_factory=list, max_length=100)
 
 
 class PersonaUpdate(PersonaFields):
@@ -202,6 +206,8 @@ class PersonaUpdate(PersonaFields):
     require_alt_text: bool | None = None
     ai_model: AIModel = None
     colour: Colour = Field(default=None, description="#rrggbb, marks the persona on pages")
+    offering: Annotated[Offering | None, BeforeValidator(_blank_is_none)] = None
+    not_leads: list[Phrase] | None = Field(default=None, max_length=100)
     version: int | None = Field(default=None, ge=1, description="Optimistic concurrency check")
 
 
@@ -228,6 +234,8 @@ class PersonaOut(BaseModel):
     require_alt_text: bool
     ai_model: str | None = None
     colour: str | None = None
+    offering: str | None = None
+    not_leads: list[str] = Field(default_factory=list)
     version: int
     created_at: datetime
     updated_at: datetime

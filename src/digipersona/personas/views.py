@@ -24,7 +24,7 @@ from digipersona.web.templating import flash, render
 
 router = APIRouter(prefix="/personas")
 
-LIST_FIELDS = {"topics", "hashtags", "banned_phrases", "slots", "blocked_domains"}
+LIST_FIELDS = {"topics", "hashtags", "banned_phrases", "slots", "blocked_domains", "not_leads"}
 REPLY_ROW = re.compile(r"^rt_(id|class|text)_(\d{1,3})$")
 BLANK_REPLY_ROWS = 2
 
@@ -34,7 +34,7 @@ def _split_lines(text: str) -> list[str]:
 
 
 def _split_list(name: str, text: str) -> list[str]:
-    if name in {"slots", "banned_phrases"}:
+    if name in {"slots", "banned_phrases", "not_leads"}:
         return _split_lines(text)
     if name == "hashtags":
         return [t for t in re.split(r"[\s,]+", text) if t]
@@ -82,6 +82,7 @@ def _form_to_data(form: dict[str, str]) -> dict[str, Any]:
         "approval_policy",
         "ai_model",
         "colour",
+        "offering",
     ):
         if key in form:
             data[key] = form[key]
@@ -138,6 +139,8 @@ def _persona_form(persona: Persona | None) -> dict[str, str]:
         "alt_text_policy": "require" if persona.require_alt_text else "warn",
         "ai_model": persona.ai_model or "",
         "colour": persona.colour or "",
+        "offering": persona.offering or "",
+        "not_leads": "\n".join(persona.not_leads),
         **_reply_form(persona),
     }
 

@@ -18,7 +18,7 @@ CURRENT: Final[dict[str, str]] = {
     "shorten": "shorten_v1",
     "suggest": "suggest_v1",
     "reply": "reply_v1",
-    "classify": "classify_v1",
+    "classify": "classify_v2",
 }
 
 

@@ -20,6 +20,7 @@ from digipersona.generation.base import (
     Draft,
     DraftRequest,
     GenerationProvider,
+    LeadHints,
     LLMConfig,
     PersonaProfile,
     check_suggestion,
@@ -317,9 +318,28 @@ class ChatProvider(GenerationProvider):
         )
         return textkit.fit(checked.text, SHORT_FORM_LIMIT)
 
-    def classify_lead(self, text: str) -> tuple[int, list[str]] | None:
-        """Score a comment as a sales lead; None when the model's answer cannot be read."""
-        prompt = prompts.render("classify", text=text.strip())
+    def classify_lead(
+        self, text: str, hints: LeadHints | None = None
+    ) -> tuple[int, list[str]] | None:
+        """Score a comment as a sales lead; None when the model's answer cannot be read.
+
+        The prompt says what the persona offers and shows the workspace's labelled examples.
+        """
+        hints = hints or LeadHints()
+        offering = " ".join(
+            part for part in (hints.offering, textkit.tidy(hints.about)[:300]) if part
+        )
+        examples = "\n".join(
+            f"- {'LEAD' if label else 'NOT A LEAD'}: {textkit.tidy(sample)[:300]}"
+            for sample, label in hints.examples
+        )
+        prompt = prompts.render(
+            "classify",
+            text=text.strip(),
+            offering=offering or "not said",
+            not_leads="; ".join(hints.not_leads) or "nothing listed",
+            examples=examples or "(none yet)",
+        )
         raw = self._text(prompt.system, prompt.user, max_tokens=_CLASSIFY_TOKENS)
         return parse_lead_score(raw)
 
