@@ -68,6 +68,10 @@ COMMANDS: dict[str, LazyCommand] = {
     "doctor": LazyCommand(
         "doctor:doctor", "Check an installation and say what to fix (exit 1 on a failure)."
     ),
+    "mcp": LazyCommand(
+        "mcp_cmd:mcp",
+        "Serve the MCP tools over stdio for a desktop AI assistant (an API token decides what).",
+    ),
     "db": LazyCommand("db_cmd:app", "Database migrations."),
     "backup": LazyCommand(
         "backup:backup",
