@@ -34,7 +34,16 @@ PG_ADMIN_URL = os.environ.get(
     "DIGIPERSONA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("DIGIPERSONA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-PEER_MARKERS = ("postgres", "redis", "pds", "browser", "tool", "prometheus", "llm")
+PEER_MARKERS = (
+    "postgres",
+    "redis",
+    "pds",
+    "browser",
+    "tool",
+    "prometheus",
+    "llm",
+    "mcp_inspector",
+)
 PASSWORD = "correct horse 42"
 
 # Argon2 at full cost makes every registration ~80 ms; tests use cheap parameters.

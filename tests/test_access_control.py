@@ -149,6 +149,15 @@ CASES: dict[tuple[str, str], Case] = {
         "write", scoped=True, fresh_object="webhook_trigger"
     ),
     ("GET", "/api/v1/content"): Case("read"),
+    # A dry run: another workspace's persona id is a row problem in the report, never data.
+    ("POST", "/api/v1/content/import"): Case(
+        "drafts",
+        body=lambda w: {
+            "rows": [{"persona": w.ids["persona_id"], "text": "Hi", "platforms": ["x"]}]
+        },
+        params={"dry_run": "true"},
+    ),
+    ("GET", "/api/v1/content/export"): Case("read", params={"format": "csv"}),
     ("GET", "/api/v1/content/{post_id}"): Case("read", scoped=True, fresh_object="draft"),
     ("PATCH", "/api/v1/content/{post_id}"): Case(
         "drafts", body=lambda w: {"body": "Edited"}, scoped=True, fresh_object="draft"

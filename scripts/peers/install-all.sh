@@ -54,6 +54,11 @@ fi
 if [ -f scripts/peers/install-axe.sh ]; then
   bash scripts/peers/install-axe.sh || status=1
 fi
+# The MCP Inspector (npm, with its own Node 22) for the MCP client tests, cached outside the
+# checkout.
+if [ -f scripts/peers/install-mcp-inspector.sh ]; then
+  bash scripts/peers/install-mcp-inspector.sh || status=1
+fi
 
 # The full local Bluesky network with the real AppView (@atproto/dev-env on its own Node 22),
 # for the read-back tests (notifications, metrics); cached outside the checkout too.

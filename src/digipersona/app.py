@@ -67,7 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 helpers = HelperProcesses(settings, settings.dispatch_processes - 1)
                 helpers.start()
                 app.state.helpers = helpers
-        yield
+        async with app.state.mcp.running():
+            yield
         if helpers is not None:
             helpers.stop()
         if dispatcher is not None:
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     problems.install(app)
     _include_routers(app)
+    _mount_mcp(app, settings)
     _install_middleware(app, settings)
     app.mount(f"{DOCS_URL}/assets", StaticFiles(directory=SWAGGER_UI_DIR), name="docs-assets")
     app.mount("/static", FingerprintedStaticFiles(directory=STATIC_DIR), name="static")
@@ -214,6 +216,17 @@ def _include_routers(app: FastAPI) -> None:
         pages.router,
     ):
         app.include_router(router, include_in_schema=False)
+
+
+def _mount_mcp(app: FastAPI, settings: Settings) -> None:
+    """Streamable HTTP for AI assistants at /mcp (Bearer API token; see mcp/transports.py).
+
+    Imported here like the routers: the MCP SDK loads only when an app is built.
+    """
+    from digipersona.mcp.transports import PATH, HttpEndpoint
+
+    app.state.mcp = HttpEndpoint(app.state.sessionmaker, settings)
+    app.add_route(PATH, app.state.mcp, methods=["GET", "POST", "DELETE"], include_in_schema=False)
 
 
 def _ops_router() -> APIRouter:

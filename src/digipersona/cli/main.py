@@ -72,6 +72,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "demo:demo",
         "Create a demo workspace: personas, a month of posts with metrics, leads, approvals.",
     ),
+    "mcp": LazyCommand(
+        "mcp_cmd:mcp",
+        "Serve the MCP tools over stdio for a desktop AI assistant (an API token decides what).",
+    ),
     "db": LazyCommand("db_cmd:app", "Database migrations."),
     "backup": LazyCommand(
         "backup:backup",

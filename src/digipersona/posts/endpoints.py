@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
+from fastapi.responses import StreamingResponse
 
 from digipersona.auth.dependencies import (
     Approver,
@@ -16,7 +17,7 @@ from digipersona.db import FactoryDep, SessionDep
 from digipersona.exceptions import ValidationFailed
 from digipersona.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, OffsetQuery
 from digipersona.kit.schemas import Text
-from digipersona.posts import library, schemas, service
+from digipersona.posts import bulk, library, schemas, service
 from digipersona.posts.media import MAX_UPLOAD_BYTES
 
 router = APIRouter(prefix="/api/v1/content", tags=["content"])
@@ -130,6 +131,60 @@ def list_content(
         offset=offset,
         next_cursor=page.next_cursor,
         prev_cursor=page.prev_cursor,
+    )
+
+
+@router.post("/import", response_model=schemas.ImportOut)
+def import_content(
+    body: schemas.ImportIn,
+    principal: Drafter,
+    session: SessionDep,
+    dry_run: bool = Query(default=False, description="Check every row, write nothing"),
+) -> schemas.ImportOut:
+    """Import drafts from JSON rows or CSV text; all or nothing, with a per-row report.
+
+    A row: persona (name or id), text, platforms, and optionally brief, tags, priority. With
+    ``dry_run`` the answer lists every problem (row, field, message) and nothing is written;
+    a real import with any bad row answers 422 with the same list and writes nothing.
+    """
+    rows = body.rows if body.rows is not None else bulk.parse_csv(body.csv or "")
+    report = bulk.import_rows(session, principal, rows, dry_run=dry_run)
+    return schemas.ImportOut(
+        dry_run=dry_run,
+        rows=report.rows,
+        valid=report.rows - len({p.row for p in report.problems}),
+        created=report.created,
+        problems=[schemas.RowProblemOut(**p.as_dict()) for p in report.problems],
+        post_ids=report.post_ids,
+    )
+
+
+@router.get("/export", response_class=StreamingResponse)
+def export_content(
+    principal: Reader,
+    session: SessionDep,
+    format: Literal["csv", "json"] = "json",
+    status_: schemas.PostStatusFilter | None = Query(default=None, alias="status"),
+    persona_id: uuid.UUID | None = None,
+    platform: schemas.Platform | None = None,
+    q: Text | None = Query(default=None, max_length=200),
+) -> StreamingResponse:
+    """Every post the list's filters match, as CSV or JSON rows that import again."""
+    posts = bulk.matching_posts(
+        session, principal, status=status_, persona_id=persona_id, platform=platform, q=q
+    )
+    # Read within the request's unit of work; only the serialising streams.
+    rows = list(bulk.export_rows(session, posts))
+    if format == "csv":
+        return StreamingResponse(
+            bulk.to_csv(rows),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="posts.csv"'},
+        )
+    return StreamingResponse(
+        bulk.to_json(rows),
+        media_type="application/json",
+        headers={"Content-Disposition": 'attachment; filename="posts.json"'},
     )
 
 

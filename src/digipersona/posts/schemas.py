@@ -4,7 +4,15 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from digipersona.kit.pagination import PageInfo
 from digipersona.kit.schemas import Strict
@@ -239,3 +247,31 @@ class MediaReuse(BaseModel):
 class LibraryImageOut(BaseModel):
     media: MediaOut
     post_ids: list[uuid.UUID] = Field(description="The posts using it; empty when unused")
+
+
+class ImportIn(Strict):
+    """Rows as JSON objects, or the text of a CSV file with a header row; one of the two."""
+
+    rows: list[dict[str, Any]] | None = Field(default=None, max_length=10_000)
+    csv: str | None = Field(default=None, max_length=20_000_000)
+
+    @model_validator(mode="after")
+    def _one(self) -> ImportIn:
+        if (self.rows is None) == (self.csv is None):
+            raise ValueError("give either rows (a list of objects) or csv (the file's text)")
+        return self
+
+
+class RowProblemOut(BaseModel):
+    row: int = Field(description="1-based, the header not counted")
+    field: str
+    message: str
+
+
+class ImportOut(BaseModel):
+    dry_run: bool
+    rows: int
+    valid: int
+    created: int
+    problems: list[RowProblemOut]
+    post_ids: list[uuid.UUID]

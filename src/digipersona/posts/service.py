@@ -342,6 +342,32 @@ def create(
     return view(session, post)
 
 
+def import_draft(
+    session: Session,
+    principal: Principal,
+    persona: Persona,
+    *,
+    body: str,
+    platforms: list[str],
+    brief: str = "",
+    tags: list[str] | None = None,
+    priority: int = 0,
+) -> Post:
+    """A draft of a bulk import (the persona already checked to be the workspace's)."""
+    principal.require(Permission.drafts)
+    return _new_post(
+        session,
+        principal,
+        persona,
+        body=body,
+        platforms=platforms,
+        brief=brief,
+        tags=tags,
+        priority=priority,
+        provenance={"provider": "import"},
+    )
+
+
 def ask_provider(
     settings: Settings,
     requests: Sequence[DraftRequest],

@@ -471,6 +471,17 @@ def usable_connections(
     )
 
 
+def all_usable_connections(session: Session, persona_id: uuid.UUID) -> list[Connection]:
+    """The persona's active or expiring connections on any platform, by platform then age."""
+    return list(
+        session.scalars(
+            select(Connection)
+            .where(Connection.persona_id == persona_id, Connection.state.in_(_USABLE))
+            .order_by(Connection.platform, Connection.created_at)
+        )
+    )
+
+
 def usable_platforms(session: Session, persona_id: uuid.UUID) -> set[str]:
     """The platforms the persona has an active or expiring connection on."""
     return set(

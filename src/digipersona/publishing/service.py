@@ -167,6 +167,51 @@ def schedule(
     return created
 
 
+MAX_FREE_SLOTS = 20
+
+
+@dataclass(frozen=True)
+class FreeSlots:
+    """The next free posting slots of one of a persona's active connections."""
+
+    connection: Connection
+    slots: list[datetime]
+
+
+def free_slots(
+    session: Session,
+    principal: Principal,
+    settings: Settings,
+    persona_id: uuid.UUID,
+    *,
+    count: int = 5,
+    now: datetime | None = None,
+) -> list[FreeSlots]:
+    """The next ``count`` free slots of each active connection of a persona (before jitter).
+
+    The slots "add to queue" would take, in order: what ``schedule`` without a time picks for
+    the next ``count`` posts.
+    """
+    if not 1 <= count <= MAX_FREE_SLOTS:
+        raise ValidationFailed(f"'count' must be between 1 and {MAX_FREE_SLOTS}.")
+    persona = repository.persona_by_id(session, persona_id)
+    if persona is None or persona.workspace_id != principal.workspace_id:
+        raise NotFound("No such persona in this workspace.")
+    now = now or utcnow()
+    connections = repository.all_usable_connections(session, persona.id)
+    result = []
+    for connection in connections:
+        is_taken = _taken(session, connection, settings.slot_capacity)
+        picked: list[datetime] = []
+        after = now
+        for _ in range(count):
+            slot = next_free_slot(persona.slots, persona.timezone, after, is_taken)
+            picked.append(slot)
+            after = slot
+        result.append(FreeSlots(connection=connection, slots=picked))
+    return result
+
+
 @dataclass(frozen=True)
 class TargetState:
     """Where one of a post's target platforms stands: a publication's state, or why none."""

@@ -1,0 +1,1 @@
+"""The MCP server: digipersona as tools for AI assistants (see server.py)."""
