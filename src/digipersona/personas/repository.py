@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 
@@ -37,6 +38,14 @@ class PersonaRepository(Repository[Persona]):
             limit=limit,
             cursor=cursor,
             offset=offset,
+        )
+
+    def all_in_workspace(self, workspace_id: uuid.UUID) -> Sequence[Persona]:
+        """Every persona of the workspace (a workspace holds few), by name."""
+        return list(
+            self.session.scalars(
+                select(Persona).where(Persona.workspace_id == workspace_id).order_by(Persona.name)
+            )
         )
 
     def get_by_name(self, workspace_id: uuid.UUID, name: str) -> Persona | None:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipersona.auth.permissions import Permission
@@ -25,6 +24,7 @@ from digipersona.auth.principal import Principal
 from digipersona.exceptions import ValidationFailed
 from digipersona.kit.schemas import Strict
 from digipersona.models import Persona, Post
+from digipersona.personas.repository import PersonaRepository
 from digipersona.posts import service
 from digipersona.posts.repository import PostRepository
 from digipersona.posts.schemas import Platform
@@ -125,7 +125,7 @@ def parse_json(text: str) -> list[dict[str, Any]]:
 def _personas(session: Session, workspace_id: uuid.UUID) -> dict[str, Persona]:
     """Every persona of the workspace by id and by lower-cased name (one query)."""
     found: dict[str, Persona] = {}
-    for persona in session.scalars(select(Persona).where(Persona.workspace_id == workspace_id)):
+    for persona in PersonaRepository(session).all_in_workspace(workspace_id):
         found[str(persona.id)] = persona
         found.setdefault(persona.name.casefold(), persona)
     return found
