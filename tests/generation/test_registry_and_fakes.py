@@ -61,8 +61,15 @@ def test_prompt_versions_render_every_placeholder() -> None:
         assert version.startswith(name)
     with pytest.raises(KeyError):
         prompts.render("classify")  # the template's $text is required
-    rendered = prompts.render("classify", text="How much?")
-    assert rendered.version == "classify_v1" and "How much?" in rendered.user
+    rendered = prompts.render(
+        "classify",
+        text="How much?",
+        offering="Consulting",
+        not_leads="(none)",
+        examples="(none)",
+    )
+    assert rendered.version == "classify_v2" and "How much?" in rendered.user
+    assert "Consulting" in rendered.system + rendered.user
     assert "$" not in rendered.system
 
 
