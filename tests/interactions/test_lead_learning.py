@@ -88,7 +88,7 @@ def test_labels_and_retrain_teach_the_workspace_a_phrasing_the_shipped_model_mis
         )
         with write_scope(env.factory) as session:
             outcome = lead_learning.retrain(session, env.owner.workspace_id, utcnow())
-        assert outcome["replaced"] is True and outcome["labels"] == len(ids)
+        assert outcome["replaced"] is True and outcome["labels"] == len(ids), outcome
         after = _score(env.owner, PROBE)
         assert after["is_lead"], after
         assert any(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import anyio
@@ -44,6 +45,13 @@ DRAFTING_AND_READING = {
 }
 
 
+def run_async(main: Callable[[], Awaitable[Any]]) -> Any:
+    """``anyio.run`` on a thread of its own: after the browser tests, Playwright's sync API keeps
+    an event loop running on the main thread, where a second loop cannot start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, main).result()
+
+
 def over_http(url: str, token: str, body: Callable[[Client], Awaitable[Any]]) -> Any:
     async def main() -> Any:
         async with (
@@ -52,7 +60,7 @@ def over_http(url: str, token: str, body: Callable[[Client], Awaitable[Any]]) ->
         ):
             return await body(client)
 
-    return anyio.run(main)
+    return run_async(main)
 
 
 def data_of(result: Any) -> Any:
@@ -330,7 +338,7 @@ def test_stdio_serves_the_same_tools(settings: Settings, agents: Agents) -> None
             )
             return names, personas, drafts, refused, foreign
 
-    names, personas, drafts, refused, foreign = anyio.run(main)
+    names, personas, drafts, refused, foreign = run_async(main)
     assert names == DRAFTING_AND_READING
     assert [p["id"] for p in personas["items"]] == [agents.persona_id]
     assert drafts["items"][0]["variants"][0]["platform"] == "bluesky"
