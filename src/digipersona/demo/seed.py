@@ -72,6 +72,7 @@ from digipersona.personas.schemas import PersonaCreate
 from digipersona.platforms.base import DEMO_MARK
 from digipersona.posts import service as posts
 from digipersona.publishing import service as publishing
+from digipersona.publishing import summary
 from digipersona.publishing.statuses import sync_post_status
 
 DEMO_WORKSPACE = "Demo"
@@ -251,6 +252,10 @@ def _fill(
     notifications.mark_all_read(session, principal)
     for spec, persona, platforms in made:
         counts["in review"] += _in_review(session, principal, spec, persona, platforms, now)
+    # The history was written straight into publications and metric readings, so the analytics
+    # daily summary the pages read is computed from it once.
+    session.flush()
+    summary.rebuild(session, principal.workspace_id)
     return counts, to_answer
 
 
