@@ -11,8 +11,11 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -229,6 +232,35 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settin
     }
     values.update(overrides)
     return Settings(**values).ensure_secrets()
+
+
+@contextmanager
+def serve_app(app: Any, port: int) -> Iterator[None]:
+    """Serve ``app`` (lifespan included) with uvicorn on a loopback port in a thread, until the
+    block ends."""
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline and thread.is_alive():
+        time.sleep(0.02)
+    assert server.started, "the app's server did not start"
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 @pytest.fixture

@@ -4,19 +4,16 @@ workspace, and the real app served on loopback for the Streamable HTTP transport
 from __future__ import annotations
 
 import sys
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import uvicorn
 
 from digipersona.config import Settings
 from digipersona.models import Connection
-from tests.conftest import Actor
+from tests.conftest import Actor, serve_app
 from tests.fakes.server import free_port
 
 
@@ -91,25 +88,8 @@ def mcp_url(settings: Settings, client: Any) -> Iterator[str]:
 
     port = free_port()
     app = create_app(settings)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_config=None,
-            lifespan="on",
-            timeout_graceful_shutdown=2,
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline and thread.is_alive():
-        time.sleep(0.02)
-    assert server.started, "the MCP server did not start"
-    yield f"http://127.0.0.1:{port}/mcp"
-    server.should_exit = True
-    thread.join(10)
+    with serve_app(app, port):
+        yield f"http://127.0.0.1:{port}/mcp"
 
 
 def stdio_env(settings: Settings, token: str) -> dict[str, str]:
