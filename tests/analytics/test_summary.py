@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import random
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+import pytest
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from digipersona.analytics import overview
@@ -29,6 +31,7 @@ from tests.analytics import old_overview
 from tests.analytics.test_api import persona
 from tests.conftest import Actor
 from tests.kit.test_keyset_lists import plan, recorded
+from tests.test_write_queue import wait_until
 
 ZONES = ("Europe/Berlin", "Asia/Kolkata", "America/New_York", "UTC")
 PLATFORMS = ("x", "bluesky", "linkedin")
@@ -336,3 +339,63 @@ def test_the_migration_sums_the_existing_history(
     with session_factory() as s:
         assert rows_of(s) == expected
     compare(session_factory, owner, start=end - timedelta(days=90), end=end)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_two_transactions_recording_the_same_day_wait_for_each_other(
+    owner: Actor, session_factory: sessionmaker[Session]
+) -> None:
+    """Two workers record a persona's posts of one day at once (the scale-out test lost 20
+    recordings to it): the second recomputation waits for the first to commit, then counts
+    both publications; neither breaks the day's unique key."""
+    end = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+    pid = persona(owner, "UTC")
+    ids = seed(session_factory, owner, [pid], 2, days=1, rng=random.Random(3), end=end)
+    with session_factory.begin() as s:
+        s.execute(update(Publication).values(state="sending", published_at=None, platform="x"))
+
+    def record(session: Session, publication_id: uuid.UUID) -> None:
+        session.execute(
+            update(Publication)
+            .where(Publication.id == publication_id)
+            .values(state="published", published_at=end - timedelta(hours=2))
+        )
+        summary.refresh(session, [publication_id])
+
+    first = session_factory()
+    try:
+        record(first, ids[0])
+        with ThreadPoolExecutor(1) as pool:
+            second = pool.submit(_record_and_commit, session_factory, record, ids[1])
+            try:
+                wait_until(lambda: _waiting_on_a_lock(session_factory) or second.done(), 60)
+                assert not second.done(), second.exception()  # it waits for the first
+                first.commit()
+            finally:
+                first.close()  # lets the second go on (or fail) whatever happened above
+            second.result(timeout=60)
+    finally:
+        first.close()
+    with session_factory() as s:
+        posts = s.scalars(
+            select(AnalyticsDay.posts).where(AnalyticsDay.persona_id == uuid.UUID(pid))
+        ).all()
+    assert posts == [2]
+
+
+def _record_and_commit(
+    factory: sessionmaker[Session], record: Any, publication_id: uuid.UUID
+) -> None:
+    with factory.begin() as s:
+        record(s, publication_id)
+
+
+def _waiting_on_a_lock(factory: sessionmaker[Session]) -> bool:
+    with factory() as s:
+        waiting = s.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            )
+        )
+    return bool(waiting)

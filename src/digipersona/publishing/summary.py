@@ -14,6 +14,7 @@ that persona with ``rebuild``. It lives here, below analytics, because the engin
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -22,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, insert, or_, select, true
+from sqlalchemy import and_, delete, func, insert, or_, select, true
 from sqlalchemy.orm import Session
 
 from digipersona.models import (
@@ -40,6 +41,8 @@ SUMS = (*FIELDS, "engagements")
 # Each day keeps its most engaging publications; the page shows the top 5 of a range.
 TOP_KEEP = 5
 UTC = ZoneInfo("UTC")
+# The advisory lock a rebuild holds alone and refreshes share (see ``_lock``).
+EVERY_DAY = 0x616E616C79746963  # "analytic"
 
 DayKey = tuple[uuid.UUID, uuid.UUID, str, date]  # workspace, persona, platform, local day
 
@@ -268,10 +271,18 @@ def refresh(session: Session, publication_ids: Sequence[uuid.UUID]) -> None:
 
 
 def refresh_days(session: Session, keys: set[DayKey]) -> None:
-    """Recompute these summary days from their publications: 4 statements for any number."""
+    """Recompute these summary days from their publications: 4 statements for any number.
+
+    Two transactions recomputing the same day (two workers publishing a persona's posts of
+    one day, or a worker and the metrics sync) would each delete the row and insert their
+    own: the second insert broke the unique key and rolled back the whole recording of a
+    sent post. So each day is first locked for the rest of the transaction (``_lock``) and
+    read only then, when the other's publications are committed and visible.
+    """
     if not keys:
         return
     session.flush()
+    _lock(session, keys)
     zones = zones_of(session, {k[1] for k in keys})
     windows = []
     for ws, persona, platform, day in keys:
@@ -306,6 +317,30 @@ def refresh_days(session: Session, keys: set[DayKey]) -> None:
     _write(session, {k: v for k, v in days.items() if k in keys}, zones)
 
 
+def _lock(session: Session, keys: set[DayKey] | None) -> None:
+    """Lock summary days until the transaction ends (PostgreSQL advisory locks; SQLite has
+    one writer at a time). ``None``: every day, for a rebuild, which excludes all refreshes;
+    refreshes share that lock and take one per day, always in the same order (so two never
+    wait on each other crosswise)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    if keys is None:
+        session.execute(select(func.pg_advisory_xact_lock(EVERY_DAY)))
+        return
+    session.execute(select(func.pg_advisory_xact_lock_shared(EVERY_DAY)))
+    for number in sorted({_lock_number(key) for key in keys}):
+        session.execute(select(func.pg_advisory_xact_lock(number)))
+
+
+def _lock_number(key: DayKey) -> int:
+    """A stable signed 64-bit number for a summary day (the advisory lock's key)."""
+    ws, persona, platform, day = key
+    digest = hashlib.blake2b(
+        f"analytics_days:{ws}:{persona}:{platform}:{day}".encode(), digest_size=8
+    )
+    return int.from_bytes(digest.digest(), "big", signed=True)
+
+
 def rebuild(
     session: Session, workspace_id: uuid.UUID | None = None, persona_id: uuid.UUID | None = None
 ) -> int:
@@ -318,6 +353,7 @@ def rebuild(
     if persona_id is not None:
         conditions.append(Post.persona_id == persona_id)
         removal = removal.where(AnalyticsDay.persona_id == persona_id)
+    _lock(session, None)
     rows = source_rows(session, *conditions)
     zones = zones_of(session, {row[1] for row in rows})
     days = accumulate(rows, zones)
