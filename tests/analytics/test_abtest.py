@@ -77,6 +77,32 @@ def test_pairing_validation(owner: Actor, outsider: Actor, session_factory: Any)
     assert outsider.get("/api/v1/ab-tests").json()["items"] == []
 
 
+def test_the_list_is_paged_newest_first_and_filtered_by_persona(owner: Actor) -> None:
+    """A workspace with a long history of A/B tests gets them a page at a time."""
+    pid, other = persona(owner), persona(owner)
+    made = []
+    for i, who in enumerate((pid, pid, other, pid)):
+        a, b = draft(owner, who, f"A{i}"), draft(owner, who, f"B{i}")
+        r = owner.post("/api/v1/ab-tests", json={"post_a_id": a, "post_b_id": b})
+        assert r.status_code == 201, r.text
+        made.append(r.json()["id"])
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 3} if cursor is None else {"limit": 3, "cursor": cursor}
+        page = owner.get("/api/v1/ab-tests", params=params).json()
+        assert len(page["items"]) <= 3
+        seen += [t["id"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == made[::-1]
+    mine = owner.get("/api/v1/ab-tests", params={"persona_id": pid}).json()
+    assert [t["id"] for t in mine["items"]] == [made[3], made[1], made[0]]
+    assert mine["next_cursor"] is None
+    for bad in ({"cursor": "not-a-cursor"}, {"limit": 0}, {"limit": 201}):
+        assert owner.get("/api/v1/ab-tests", params=bad).status_code == 422, bad
+
+
 def test_scheduled_into_comparable_slots_then_result(owner: Actor, session_factory: Any) -> None:
     pid = persona(owner, "Europe/Berlin")  # default slots: Tue/Thu 06:30 local
     with session_factory.begin() as s:

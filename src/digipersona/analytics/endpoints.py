@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, status
 from digipersona.analytics import experiments, forecast, overview, post_figures, schemas, slots
 from digipersona.auth.dependencies import Reader, SettingsDep, Writer
 from digipersona.db import SessionDep
+from digipersona.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from digipersona.kit.schemas import Instant, Text
 
 router = APIRouter(prefix="/api/v1", tags=["analytics"])
@@ -91,13 +92,20 @@ def create_ab_test(
 
 
 @router.get("/ab-tests", response_model=schemas.AbTestList)
-def list_ab_tests(principal: Reader, session: SessionDep) -> schemas.AbTestList:
-    """Every A/B test of the workspace with its current result."""
+def list_ab_tests(
+    principal: Reader,
+    session: SessionDep,
+    persona_id: uuid.UUID | None = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> schemas.AbTestList:
+    """The workspace's A/B tests with their current results, newest first, a page at a time."""
+    tests, next_cursor = experiments.list_ab_tests(
+        session, principal, persona_id=persona_id, cursor=cursor, limit=limit
+    )
     return schemas.AbTestList(
-        items=[
-            schemas.AbTestOut.model_validate(experiments.ab_result(session, t))
-            for t in experiments.list_ab_tests(session, principal)
-        ]
+        items=[schemas.AbTestOut.model_validate(experiments.ab_result(session, t)) for t in tests],
+        next_cursor=next_cursor,
     )
 
 

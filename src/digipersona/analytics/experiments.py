@@ -4,7 +4,7 @@ compared on their latest figures (the statistics are in ``abtest.py``)."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from digipersona.auth.permissions import Permission
 from digipersona.auth.principal import Principal
 from digipersona.config import Settings
 from digipersona.exceptions import Conflict, NotFound, ValidationFailed
+from digipersona.kit.pagination import DEFAULT_LIMIT, check_page, decode_cursor, encode_cursor
 from digipersona.models import AbTest, MetricSnapshot, Post, PublicationState
 from digipersona.publishing import service as publishing
 
@@ -136,11 +137,7 @@ def schedule_ab_test(
 
 def ab_tests_of_post(session: Session, principal: Principal, post_id: uuid.UUID) -> list[AbTest]:
     """The A/B tests a post is a variant of, newest first."""
-    return [
-        t
-        for t in repository.list_ab_tests(session, principal.workspace_id)
-        if post_id in (t.post_a_id, t.post_b_id)
-    ]
+    return repository.list_ab_tests(session, principal.workspace_id, post_id=post_id)
 
 
 def get_ab_test(session: Session, principal: Principal, test_id: uuid.UUID) -> AbTest:
@@ -150,5 +147,26 @@ def get_ab_test(session: Session, principal: Principal, test_id: uuid.UUID) -> A
     return test
 
 
-def list_ab_tests(session: Session, principal: Principal) -> list[AbTest]:
-    return repository.list_ab_tests(session, principal.workspace_id)
+def list_ab_tests(
+    session: Session,
+    principal: Principal,
+    *,
+    persona_id: uuid.UUID | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> tuple[list[AbTest], str | None]:
+    """A page of the workspace's A/B tests, newest first, and the next page's cursor."""
+    check_page(limit, 0)
+    after = None
+    if cursor is not None:
+        before, key = decode_cursor(cursor, (datetime, uuid.UUID))
+        if before:
+            raise ValidationFailed("Invalid request: cursor: this list only pages forward.")
+        after = (key[0], key[1])
+    tests = repository.list_ab_tests(
+        session, principal.workspace_id, persona_id=persona_id, after=after, limit=limit + 1
+    )
+    more = len(tests) > limit
+    tests = tests[:limit]
+    last = tests[-1] if more else None
+    return tests, encode_cursor([last.created_at, last.id]) if last is not None else None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, case, cast, func, or_, select, update
+from sqlalchemy import String, and_, case, cast, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -413,14 +413,30 @@ def get_ab_test(session: Session, workspace_id: uuid.UUID, test_id: uuid.UUID) -
     ).first()
 
 
-def list_ab_tests(session: Session, workspace_id: uuid.UUID) -> list[AbTest]:
-    return list(
-        session.scalars(
-            select(AbTest)
-            .where(AbTest.workspace_id == workspace_id)
-            .order_by(AbTest.created_at.desc())
+def list_ab_tests(
+    session: Session,
+    workspace_id: uuid.UUID,
+    *,
+    persona_id: uuid.UUID | None = None,
+    post_id: uuid.UUID | None = None,
+    after: tuple[datetime, uuid.UUID] | None = None,
+    limit: int | None = None,
+) -> list[AbTest]:
+    """The workspace's A/B tests, newest first (then by id), filtered, from after a key."""
+    stmt = select(AbTest).where(AbTest.workspace_id == workspace_id)
+    if persona_id is not None:
+        stmt = stmt.where(AbTest.persona_id == persona_id)
+    if post_id is not None:
+        stmt = stmt.where(or_(AbTest.post_a_id == post_id, AbTest.post_b_id == post_id))
+    if after is not None:
+        at, id_ = after
+        stmt = stmt.where(
+            or_(AbTest.created_at < at, and_(AbTest.created_at == at, AbTest.id < id_))
         )
-    )
+    stmt = stmt.order_by(AbTest.created_at.desc(), AbTest.id.desc())
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt))
 
 
 def reserve_spend(session: Session, connection_id: uuid.UUID, cost: float, month: str) -> bool:

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from digipersona.kit.pagination import NEXT_CURSOR_DESCRIPTION
 from digipersona.kit.schemas import Strict
 
 
@@ -222,3 +223,4 @@ class AbTestOut(BaseModel):
 
 class AbTestList(BaseModel):
     items: list[AbTestOut]
+    next_cursor: str | None = Field(description=NEXT_CURSOR_DESCRIPTION)

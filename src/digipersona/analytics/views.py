@@ -41,11 +41,8 @@ def page_context(
     )
     best = data["best_times"]
     suggestions = slots.slot_suggestions(session, principal, persona_id) if persona_id else None
-    ab_tests = [
-        experiments.ab_result(session, t)
-        for t in experiments.list_ab_tests(session, principal)
-        if persona_id is None or t.persona_id == persona_id
-    ][:10]
+    recent, _ = experiments.list_ab_tests(session, principal, persona_id=persona_id, limit=10)
+    ab_tests = [experiments.ab_result(session, t) for t in recent]
     return {
         "ab_tests": ab_tests,
         "lead_model": lead_learning.quality(session, principal.workspace_id),
