@@ -197,18 +197,19 @@ def range_days(
         last = max(span[1] for span in whole.values())
         rows = repository.summary_days(session, workspace_id, first, last, **filters)
         stale = {
-            r.persona_id
+            r["persona_id"]
             for r in rows
-            if r.persona_id in whole and r.timezone != persona_zones[r.persona_id].key
+            if r["persona_id"] in whole and r["timezone"] != persona_zones[r["persona_id"]].key
         }
         if stale:  # a persona's time zone changed since its days were summed
             for stale_persona in stale:
                 repository.rebuild_summary(session, workspace_id, stale_persona)
             rows = repository.summary_days(session, workspace_id, first, last, **filters)
         for row in rows:
-            span = whole.get(row.persona_id)
-            if span is not None and span[0] <= row.day <= span[1]:
-                days[(workspace_id, row.persona_id, row.platform, row.day)] = Day.from_row(row)
+            span = whole.get(row["persona_id"])
+            if span is not None and span[0] <= row["day"] <= span[1]:
+                key = (workspace_id, row["persona_id"], row["platform"], row["day"])
+                days[key] = Day.from_row(row)
     edges = [(start, start + EDGE), (end - EDGE, end)]
     rows = repository.publications_between(session, workspace_id, edges, **filters)
     for key, summed in accumulate(rows, persona_zones).items():

@@ -297,8 +297,8 @@ def summary_days(
     *,
     persona_id: uuid.UUID | None,
     platform: str | None,
-) -> list[Any]:
-    """The daily summary rows of local days ``first`` to ``last``."""
+) -> list[dict[str, Any]]:
+    """The daily summary rows of local days ``first`` to ``last``, as dicts of their columns."""
     stmt = select(AnalyticsDay.__table__).where(
         AnalyticsDay.workspace_id == workspace_id,
         AnalyticsDay.day >= first,
@@ -308,7 +308,10 @@ def summary_days(
         stmt = stmt.where(AnalyticsDay.persona_id == persona_id)
     if platform is not None:
         stmt = stmt.where(AnalyticsDay.platform == platform)
-    return list(session.execute(stmt))
+    # Plain dicts: each name lookup on a SQLAlchemy row cost ~50 µs, 12 per row.
+    result = session.execute(stmt)
+    names = list(result.keys())
+    return [dict(zip(names, row, strict=True)) for row in result]
 
 
 def publications_between(
@@ -343,8 +346,20 @@ def rebuild_summary(session: Session, workspace_id: uuid.UUID, persona_id: uuid.
 def publications_by_id(
     session: Session, workspace_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> list[Any]:
-    """These publications with their post's persona and text and their latest impressions."""
-    reading, onclause = latest_reading(session)
+    """These publications with their post's persona and text and their latest impressions.
+
+    The impressions come from a scalar subquery per row (one seek in
+    ix_metric_snapshots_publication_taken each): joining the latest reading by an ON clause
+    made SQLite scan the whole metrics history for a handful of ids (0.45 s at 425,000
+    readings)."""
+    impressions = (
+        select(MetricSnapshot.impressions)
+        .where(MetricSnapshot.publication_id == Publication.id)
+        .order_by(MetricSnapshot.taken_at.desc(), MetricSnapshot.id.desc())
+        .limit(1)
+        .correlate(Publication)
+        .scalar_subquery()
+    )
     stmt = (
         select(
             Publication.id,
@@ -354,13 +369,15 @@ def publications_by_id(
             Publication.platform,
             Publication.published_at,
             Publication.external_url,
-            reading.c.impressions,
+            Publication.workspace_id,
+            impressions.label("impressions"),
         )
         .join(Post, Post.id == Publication.post_id)
-        .outerjoin(reading, onclause)
-        .where(Publication.workspace_id == workspace_id, Publication.id.in_(list(ids)))
+        .where(Publication.id.in_(list(ids)))
     )
-    return list(session.execute(stmt))
+    # The workspace is checked on the rows: a condition on it in SQL made SQLite walk the
+    # workspace's publications by its index instead of a few primary-key seeks.
+    return [row for row in session.execute(stmt) if row.workspace_id == workspace_id]
 
 
 def media_post_ids(session: Session, post_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
