@@ -25,7 +25,7 @@ from digipersona.analytics.history import (
 from digipersona.analytics.history import zones as persona_zones
 from digipersona.analytics.repository import _in_range
 from digipersona.models import Persona, Post, Publication
-from digipersona.publishing.summary import latest_reading
+from digipersona.publishing.repository import latest_reading
 
 MIN_POSTS_FOR_BEST_TIMES = 6
 

@@ -28,7 +28,8 @@ from digipersona.models import (
     Variant,
 )
 from digipersona.publishing import summary
-from digipersona.publishing.summary import FIELDS, latest_reading
+from digipersona.publishing.repository import READING_FIELDS as FIELDS
+from digipersona.publishing.repository import latest_reading, source_rows
 
 # The decaying schedule: readings this long after publication, then stop (issue 7).
 OFFSETS: tuple[timedelta, ...] = (
@@ -323,7 +324,7 @@ def publications_between(
     platform: str | None,
 ) -> list[Any]:
     """Published publications in ``windows`` with their latest reading, as the daily summary
-    sums them (``summary.source_rows``): one query per window, each one index range of
+    sums them (``publishing.repository.source_rows``): one query per window, each one index range of
     ix_publications_workspace_state_published (an OR of ranges would read the whole index)."""
     conditions: list[Any] = [Publication.workspace_id == workspace_id]
     if persona_id is not None:
@@ -332,7 +333,7 @@ def publications_between(
         conditions.append(Publication.platform == platform)
     rows: list[Any] = []
     for start, end in windows:
-        rows += summary.source_rows(
+        rows += source_rows(
             session, *conditions, Publication.published_at >= start, Publication.published_at < end
         )
     return rows

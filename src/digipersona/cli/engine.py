@@ -10,7 +10,6 @@ import uuid
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import select
 
 from digipersona.cli.context import (
     console,
@@ -24,7 +23,8 @@ from digipersona.config import ConfigError
 from digipersona.exceptions import Conflict, NotFound
 from digipersona.kit.time import utcnow
 from digipersona.kit.words import plural
-from digipersona.models import Persona, Post, Publication, PublicationState
+from digipersona.models import PublicationState
+from digipersona.publishing import repository as publishing
 from digipersona.scheduling.describe import describe_slot_instant
 
 
@@ -97,18 +97,7 @@ def scheduler() -> None:
 def queue(limit: int = typer.Option(20, help="How many upcoming publications to show.")) -> None:
     """What is due next, per persona, in each persona's own time."""
     with session_scope() as session:
-        rows = session.execute(
-            select(Publication, Post, Persona)
-            .join(Post, Post.id == Publication.post_id)
-            .join(Persona, Persona.id == Post.persona_id)
-            .where(
-                Publication.state.in_(
-                    [PublicationState.scheduled.value, PublicationState.unknown.value, "held"]
-                )
-            )
-            .order_by(Publication.next_attempt_at)
-            .limit(limit)
-        ).all()
+        rows = publishing.upcoming_queue(session, limit)
         if not rows:
             console.print("Nothing is scheduled.")
             return
@@ -141,14 +130,7 @@ def publish_now(
     settings = load_settings()
     now = utcnow()
     with session_scope(settings) as session:
-        pubs = list(
-            session.scalars(
-                select(Publication).where(
-                    Publication.post_id == pid,
-                    Publication.state.in_([PublicationState.scheduled.value, "held"]),
-                )
-            )
-        )
+        pubs = publishing.pending_publications_of_post(session, pid)
         if not pubs:
             raise Conflict("This post has no pending publications: schedule it first.")
         for pub in pubs:
@@ -175,10 +157,7 @@ def publish_now(
         while not done.is_set() and time.monotonic() < deadline:
             dispatcher.tick()
             with runtime.factory() as s:
-                states = {
-                    p.id: p.state
-                    for p in s.scalars(select(Publication).where(Publication.id.in_(ids)))
-                }
+                states = {p.id: p.state for p in publishing.publications_by_ids(s, ids)}
             finished = sum(
                 1 for st in states.values() if st in {"published", "failed", "missed", "held"}
             )
@@ -188,7 +167,7 @@ def publish_now(
             time.sleep(0.05)
     dispatcher.stop()
     with runtime.factory() as s:
-        for pub in s.scalars(select(Publication).where(Publication.id.in_(ids))):
+        for pub in publishing.publications_by_ids(s, ids):
             detail = pub.external_url or pub.last_error or ""
             console.print(f"{pub.platform}: {pub.state} {detail}")
     runtime.close()

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from digipersona.auth.dependencies import WebPrincipal, check_csrf
+from digipersona.auth.dependencies import WebPrincipal
 from digipersona.auth.permissions import Permission
 from digipersona.connections import service
 from digipersona.connections.health import health
@@ -16,7 +16,7 @@ from digipersona.db import SessionDep
 from digipersona.exceptions import DigipersonaError
 from digipersona.kit.time import utcnow
 from digipersona.personas import service as personas
-from digipersona.web.forms import FormBody
+from digipersona.web.forms import CheckedForm
 from digipersona.web.templating import flash, render
 
 router = APIRouter(prefix="/connections")
@@ -66,10 +66,8 @@ def connect(
     request: Request,
     principal: WebPrincipal,
     session: SessionDep,
-    body: FormBody,
+    form: CheckedForm,
 ) -> Response:
-    form = {k: str(v) for k, v in body.items()}
-    check_csrf(request, form.get("csrf_token"))
     app = request.app
     try:
         persona_id = uuid.UUID(form.get("persona_id", ""))
@@ -131,9 +129,8 @@ def disconnect(
     request: Request,
     principal: WebPrincipal,
     session: SessionDep,
-    form: FormBody,
+    form: CheckedForm,
 ) -> Response:
-    check_csrf(request, str(form.get("csrf_token", "")))
     app = request.app
     service.disconnect(
         session, principal, app.state.settings, app.state.cipher, app.state.http, connection_id

@@ -12,14 +12,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from digipersona.auth.dependencies import WebPrincipal, check_csrf
+from digipersona.auth.dependencies import WebPrincipal
 from digipersona.auth.permissions import Permission
 from digipersona.db import SessionDep
 from digipersona.exceptions import DigipersonaError, ValidationFailed
 from digipersona.kit.words import plural
 from digipersona.posts import library, service
 from digipersona.posts.media import MAX_UPLOAD_BYTES
-from digipersona.web.forms import FormBody
+from digipersona.web.forms import CheckedForm, Form
 from digipersona.web.templating import flash, render
 
 router = APIRouter()
@@ -31,8 +31,8 @@ def _back(post_id: uuid.UUID) -> RedirectResponse:
     return RedirectResponse(f"/content/{post_id}#images", status_code=303)
 
 
-def _uploads(form: FormBody) -> list[UploadFile]:
-    files = [f for f in form.getlist("file") if isinstance(f, UploadFile) and f.filename]
+def _uploads(form: Form) -> list[UploadFile]:
+    files = form.files("file")
     if not files:
         raise ValidationFailed("Choose an image to upload.")
     if len(files) > MAX_FILES:
@@ -56,10 +56,9 @@ def upload(
     request: Request,
     principal: WebPrincipal,
     session: SessionDep,
-    form: FormBody,
+    form: CheckedForm,
 ) -> Response:
-    check_csrf(request, str(form.get("csrf_token") or ""))
-    alt_text = str(form.get("alt_text") or "").strip()[:2000]
+    alt_text = form.get("alt_text").strip()[:2000]
     try:
         files = _uploads(form)
         for upload_file in files:
@@ -89,21 +88,20 @@ def change(
     request: Request,
     principal: WebPrincipal,
     session: SessionDep,
-    form: FormBody,
+    form: CheckedForm,
 ) -> Response:
     """One image's alt text (``action=alt``), order (``up``/``down``) or removal (``remove``)."""
-    check_csrf(request, str(form.get("csrf_token") or ""))
-    action = str(form.get("action") or "")
+    action = form.get("action")
     try:
         if action == "remove":
             service.remove_media(session, principal, post_id, media_id)
             flash(request, "Image removed (it stays in the media library).")
         elif action in ("up", "down"):
-            position = int(str(form.get("position") or "0"))
+            position = int(form.get("position") or "0")
             target = position - 1 if action == "up" else position + 1
             service.update_media(session, principal, post_id, media_id, position=max(0, target))
         elif action == "alt":
-            alt = str(form.get("alt_text") or "")
+            alt = form.get("alt_text")
             service.update_media(session, principal, post_id, media_id, alt_text=alt)
             flash(request, "Alt text saved.")
         else:
@@ -120,11 +118,10 @@ def reuse(
     request: Request,
     principal: WebPrincipal,
     session: SessionDep,
-    form: FormBody,
+    form: CheckedForm,
 ) -> Response:
-    check_csrf(request, str(form.get("csrf_token") or ""))
     try:
-        service.reuse_media(session, principal, post_id, uuid.UUID(str(form.get("media_id"))))
+        service.reuse_media(session, principal, post_id, uuid.UUID(form.get("media_id")))
         flash(request, "Image added from the media library.")
     except (DigipersonaError, ValueError) as exc:
         session.rollback()
@@ -163,9 +160,8 @@ def delete_image(
     request: Request,
     principal: WebPrincipal,
     session: SessionDep,
-    form: FormBody,
+    form: CheckedForm,
 ) -> Response:
-    check_csrf(request, str(form.get("csrf_token") or ""))
     try:
         library.delete_unused(session, principal, media_id)
         flash(request, "Image deleted.")

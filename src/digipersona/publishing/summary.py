@@ -23,19 +23,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, func, insert, or_, select, true
 from sqlalchemy.orm import Session
 
-from digipersona.models import (
-    AnalyticsDay,
-    MetricSnapshot,
-    Persona,
-    Post,
-    Publication,
-    PublicationState,
-)
+from digipersona.publishing import repository
 
-FIELDS = ("likes", "reposts", "replies", "quotes", "impressions")
+FIELDS = repository.READING_FIELDS
 ENGAGEMENT_FIELDS = ("likes", "reposts", "replies", "quotes")
 SUMS = (*FIELDS, "engagements")
 # Each day keeps its most engaging publications; the page shows the top 5 of a range.
@@ -145,51 +137,6 @@ def top_order(item: tuple[int, datetime, uuid.UUID]) -> tuple[int, float, int]:
     return (-engagement, -published_at.timestamp(), publication_id.int)
 
 
-def latest_reading(session: Session) -> tuple[Any, Any]:
-    """(a from-clause with the columns of each publication's latest reading, its ON clause).
-
-    One seek in ix_metric_snapshots_publication_taken per publication, never a GROUP BY over
-    the metrics history: on PostgreSQL a LATERAL subquery (a correlated one in the ON clause
-    made it hash the whole metric_snapshots table), on SQLite (no LATERAL) the latest id as a
-    correlated subquery, then its row by primary key.
-    """
-    latest = (
-        select(MetricSnapshot.id)
-        .where(MetricSnapshot.publication_id == Publication.id)
-        .order_by(MetricSnapshot.taken_at.desc(), MetricSnapshot.id.desc())
-        .limit(1)
-        .correlate(Publication)
-    )
-    if session.get_bind().dialect.name != "postgresql":
-        table = MetricSnapshot.__table__
-        return table, table.c.id == latest.scalar_subquery()
-    figures = [getattr(MetricSnapshot, name) for name in FIELDS]
-    lateral = latest.add_columns(*figures).lateral("latest_reading")
-    return lateral, true()
-
-
-def source_rows(session: Session, *conditions: Any) -> list[Any]:
-    """Published publications matching ``conditions`` with their latest reading: (workspace,
-    persona, platform, published_at, measured, likes, reposts, replies, quotes, impressions,
-    publication id)."""
-    reading, onclause = latest_reading(session)
-    stmt = (
-        select(
-            Publication.workspace_id,
-            Post.persona_id,
-            Publication.platform,
-            Publication.published_at,
-            reading.c.id.is_not(None).label("measured"),
-            *(reading.c[name] for name in FIELDS),
-            Publication.id,
-        )
-        .join(Post, Post.id == Publication.post_id)
-        .outerjoin(reading, onclause)
-        .where(Publication.state == PublicationState.published.value, *conditions)
-    )
-    return list(session.execute(stmt))
-
-
 def accumulate(rows: Iterable[Any], zones: dict[uuid.UUID, ZoneInfo]) -> dict[DayKey, Day]:
     """``source_rows`` summed per (workspace, persona, platform, persona-local day)."""
     days: dict[DayKey, Day] = {}
@@ -207,12 +154,7 @@ def zones_of(session: Session, persona_ids: Iterable[uuid.UUID]) -> dict[uuid.UU
     ids = list(set(persona_ids))
     if not ids:
         return {}
-    return {
-        pid: zone_of(name)
-        for pid, name in session.execute(
-            select(Persona.id, Persona.timezone).where(Persona.id.in_(ids))
-        )
-    }
+    return {pid: zone_of(name) for pid, name in repository.persona_timezones(session, ids)}
 
 
 def _write(session: Session, days: dict[DayKey, Day], zones: dict[uuid.UUID, ZoneInfo]) -> None:
@@ -229,35 +171,22 @@ def _write(session: Session, days: dict[DayKey, Day], zones: dict[uuid.UUID, Zon
         for (ws, persona, platform, day), summed in days.items()
         if summed.posts
     ]
-    if values:
-        session.execute(insert(AnalyticsDay), values)
+    repository.insert_summary_days(session, values)
 
 
 def keys_of_post(session: Session, post_id: uuid.UUID) -> set[DayKey]:
     """The summary days the post's publications count in (call before deleting it)."""
-    return _keys(session, Publication.post_id == post_id)
+    return _keys(repository.publication_days_of_post(session, post_id))
 
 
 def keys_of(session: Session, publication_ids: Sequence[uuid.UUID]) -> set[DayKey]:
     """The summary days these publications count in (those with a publication time)."""
     if not publication_ids:
         return set()
-    return _keys(session, Publication.id.in_(list(publication_ids)))
+    return _keys(repository.publication_days_of(session, publication_ids))
 
 
-def _keys(session: Session, condition: Any) -> set[DayKey]:
-    rows = session.execute(
-        select(
-            Publication.workspace_id,
-            Post.persona_id,
-            Publication.platform,
-            Publication.published_at,
-            Persona.timezone,
-        )
-        .join(Post, Post.id == Publication.post_id)
-        .join(Persona, Persona.id == Post.persona_id)
-        .where(condition, Publication.published_at.is_not(None))
-    )
+def _keys(rows: Iterable[tuple[Any, ...]]) -> set[DayKey]:
     return {
         (ws, persona, platform, at.astimezone(zone_of(tz)).date())
         for ws, persona, platform, at, tz in rows
@@ -288,38 +217,10 @@ def refresh_days(session: Session, keys: set[DayKey]) -> None:
     windows = []
     for ws, persona, platform, day in keys:
         zone = zones.get(persona, UTC)
-        windows.append(
-            and_(
-                Publication.workspace_id == ws,
-                Post.persona_id == persona,
-                Publication.platform == platform,
-                Publication.published_at >= midnight(day, zone),
-                Publication.published_at < midnight(day + timedelta(days=1), zone),
-            )
-        )
-    # One query per day: each is one range of ix_publications_workspace_state_published; an OR
-    # of the days made SQLite walk every published publication (1.5 s at 96,000, per record).
-    rows: list[Any] = []
-    for window in windows:
-        rows += source_rows(session, window)
-    days = accumulate(rows, zones)
-    session.execute(
-        delete(AnalyticsDay)
-        .where(
-            or_(
-                *(
-                    and_(
-                        AnalyticsDay.workspace_id == ws,
-                        AnalyticsDay.persona_id == persona,
-                        AnalyticsDay.platform == platform,
-                        AnalyticsDay.day == day,
-                    )
-                    for ws, persona, platform, day in keys
-                )
-            )
-        )
-        .execution_options(synchronize_session=False)
-    )
+        start, end = midnight(day, zone), midnight(day + timedelta(days=1), zone)
+        windows.append((ws, persona, platform, start, end))
+    days = accumulate(repository.published_in_windows(session, windows), zones)
+    repository.delete_summary_days(session, keys)
     _write(session, {k: v for k, v in days.items() if k in keys}, zones)
 
 
@@ -331,11 +232,11 @@ def _lock(session: Session, keys: set[DayKey] | None) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
     if keys is None:
-        session.execute(select(func.pg_advisory_xact_lock(EVERY_DAY)))
+        repository.advisory_xact_lock(session, EVERY_DAY)
         return
-    session.execute(select(func.pg_advisory_xact_lock_shared(EVERY_DAY)))
+    repository.advisory_xact_lock(session, EVERY_DAY, shared=True)
     for number in sorted({_lock_number(key) for key in keys}):
-        session.execute(select(func.pg_advisory_xact_lock(number)))
+        repository.advisory_xact_lock(session, number)
 
 
 def _lock_number(key: DayKey) -> int:
@@ -351,18 +252,10 @@ def rebuild(
     session: Session, workspace_id: uuid.UUID | None = None, persona_id: uuid.UUID | None = None
 ) -> int:
     """Recompute every summary day (of one workspace or one persona); returns the rows."""
-    conditions: list[Any] = []
-    removal = delete(AnalyticsDay)
-    if workspace_id is not None:
-        conditions.append(Publication.workspace_id == workspace_id)
-        removal = removal.where(AnalyticsDay.workspace_id == workspace_id)
-    if persona_id is not None:
-        conditions.append(Post.persona_id == persona_id)
-        removal = removal.where(AnalyticsDay.persona_id == persona_id)
     _lock(session, None)
-    rows = source_rows(session, *conditions)
+    rows = repository.published_of(session, workspace_id, persona_id)
     zones = zones_of(session, {row[1] for row in rows})
     days = accumulate(rows, zones)
-    session.execute(removal.execution_options(synchronize_session=False))
+    repository.delete_summary_scope(session, workspace_id, persona_id)
     _write(session, days, zones)
     return len(days)

@@ -19,6 +19,7 @@ from digipersona.exceptions import DigipersonaError, ValidationFailed
 from digipersona.kit.time import utcnow
 from digipersona.publishing import calendar, service
 from digipersona.scheduling.slots import validate_timezone
+from digipersona.web.forms import CheckedForm
 from digipersona.web.templating import flash, render
 
 router = APIRouter()
@@ -117,17 +118,9 @@ def calendar_page(
     )
 
 
-async def _csrf_form(request: Request) -> None:
-    form = await request.form()
-    check_csrf(request, str(form.get("csrf_token") or ""))
-
-
-CsrfChecked = Annotated[None, Depends(_csrf_form)]
-
-
 @router.post("/calendar/feed")
 def feed_new(
-    request: Request, principal: WebPrincipal, session: SessionDep, _: CsrfChecked
+    request: Request, principal: WebPrincipal, session: SessionDep, _: CheckedForm
 ) -> Response:
     """A new secret iCalendar address, shown once with a Copy button (the old one stops)."""
     principal.require(Permission.publish)
@@ -137,7 +130,7 @@ def feed_new(
 
 @router.post("/calendar/feed/revoke")
 def feed_revoke(
-    request: Request, principal: WebPrincipal, session: SessionDep, _: CsrfChecked
+    request: Request, principal: WebPrincipal, session: SessionDep, _: CheckedForm
 ) -> Response:
     principal.require(Permission.publish)
     calendar.revoke_feed(session, principal)

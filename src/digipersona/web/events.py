@@ -16,15 +16,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from digipersona.audit import service as audit
 from digipersona.auth.dependencies import WebPrincipal
 from digipersona.kit.time import ensure_utc, isoformat_z, utcnow
-from digipersona.models import Publication
 from digipersona.posts import service as posts
+from digipersona.publishing import repository as publishing
 
 router = APIRouter()
 POLL_SECONDS = 1.0
@@ -35,21 +34,6 @@ LIVE_STATES = ("published", "failed", "missed", "held", "unknown", "sending")
 def status_label(status: str | None) -> str:
     """How a post or publication status reads on a page ("in_review" -> "in review")."""
     return (status or "").replace("_", " ")
-
-
-def _publications(session: Session, workspace_id: uuid.UUID, since: datetime) -> list[Publication]:
-    return list(
-        session.scalars(
-            select(Publication)
-            .where(
-                Publication.workspace_id == workspace_id,
-                Publication.updated_at > since,
-                Publication.state.in_(LIVE_STATES),
-            )
-            .order_by(Publication.updated_at)
-            .limit(100)
-        )
-    )
 
 
 def _with_post_status(item: dict[str, Any], statuses: dict[str, str]) -> dict[str, Any]:
@@ -71,7 +55,7 @@ def changes_since(
     cursor = since
     with factory() as session:
         audits = audit.changes_since(session, workspace_id, since, WATCHED_ACTIONS, limit=100)
-        pubs = _publications(session, workspace_id, since)
+        pubs = publishing.changed_publications(session, workspace_id, since, LIVE_STATES, limit=100)
         statuses = posts.statuses(
             session, {e.object_id for e in audits if e.object_id} | {p.post_id for p in pubs}
         )

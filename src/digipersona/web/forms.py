@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from digipersona.web.csrf import check_csrf
 
@@ -45,6 +45,10 @@ class Form:
     def getlist(self, key: str) -> list[str]:
         """Every value sent for the field (checkboxes, multiple selects), in order."""
         return [] if key == CSRF_FIELD else [str(v) for v in self._data.getlist(key)]
+
+    def files(self, key: str) -> list[UploadFile]:
+        """The files sent in the field (an empty file input sends none), in order."""
+        return [v for v in self._data.getlist(key) if isinstance(v, UploadFile) and v.filename]
 
     def fields(self) -> dict[str, str]:
         """Each field's value (the last one if it was sent twice)."""
