@@ -35,6 +35,7 @@ from functools import cache
 from typing import Any, Final, Protocol
 
 from digipersona.interactions.lead_model import LeadModel, ModelVerdict, shipped_model
+from digipersona.interactions.lead_prefilter import required_literals
 from digipersona.interactions.lead_rules import RULES, Rule, Source
 
 LEAD_THRESHOLD: Final = 50
@@ -165,6 +166,28 @@ def _compiled() -> tuple[tuple[Rule, re.Pattern[str]], ...]:
     )
 
 
+@dataclass(frozen=True)
+class _Prefiltered:
+    """The rule table with, for each pattern, the literals one of which any match contains."""
+
+    # (rule, pattern, literals or None when the pattern has no usable literal: always run)
+    entries: tuple[tuple[Rule, re.Pattern[str], frozenset[str] | None], ...]
+    literals: tuple[str, ...]
+
+
+@cache
+def _prefiltered() -> _Prefiltered:
+    """``_compiled`` with each pattern's required literals (``lead_prefilter``): a pattern whose
+    literals are all absent from a text cannot match it, so its regex is not run. Most comments
+    contain the literals of a few dozen of the ~400 patterns; the matches (and so the scores and
+    reasons) are those of running every pattern."""
+    entries = tuple(
+        (rule, pattern, required_literals(pattern.pattern)) for rule, pattern in _compiled()
+    )
+    literals = sorted({lit for _, _, lits in entries if lits for lit in lits})
+    return _Prefiltered(entries, tuple(literals))
+
+
 def _negation_start(norm: str, start: int, end: int) -> int | None:
     """Where the negating words before a match begin (same clause), or None if not negated."""
     clause_start = 0
@@ -181,10 +204,20 @@ def _negation_start(norm: str, start: int, end: int) -> int | None:
 
 
 def _collect(
-    doc: _Normalised, source: Source, hits: dict[str, _Hit], negations: dict[str, str]
+    doc: _Normalised,
+    source: Source,
+    hits: dict[str, _Hit],
+    negations: dict[str, str],
+    *,
+    prefilter: bool = True,
 ) -> None:
-    for rule, pattern in _compiled():
+    table = _prefiltered()
+    text = doc.text
+    present = {lit for lit in table.literals if lit in text} if prefilter else set()
+    for rule, pattern, literals in table.entries:
         if rule.source != source:
+            continue
+        if prefilter and literals is not None and literals.isdisjoint(present):
             continue
         for match in pattern.finditer(doc.text):
             start, end = match.span()
