@@ -38,7 +38,7 @@ def list_review_links(principal: Writer, session: SessionDep) -> list[ReviewLink
     return [ReviewLinkOut.model_validate(x) for x in review_links.list_active(session, principal)]
 
 
-@router.delete("/{link_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_review_link(link_id: uuid.UUID, principal: Writer, session: SessionDep) -> None:
+@router.delete("/{review_link_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_review_link(review_link_id: uuid.UUID, principal: Writer, session: SessionDep) -> None:
     """Withdraw a link: it answers 410 from now on."""
-    review_links.revoke(session, principal, link_id)
+    review_links.revoke(session, principal, review_link_id)
