@@ -64,6 +64,11 @@ def ab_test_body(world: World) -> dict[str, Any]:
     }
 
 
+def review_link_body(world: World) -> dict[str, Any]:
+    """A fresh post in review of the owner's persona (an outsider cannot name it: 404)."""
+    return {"post_ids": [make_object(world, "in_review")], "name": "Client"}
+
+
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/auth/me"): Case("self"),
     ("POST", "/api/v1/auth/password"): Case(
@@ -276,6 +281,13 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/analytics"): Case("read"),
     ("POST", "/api/v1/ab-tests"): Case("write", body=ab_test_body, ok=201, scoped=True),
     ("GET", "/api/v1/ab-tests"): Case("read"),
+    # A review link can approve, so making one needs ``write`` (editor rights): an approver or a
+    # drafts token cannot. The body names a post in review of the owner's workspace.
+    ("POST", "/api/v1/review-links"): Case("write", body=review_link_body, ok=201, scoped=True),
+    ("GET", "/api/v1/review-links"): Case("write"),
+    ("DELETE", "/api/v1/review-links/{review_link_id}"): Case(
+        "write", ok=204, scoped=True, fresh_object="review_link"
+    ),
     ("GET", "/api/v1/ab-tests/{ab_test_id}"): Case("read", scoped=True, fresh_object="ab_test"),
     ("GET", "/api/v1/analytics/slot-suggestions"): Case(
         "read", params={"persona_id": "{persona_id}"}, scoped=True
@@ -475,6 +487,8 @@ def make_object(world: World, kind: str) -> str:
         return world.ids["interaction_id"]
     elif kind == "ab_test":
         r = owner.post("/api/v1/ab-tests", json=ab_test_body(world))
+    elif kind == "review_link":
+        r = owner.post("/api/v1/review-links", json=review_link_body(world))
     else:  # pragma: no cover - a typo in CASES
         raise AssertionError(kind)
     assert r.status_code == 201, r.text

@@ -172,6 +172,8 @@ def _include_routers(app: FastAPI) -> None:
     from digipersona.personas import views as personas_views
     from digipersona.posts import endpoints as posts_api
     from digipersona.posts import media_views as posts_media_views
+    from digipersona.posts import review_link_endpoints as review_links_api
+    from digipersona.posts import review_link_views as review_links_views
     from digipersona.posts import views as posts_views
     from digipersona.publishing import endpoints as publishing_api
     from digipersona.publishing import views as publishing_views
@@ -189,6 +191,7 @@ def _include_routers(app: FastAPI) -> None:
         autopilot_api.router,
         posts_api.router,
         posts_api.library_router,
+        review_links_api.router,
         publishing_api.router,
         connections_api.router,
         interactions_api.router,
@@ -205,6 +208,7 @@ def _include_routers(app: FastAPI) -> None:
         interactions_views.router,
         posts_views.router,
         posts_media_views.router,
+        review_links_views.router,
         publishing_views.router,
         ai_views.router,
         workspaces_views.router,

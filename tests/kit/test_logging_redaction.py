@@ -83,7 +83,9 @@ def issued_prefixes() -> list[str]:
 
 
 def test_the_prefix_scan_finds_every_known_token_kind() -> None:
-    assert {"dp_pat_", "dp_rt_", "dp_inv_", "dp_ical_", "dp_hook_"} <= set(issued_prefixes())
+    assert {"dp_pat_", "dp_rt_", "dp_inv_", "dp_ical_", "dp_hook_", "dp_rl_"} <= set(
+        issued_prefixes()
+    )
 
 
 @pytest.mark.parametrize("prefix", issued_prefixes())
@@ -94,6 +96,7 @@ def test_the_prefix_scan_finds_every_known_token_kind() -> None:
         "GET /register?invitation={token} HTTP/1.1",
         "GET /x?a=1&token={token}&b=2",
         "GET /ical/{token}.ics",
+        "POST /review/{token}/decide HTTP/1.1",
         '{{"refresh_token": "{token}"}}',
         "Authorization: Bearer {token}",
     ],
@@ -109,13 +112,15 @@ def test_every_issued_token_kind_is_redacted(prefix: str, template: str) -> None
         "GET /api/v1/integrations/linkedin/callback?code=AQT-oauth-code-123&state=st4te-v4lue",
         "GET /api/v1/integrations/x/callback?state=st4te-v4lue&code=AQT-oauth-code-123",
         "GET /ical/not-even-our-prefix-but-a-feed.ics",
+        "GET /review/not-even-our-prefix-but-a-review-link",
     ],
 )
 def test_secrets_in_urls_without_our_prefix_are_redacted(line: str) -> None:
     out = redact(line)
     for secret in ("AQT-oauth-code-123", "st4te-v4lue", "not-even-our-prefix"):
         assert secret not in out
-    assert "/callback?" in out or "/ical/" in out  # the route itself stays readable
+    # the route itself stays readable
+    assert "/callback?" in out or "/ical/" in out or "/review/" in out
 
 
 def _capture(fmt: str) -> io.StringIO:

@@ -13,6 +13,7 @@ from tests.conftest import Actor
 
 KINDS = {
     "approval.requested",
+    "review.decided",
     "publication.failed",
     "publication.missed",
     "connection.expiring",

@@ -14,7 +14,7 @@ def test_matrix_is_drawn_and_saved_from_the_form(client: Any, owner: Actor) -> N
     html = client.get("/settings").text
     assert '<h2 id="notifications-title">Notifications</h2>' in html
     boxes = re.findall(r'<input type="checkbox" id="pref-[^"]+" name="pref" value="([^"]+)"', html)
-    assert len(boxes) == 7 * 4
+    assert len(boxes) == 8 * 4  # eight kinds (review.decided included), four channels
     for value in ("approval.requested:email", "interaction.lead:push"):
         assert f'for="pref-{value.replace(".", "-").replace(":", "-")}"' in html
     assert re.search(r'value="approval.requested:email"\s+checked', html)

@@ -3,9 +3,9 @@
 Every record passes through ``RedactingFilter``: bearer tokens, JWTs, our opaque tokens (any
 ``dp_<kind>_...``), AI provider keys (``sk-...``), Fernet ciphertexts, ``password=...`` pairs,
 URL query parameters that carry a secret (an invitation, an OAuth code) and URL paths that are a
-secret (the iCal feed) are masked before any handler sees them, in the message and in the
-``path`` field alike, so neither a careless log line nor an access log line can leak a
-credential.
+secret (the iCal feed, a review link) are masked before any handler sees them, in the message
+and in the ``path`` field alike, so neither a careless log line nor an access log line can leak
+a credential.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1[REDACTED]"),
     (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), "[REDACTED-JWT]"),
     # Every opaque token the app issues is dp_<kind>_<random>: API (pat), refresh (rt), invitation
-    # (inv), iCal feed (ical), inbound webhook trigger (hook), and whatever kind comes next.
+    # (inv), iCal feed (ical), inbound webhook trigger (hook), review link (rl), and whatever kind
+    # comes next.
     (re.compile(r"\bdp_[a-z]{2,10}_[A-Za-z0-9_-]{8,}"), "[REDACTED-TOKEN]"),
     # Query parameters that carry a secret in a URL (access log lines show the full target).
     (
@@ -38,6 +39,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     ),
     # Paths that are a secret themselves: the iCal feed URL is its own credential.
     (re.compile(r"(/ical/)[^/\s?#\"']+"), r"\1[REDACTED]"),
+    # A review link's page (/review/<token>) likewise: the path lets anyone decide on posts.
+    (re.compile(r"(/review/)[^/\s?#\"']+"), r"\1[REDACTED]"),
     (re.compile(r"gAAAAA[A-Za-z0-9_=-]{20,}"), "[REDACTED-CIPHERTEXT]"),
     # AI provider keys a workspace saves (OpenAI sk-/sk-proj-, Anthropic sk-ant-, and the many
     # OpenAI-compatible services that copied the sk- form).

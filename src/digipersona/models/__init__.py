@@ -33,6 +33,7 @@ from digipersona.models.publication import ACTIVE_STATES, Publication, Publicati
 from digipersona.models.push_subscription import PushSubscription
 from digipersona.models.quota_counter import QuotaCounter
 from digipersona.models.refresh_token import RefreshToken
+from digipersona.models.review_link import ReviewLink
 from digipersona.models.user import User
 from digipersona.models.variant import Variant
 from digipersona.models.workspace import Workspace
@@ -76,6 +77,7 @@ __all__ = [
     "PushSubscription",
     "QuotaCounter",
     "RefreshToken",
+    "ReviewLink",
     "Role",
     "RuleMode",
     "RunStatus",

@@ -40,6 +40,7 @@ BATCH = 50
 
 URLS = {
     "approval.requested": "/approvals",
+    "review.decided": "/content",
     "publication.failed": "/jobs",
     "publication.missed": "/jobs",
     "connection.expiring": "/connections",

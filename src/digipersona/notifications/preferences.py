@@ -18,6 +18,7 @@ from digipersona.models import Role
 
 KINDS: dict[str, str] = {
     "approval.requested": "Approval requested",
+    "review.decided": "Decision through a review link",
     "publication.failed": "Publication failed",
     "publication.missed": "Publication missed",
     "connection.expiring": "Connection expiring",
@@ -37,6 +38,7 @@ ALIASES = {"connection.expired": "connection.paused"}
 # Who gets a kind by default (by permission), and who may get it at all (None: any member).
 _DEFAULT_FOR: dict[str, Permission] = {
     "approval.requested": Permission.approve,
+    "review.decided": Permission.drafts,
     "publication.failed": Permission.publish,
     "publication.missed": Permission.publish,
     "connection.expiring": Permission.connections,
@@ -49,6 +51,7 @@ _REQUIRED_FOR: dict[str, Permission] = {"approval.requested": Permission.approve
 # Channels on by default for those who get the kind; the webhook by default for admins only.
 _DEFAULT_CHANNELS: dict[str, frozenset[str]] = {
     "approval.requested": frozenset({"in_app", "email", "push"}),
+    "review.decided": frozenset({"in_app", "email", "push"}),
     "publication.failed": frozenset({"in_app", "email", "push"}),
     "publication.missed": frozenset({"in_app", "email", "push"}),
     "connection.expiring": frozenset({"in_app", "email"}),

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from sqlalchemy import delete, exists, func, or_, select
 
 from digipersona.kit.repository import Page, Repository
-from digipersona.models import Interaction, Media, Post, Variant
+from digipersona.models import Interaction, Media, Post, ReviewLink, Variant
 
 
 class PostRepository(Repository[Post]):
@@ -139,5 +140,29 @@ class MediaRepository(Repository[Media]):
             select(Media)
             .where(Media.workspace_id == workspace_id, Media.digest.in_(list(digests)))
             .order_by(Media.created_at)
+        )
+        return list(self.session.scalars(stmt))
+
+
+class ReviewLinkRepository(Repository[ReviewLink]):
+    model = ReviewLink
+
+    def get_by_hash(self, token_hash: str) -> ReviewLink | None:
+        """The link behind a token hash, whatever its workspace (the token is the credential)."""
+        return self.session.scalars(
+            select(ReviewLink).where(ReviewLink.token_hash == token_hash)
+        ).first()
+
+    def active_in(self, workspace_id: uuid.UUID, now: datetime) -> list[ReviewLink]:
+        """The workspace's links that are neither revoked nor expired, newest first."""
+        stmt = (
+            select(ReviewLink)
+            .where(
+                ReviewLink.workspace_id == workspace_id,
+                ReviewLink.revoked_at.is_(None),
+                ReviewLink.expires_at > now,
+            )
+            .order_by(ReviewLink.created_at.desc(), ReviewLink.id)
+            .limit(500)
         )
         return list(self.session.scalars(stmt))

@@ -275,3 +275,29 @@ class ImportOut(BaseModel):
     created: int
     problems: list[RowProblemOut]
     post_ids: list[uuid.UUID]
+
+
+class ReviewLinkIn(Strict):
+    post_ids: list[uuid.UUID] = Field(min_length=1, max_length=50)
+    name: str = Field(default="", max_length=100)
+    expires_in_days: int = Field(default=7, ge=1, le=90)
+
+
+class ReviewLinkOut(BaseModel):
+    """A review link as listed: never its token (only its hash is kept)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    post_ids: list[uuid.UUID]
+    expires_at: datetime
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ReviewLinkCreated(ReviewLinkOut):
+    """The new link with its token and URL: shown this once, never again."""
+
+    token: str
+    url: str

@@ -20,7 +20,7 @@ from digipersona.exceptions import DigipersonaError
 from digipersona.kit.words import plural
 from digipersona.models import Persona
 from digipersona.personas import service as personas
-from digipersona.posts import library, service
+from digipersona.posts import library, review_links, service
 from digipersona.posts.previews import Preview, previews
 from digipersona.posts.schemas import PLATFORM_IDS
 from digipersona.posts.variants import fit_post
@@ -379,6 +379,10 @@ def approvals_page(
             "page": page,
             "names": {p.id: p.name for p in persona_list},
             "can_approve": principal.can(Permission.approve),
+            "can_link": principal.can(Permission.write),
+            "review_links": review_links.list_active(session, principal)
+            if principal.can(Permission.write)
+            else [],
         },
     )
 
