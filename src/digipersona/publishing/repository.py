@@ -623,3 +623,19 @@ def publication_heads(
         # SQLite takes ORDER BY/LIMIT in a compound member only inside a subquery.
         members.append(select(*sub.c))
     return list(session.execute(union_all(*members)))
+
+
+def scheduled_times(session: Session, post_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, datetime]:
+    """Each post's first scheduled time over its publications (posts without any left out).
+
+    One grouped query over the publications of the given posts (the content list's page).
+    """
+    ids = list(post_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Publication.post_id, func.min(Publication.scheduled_at))
+        .where(Publication.post_id.in_(ids))
+        .group_by(Publication.post_id)
+    )
+    return {post_id: ensure_utc(at) for post_id, at in rows if at is not None}

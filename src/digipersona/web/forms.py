@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from digipersona.web.csrf import check_csrf
 
@@ -45,6 +45,11 @@ class Form:
     def getlist(self, key: str) -> list[str]:
         """Every value sent for the field (checkboxes, multiple selects), in order."""
         return [] if key == CSRF_FIELD else [str(v) for v in self._data.getlist(key)]
+
+    def file(self, key: str) -> UploadFile | None:
+        """The uploaded file sent as ``key`` (a multipart form), or None."""
+        value = self._data.get(key)
+        return value if isinstance(value, UploadFile) else None
 
     def fields(self) -> dict[str, str]:
         """Each field's value (the last one if it was sent twice)."""
