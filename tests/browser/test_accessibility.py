@@ -23,6 +23,7 @@ PAGES = [
     "/personas",
     "/content",
     "/calendar",
+    "/calendar?view=week",
     "/approvals",
     "/interactions",
     "/analytics",

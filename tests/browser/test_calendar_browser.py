@@ -1,5 +1,6 @@
 """The calendar's "+N more": it loads the rest of a busy day in place (no inline script), and
-the loaded posts can be dragged like the others."""
+the loaded posts can be dragged like the others; the week in time rows, and as a day list on a
+360 px phone."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from digipersona import db
 from digipersona.models import Connection, Persona, Workspace
-from digipersona.publishing.views import WEEK_PER_DAY
+from digipersona.publishing.views import MONTH_PER_DAY, WEEK_PER_DAY
 from tests.browser.conftest import register
 from tests.browser.test_offline_approvals import api
 from tests.publishing.bulk import seed
@@ -54,11 +55,34 @@ def test_more_loads_the_rest_of_a_busy_day_and_its_posts_drag(
     post_ids = seed(factory, ws_id, uuid.UUID(persona["id"]), conn_id, times, body="Busy {i}")
     engine.dispose()
 
-    page.goto(f"{live_server}/calendar?view=week&start={day.isoformat()}")
+    # The week: a row per hour with posts shown, each day a column; the day shows its first
+    # WEEK_PER_DAY posts (08:00 to 09:35 here) and links to the rest (up to 10:25).
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server}/calendar?view=week&date={day.isoformat()}")
+    assert page.locator(".wk-hour").all_inner_texts() == ["08:00", "09:00"]
+    week_cells = page.locator(f'.wk-cell[data-date="{day.isoformat()}"]')
+    assert week_cells.locator(".cal-item").count() == WEEK_PER_DAY
+    head = page.locator(f".wk-head.wk-d{day.weekday()}")
+    assert head.locator(".cal-more").inner_text() == "+10 more"
+    head_box, cell_box = head.bounding_box(), week_cells.first.bounding_box()
+    hour_box = page.locator(".wk-hour").first.bounding_box()
+    assert head_box and cell_box and hour_box
+    assert abs(head_box["x"] - cell_box["x"]) < 2  # the day's column
+    assert abs(hour_box["y"] - cell_box["y"]) < 10  # the hour's row
+    # A 360 px phone: a list of days, each heading above its posts, nothing wider than the screen.
+    page.set_viewport_size({"width": 360, "height": 800})
+    assert page.locator(".wk-hour").first.is_hidden()
+    head_box, cell_box = head.bounding_box(), week_cells.first.bounding_box()
+    assert head_box and cell_box and head_box["y"] < cell_box["y"]
+    assert cell_box["width"] > 300
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server}/calendar?start={day.isoformat()}")
     cell = page.locator(f'.cal-day[data-date="{day.isoformat()}"]')
-    assert cell.locator(".cal-item").count() == WEEK_PER_DAY
+    assert cell.locator(".cal-item").count() == MONTH_PER_DAY
     more = cell.locator(".cal-more")
-    assert more.inner_text() == "+10 more"
+    assert more.inner_text() == f"+{total - MONTH_PER_DAY} more"
     more.click()
     page.wait_for_function(
         "([d, n]) => document.querySelectorAll(`.cal-day[data-date='${d}'] .cal-item`).length === n",
@@ -69,11 +93,11 @@ def test_more_loads_the_rest_of_a_busy_day_and_its_posts_drag(
 
     # The last post came with "+N more"; drag it to the next day.
     last = post_ids[-1]
-    target_day = day + timedelta(days=1) if day.weekday() < 6 else day - timedelta(days=1)
+    target_day = day + timedelta(days=1)
     item = page.locator(f'.cal-item[data-post-id="{last}"]')
     target = page.locator(f'.cal-day[data-date="{target_day.isoformat()}"]')
-    # The whole busy week in view: scrolling in the middle of a drag drops nothing.
-    page.set_viewport_size({"width": 1280, "height": 1600})
+    # The whole busy month in view: scrolling in the middle of a drag drops nothing.
+    page.set_viewport_size({"width": 1280, "height": 3000})
     item.hover()
     page.mouse.down()
     target.hover()

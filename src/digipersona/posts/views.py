@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from digipersona.ai import service as ai
 from digipersona.audit import service as audit
@@ -20,10 +20,11 @@ from digipersona.exceptions import DigipersonaError
 from digipersona.kit.words import plural
 from digipersona.models import Persona
 from digipersona.personas import service as personas
-from digipersona.posts import library, review_links, service
+from digipersona.posts import bulk, library, review_links, service
 from digipersona.posts.previews import Preview, previews
 from digipersona.posts.schemas import PLATFORM_IDS
 from digipersona.posts.variants import fit_post
+from digipersona.publishing.repository import scheduled_times
 from digipersona.web.forms import CheckedForm
 from digipersona.web.templating import flash, render, templates
 
@@ -32,6 +33,8 @@ router = APIRouter()
 PAGE = 50
 # The latest events of a post's history its page shows (the API has them all).
 HISTORY_SHOWN = 100
+# An import file at most this big: the confirm step sends it back as a form field (1 MB max).
+IMPORT_MAX_BYTES = 900_000
 STATUS_FILTERS = ("draft", "in_review", "approved", "rejected", "scheduled", "published", "failed")
 
 
@@ -42,6 +45,22 @@ def _uuid(value: str | None) -> uuid.UUID | None:
         return None
 
 
+def _local_times(
+    session: SessionDep, items: list[service.PostView], persona_list: list[Persona]
+) -> dict[uuid.UUID, datetime]:
+    """Each listed post's first scheduled time, in its persona's time zone (as the calendar)."""
+    zones = {p.id: p.timezone for p in persona_list}
+    persona_of = {v.post.id: v.post.persona_id for v in items}
+    out = {}
+    for post_id, at in scheduled_times(session, list(persona_of)).items():
+        persona_id = persona_of[post_id]
+        try:
+            out[post_id] = at.astimezone(ZoneInfo(zones.get(persona_id) or "UTC"))
+        except (ValueError, KeyError):  # a zone name this system does not know
+            out[post_id] = at
+    return out
+
+
 @router.get("/content")
 def content_page(
     request: Request,
@@ -50,9 +69,12 @@ def content_page(
     status: str | None = None,
     persona_id: str | None = None,
     q: str | None = None,
+    platform: str | None = None,
     cursor: str | None = None,
 ) -> Response:
+    """The posts, newest first, with the calendar's cues; the filters live in the URL."""
     status = status if status in STATUS_FILTERS else None
+    platform = platform if platform in PLATFORM_IDS else None
     persona_uuid = _uuid(persona_id)
     q = (q or "").strip()[:200] or None
     page = service.page_posts(
@@ -60,12 +82,19 @@ def content_page(
         principal,
         status=status,
         persona_id=persona_uuid,
+        platform=platform,
         q=q,
         limit=PAGE,
         cursor=cursor or None,
     )
     persona_list, _ = personas.list_personas(session, principal, limit=200)
-    filters = {"status": status, "persona_id": str(persona_uuid or "") or None, "q": q}
+    filters = {
+        "status": status,
+        "persona_id": str(persona_uuid or "") or None,
+        "platform": platform,
+        "q": q,
+    }
+    query = urlencode({k: v for k, v in filters.items() if v})
     return render(
         request,
         "posts/list.html",
@@ -73,9 +102,12 @@ def content_page(
             "active": "content",
             "views": page.items,
             "page": page,
-            "base": "/content?" + urlencode({k: v for k, v in filters.items() if v}),
+            "base": "/content?" + query,
+            "export_query": query,
             "personas": persona_list,
             "names": {p.id: p.name for p in persona_list},
+            "by_id": {p.id: p for p in persona_list},
+            "scheduled": _local_times(session, page.items, persona_list),
             "platforms": PLATFORM_IDS,
             "statuses": STATUS_FILTERS,
             "filters": filters,
@@ -84,6 +116,92 @@ def content_page(
                 session, principal.workspace_id, request.app.state.settings
             ),
             "ai_admin": principal.can(Permission.admin),
+        },
+    )
+
+
+@router.get("/content/export")
+def export_page(
+    principal: WebPrincipal,
+    session: SessionDep,
+    format: str = "csv",
+    status: str | None = None,
+    persona_id: str | None = None,
+    platform: str | None = None,
+    q: str | None = None,
+) -> Response:
+    """The list's posts under its filters as CSV or JSON (what ``GET /api/v1/content/export``
+    answers), for the Export buttons of the content page."""
+    posts = bulk.matching_posts(
+        session,
+        principal,
+        status=status if status in STATUS_FILTERS else None,
+        persona_id=_uuid(persona_id),
+        platform=platform if platform in PLATFORM_IDS else None,
+        q=(q or "").strip()[:200] or None,
+    )
+    rows = list(bulk.export_rows(session, posts))
+    if format == "json":
+        return StreamingResponse(
+            bulk.to_json(rows),
+            media_type="application/json",
+            headers={"Content-Disposition": 'attachment; filename="posts.json"'},
+        )
+    return StreamingResponse(
+        bulk.to_csv(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="posts.csv"'},
+    )
+
+
+def _import_rows(text: str, filename: str) -> list[dict[str, Any]]:
+    """The rows of an uploaded CSV or JSON file (JSON when it looks like JSON)."""
+    if filename.lower().endswith(".json") or text.lstrip().startswith(("[", "{")):
+        return bulk.parse_json(text)
+    return bulk.parse_csv(text)
+
+
+@router.post("/content/import")
+def import_submit(
+    request: Request, principal: WebPrincipal, session: SessionDep, data: CheckedForm
+) -> Response:
+    """Upload -> a dry run listing each row's problems -> confirm (the checked text comes back
+    in the form, so nothing is kept on the server between the two steps)."""
+    upload = data.file("file")
+    if upload is not None:
+        raw = upload.file.read(IMPORT_MAX_BYTES + 1)
+        filename = upload.filename or ""
+    else:
+        raw = data.get("text").encode()
+        filename = data.get("filename")
+    if len(raw) > IMPORT_MAX_BYTES:
+        flash(request, f"The file is over {IMPORT_MAX_BYTES // 1000} KB: split it.", "error")
+        return RedirectResponse("/content", status_code=303)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        flash(request, "The file is not UTF-8 text: save it as UTF-8 CSV or JSON.", "error")
+        return RedirectResponse("/content", status_code=303)
+    confirm = data.get("confirm") == "1"
+    try:
+        rows = _import_rows(text, filename)
+        report = bulk.import_rows(session, principal, rows, dry_run=not confirm)
+    except DigipersonaError as exc:
+        session.rollback()
+        flash(request, exc.message, "error")
+        return RedirectResponse("/content", status_code=303)
+    if confirm:
+        flash(request, f"Imported {plural(report.created, 'draft')}.")
+        return RedirectResponse("/content?status=draft", status_code=303)
+    return render(
+        request,
+        "posts/import.html",
+        {
+            "active": "content",
+            "report": report,
+            "problems": report.problems[: bulk.MAX_REPORTED],
+            "text": text,
+            "filename": filename,
         },
     )
 

@@ -89,18 +89,29 @@ class Day:
     date: date
     count: int
     entries: list[Entry]
+    # How many posts (a post on three networks is one): what "+N more" counts.
+    posts: int = 0
+    # On a later page of a day: the post of the entry just before the page (its other networks
+    # may open this page; it was counted as shown already).
+    continued_post: uuid.UUID | None = None
 
     @property
     def more(self) -> int:
-        return self.count - len(self.entries)
+        """The posts of the day not shown at all (a post on 3 networks is one, not 3)."""
+        return max(0, self.posts - self.shown_posts)
 
     @property
     def items(self) -> list[Item]:
         return group_entries(self.entries)
 
     @property
+    def shown_posts(self) -> int:
+        """The posts this page shows first (not one already begun on the page before)."""
+        return len({entry.post_id for entry in self.entries} - {self.continued_post})
+
+    @property
     def next_cursor(self) -> str | None:
-        return self.entries[-1].cursor if self.more > 0 and self.entries else None
+        return self.entries[-1].cursor if self.count > len(self.entries) and self.entries else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +314,10 @@ def overview(
             bucket.label("bucket"),
             func.row_number().over(partition_by=bucket, order_by=order).label("rn"),
             func.count().over(partition_by=bucket).label("n"),
+            # The posts of a day: the last dense rank over post ids is how many there are.
+            func.dense_rank()
+            .over(partition_by=bucket, order_by=Publication.post_id)
+            .label("post_rank"),
         ),
         workspace_id,
         buckets[0][1],
@@ -311,22 +326,36 @@ def overview(
         state,
         joined_post=False,
     ).subquery("ranked")
+    posts = (
+        select(
+            ranked.c.pid,
+            ranked.c.bucket,
+            ranked.c.rn,
+            ranked.c.n,
+            func.max(ranked.c.post_rank).over(partition_by=ranked.c.bucket).label("posts"),
+        )
+    ).subquery("counted")
     stmt = (
-        select(ranked.c.bucket, ranked.c.n, *_entry_columns())
-        .select_from(ranked)
-        .join(Publication, Publication.id == ranked.c.pid)
+        select(posts.c.bucket, posts.c.n, posts.c.posts, *_entry_columns())
+        .select_from(posts)
+        .join(Publication, Publication.id == posts.c.pid)
         .join(Post, Post.id == Publication.post_id)
         .join(Persona, Persona.id == Post.persona_id)
-        .where(ranked.c.rn <= per_day)
-        .order_by(ranked.c.bucket, ranked.c.rn)
+        .where(posts.c.rn <= per_day)
+        .order_by(posts.c.bucket, posts.c.rn)
     )
-    counts: dict[int, int] = {}
+    counts: dict[int, tuple[int, int]] = {}
     shown: dict[int, list[Entry]] = {}
     for row in session.execute(stmt):
-        counts[row.bucket] = row.n
+        counts[row.bucket] = (row.n, row.posts)
         shown.setdefault(row.bucket, []).append(_entry(row))
     return [
-        Day(date=day, count=counts.get(i, 0), entries=shown.get(i, []))
+        Day(
+            date=day,
+            count=counts.get(i, (0, 0))[0],
+            entries=shown.get(i, []),
+            posts=counts.get(i, (0, 0))[1],
+        )
         for i, (day, _, _) in enumerate(buckets)
     ]
 
@@ -351,20 +380,24 @@ def day_page(
         hi = datetime.combine(day + timedelta(days=1), time(), tz).astimezone(UTC)
     except OverflowError:
         raise ValidationFailed("Give a day between years 1 and 9999.") from None
-    count = (
-        session.scalar(
-            _filtered(
-                select(func.count()).select_from(Publication),
-                workspace_id,
-                lo,
-                hi,
-                persona_id,
-                state,
-                joined_post=False,
-            )
-        )
-        or 0
+    # The publications and the posts (a post on three networks is one) of the day.
+    columns: tuple[Any, ...] = (
+        func.count().label("n"),
+        func.count(Publication.post_id.distinct()).label("posts"),
     )
+    counted = select(*columns).select_from(Publication)
+    totals = session.execute(
+        _filtered(
+            counted,
+            workspace_id,
+            lo,
+            hi,
+            persona_id,
+            state,
+            joined_post=False,
+        )
+    ).one()
+    count, posts = totals.n, totals.posts
     stmt = _filtered(
         select(*_entry_columns())
         .select_from(Publication)
@@ -377,22 +410,32 @@ def day_page(
         state,
         joined_post=True,
     )
+    after: uuid.UUID | None = None
     if cursor:
+        # From the cursor's own entry on (when it is still there): its post tells whether this
+        # page begins with the other networks of a post the page before already showed.
         at, after = decode_cursor(cursor)
         stmt = stmt.where(
             or_(
                 Publication.scheduled_at > at,
-                and_(Publication.scheduled_at == at, Publication.id > after),
+                and_(Publication.scheduled_at == at, Publication.id >= after),
             )
         )
     rows = [
         _entry(r)
         for r in session.execute(
-            stmt.order_by(Publication.scheduled_at, Publication.id).limit(limit + 1)
+            stmt.order_by(Publication.scheduled_at, Publication.id).limit(limit + 2)
         )
     ]
-    page, extra = rows[:limit], rows[limit:]
-    return Day(date=day, count=int(count), entries=page), (page[-1].cursor if extra else None)
+    previous = rows.pop(0) if rows and after is not None and rows[0].id == after else None
+    page, extra = rows[:limit], rows[limit : limit + 1]
+    return Day(
+        date=day,
+        count=int(count or 0),
+        entries=page,
+        posts=int(posts or 0),
+        continued_post=previous.post_id if previous else None,
+    ), (page[-1].cursor if extra else None)
 
 
 @dataclass(frozen=True, slots=True)

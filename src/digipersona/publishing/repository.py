@@ -864,3 +864,19 @@ def pending_publications_of_post(session: Session, post_id: uuid.UUID) -> list[P
 def publications_by_ids(session: Session, ids: Sequence[uuid.UUID]) -> list[Publication]:
     """These publications (any workspace), in no particular order."""
     return list(session.scalars(select(Publication).where(Publication.id.in_(list(ids)))))
+
+
+def scheduled_times(session: Session, post_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, datetime]:
+    """Each post's first scheduled time over its publications (posts without any left out).
+
+    One grouped query over the publications of the given posts (the content list's page).
+    """
+    ids = list(post_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Publication.post_id, func.min(Publication.scheduled_at))
+        .where(Publication.post_id.in_(ids))
+        .group_by(Publication.post_id)
+    )
+    return {post_id: ensure_utc(at) for post_id, at in rows if at is not None}

@@ -68,12 +68,16 @@ def calendar_page(
     start: str | None = None,
     persona_id: str | None = None,
     state: str | None = None,
+    date: str | None = None,
 ) -> Response:
-    """Month (counts and the first posts of each day) or week view, drawn in the persona's zone."""
+    """Month (counts and the first posts of each day) or week view, drawn in the persona's zone.
+
+    ``date`` is another name for ``start`` (any day of the week or month to show).
+    """
     persona_list, selected, tz_name, state = _scope(session, principal, persona_id, state)
     tz = ZoneInfo(tz_name)
     today = datetime.now(tz).date()
-    anchor = _parse_day(start, today)
+    anchor = _parse_day(start or date, today)
     if view == "week":
         first = anchor - timedelta(days=anchor.weekday())
         count, per_day = 7, WEEK_PER_DAY
@@ -102,6 +106,7 @@ def calendar_page(
             "active": "calendar",
             "view": view,
             "days": days,
+            "hours": week_rows(days, tz) if view == "week" else [],
             "zone": tz,
             "anchor": anchor,
             "today": today,
@@ -116,6 +121,22 @@ def calendar_page(
             "feed_on": calendar.feed_enabled(session, principal),
         },
     )
+
+
+def week_rows(
+    days: list[calendar.Day], tz: ZoneInfo
+) -> list[tuple[int, list[list[calendar.Item]]]]:
+    """The week as time rows: each local hour that has posts, with each day's posts in it.
+
+    Compact on purpose: a week of 20 posts a day has at most 24 rows, and an empty hour takes
+    no room. The items are the ones the overview read (bounded per day).
+    """
+    rows: dict[int, list[list[calendar.Item]]] = {}
+    for column, day in enumerate(days):
+        for item in day.items:
+            hour = item.first.scheduled_at.astimezone(tz).hour
+            rows.setdefault(hour, [[] for _ in days])[column].append(item)
+    return sorted(rows.items())
 
 
 @router.post("/calendar/feed")
@@ -176,7 +197,7 @@ def calendar_day(
             state=state or None,
         )
     filters = _filters(str(selected.id) if selected else "", state)
-    shown = min(max(0, shown), page.count)  # only says how many are left
+    shown = min(max(0, shown), page.posts)  # only says how many are left
     return render(
         request,
         "publishing/_calendar_items.html" if fragment else "publishing/calendar_day.html",
@@ -187,8 +208,8 @@ def calendar_day(
             "filters": filters,
             "next_cursor": next_cursor,
             "zone": tz,
-            "shown": shown + len(page.entries),
-            "more": max(0, page.count - shown - len(page.entries)),
+            "shown": shown + page.shown_posts,
+            "more": max(0, page.posts - shown - page.shown_posts),
             "can_publish": principal.can(Permission.publish),
         },
     )

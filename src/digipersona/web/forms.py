@@ -50,6 +50,11 @@ class Form:
         """The files sent in the field (an empty file input sends none), in order."""
         return [v for v in self._data.getlist(key) if isinstance(v, UploadFile) and v.filename]
 
+    def file(self, key: str) -> UploadFile | None:
+        """The file sent as ``key`` (a multipart form), or None when none was chosen."""
+        found = self.files(key)
+        return found[0] if found else None
+
     def fields(self) -> dict[str, str]:
         """Each field's value (the last one if it was sent twice)."""
         return {k: self.get(k) for k in self._data if k != CSRF_FIELD}
