@@ -114,6 +114,12 @@ CASES: dict[tuple[str, str], Case] = {
         ok=201,
         scoped=True,
     ),
+    ("POST", "/api/v1/content/generate/stream"): Case(
+        "drafts",
+        body=lambda w: {"persona_id": w.ids["persona_id"], "brief": "b", "platforms": ["x"]},
+        ok=200,
+        scoped=True,
+    ),
     ("POST", "/api/v1/content"): Case(
         "drafts",
         body=lambda w: {"persona_id": w.ids["persona_id"], "body": "Hi", "platforms": ["x"]},

@@ -8,7 +8,8 @@ persists what it gets. Every failure is a ``DigipersonaError`` (see ``errors.py`
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
@@ -44,6 +45,10 @@ def _clean_items(values: Sequence[str] | str | None) -> tuple[str, ...]:
         if item and item not in seen:
             seen.append(item)
     return tuple(seen)
+
+
+class GenerationCancelled(Exception):
+    """The streaming caller cancelled the generation (the client left or pressed Cancel)."""
 
 
 @dataclass(frozen=True)
@@ -233,6 +238,15 @@ class GenerationProvider(abc.ABC):
     def __init__(self, model: str) -> None:
         self.model = model
         self.usage: list[Usage] = []
+        # Set by a streaming caller (the editor's SSE): told each piece of text as the model
+        # writes it, and an event that, once set, ends the answer under way (the upstream
+        # request is closed; the tokens received so far stay in ``usage``).
+        self.on_text: Callable[[str], None] | None = None
+        self.cancel: threading.Event | None = None
+
+    def cancelled(self) -> bool:
+        """True once the streaming caller asked to stop."""
+        return self.cancel is not None and self.cancel.is_set()
 
     def ping(self) -> str:
         """One tiny call that shows the provider answers (the settings page's Test button)."""

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+import threading
 import uuid
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from digipersona.auth.dependencies import (
     Approver,
@@ -14,12 +20,14 @@ from digipersona.auth.dependencies import (
     UnboundDrafter,
 )
 from digipersona.db import FactoryDep, SessionDep
-from digipersona.exceptions import ValidationFailed
+from digipersona.exceptions import DigipersonaError, ValidationFailed
+from digipersona.generation import GenerationCancelled
 from digipersona.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, OffsetQuery
 from digipersona.kit.schemas import Text
 from digipersona.posts import bulk, library, schemas, service
 from digipersona.posts.media import MAX_UPLOAD_BYTES
 
+logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/content", tags=["content"])
 
 
@@ -86,6 +94,81 @@ def generate(
         link_url=str(body.link_url) if body.link_url else None,
     )
     return schemas.GenerateOut(items=[post_out(v) for v in views])
+
+
+def _sse(event: str, data: Any) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n".encode()
+
+
+@router.post("/generate/stream", response_class=StreamingResponse)
+async def generate_stream(
+    body: schemas.GenerateIn, principal: UnboundDrafter, factory: FactoryDep, settings: SettingsDep
+) -> StreamingResponse:
+    """Draft posts like ``/generate``, streamed as server-sent events: ``progress`` events
+    (``{"text": piece, "chars": total so far}``) as the model writes, then ``drafts`` (the saved
+    posts, like ``/generate``'s answer) or ``error`` (a problem object). Closing the connection
+    (the editor's Cancel) stops the model: the upstream request is closed, nothing is saved and
+    only the tokens used are recorded. Refusals (unknown persona, bad request, AI budget) are
+    ordinary HTTP errors before the stream starts."""
+    prepared = await run_in_threadpool(
+        service.prepare_stream,
+        factory,
+        principal,
+        settings,
+        persona_id=body.persona_id,
+        brief=body.brief,
+        platforms=list(body.platforms),
+        count=body.count,
+        seed=body.seed,
+        link_url=str(body.link_url) if body.link_url else None,
+    )
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+    cancel = threading.Event()
+    written = [0]
+
+    def put(item: bytes | None) -> None:
+        try:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+        except RuntimeError:  # the event loop is gone: the client left, ``cancel`` is set
+            cancel.set()
+
+    def on_text(piece: str) -> None:
+        written[0] += len(piece)
+        put(_sse("progress", {"text": piece, "chars": written[0]}))
+
+    def work() -> None:
+        try:
+            views = service.run_stream(
+                factory, principal, settings, prepared, on_text=on_text, cancel=cancel
+            )
+            items = [post_out(v).model_dump(mode="json") for v in views]
+            put(_sse("drafts", {"items": items}))
+        except GenerationCancelled:
+            pass
+        except DigipersonaError as exc:
+            put(_sse("error", exc.to_problem()))
+        except Exception:
+            logger.exception("streamed generation failed")
+            put(_sse("error", {"title": "Internal error", "status": 500, "detail": "failed"}))
+        finally:
+            put(None)
+
+    threading.Thread(target=work, name="draft-stream", daemon=True).start()
+
+    async def events() -> AsyncIterator[bytes]:
+        try:
+            yield b": started\n\n"
+            while (item := await queue.get()) is not None:
+                yield item
+        finally:
+            cancel.set()
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.PostOut)

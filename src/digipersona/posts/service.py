@@ -8,8 +8,9 @@ with ``auto_approve`` skip review. Every transition is an audit event (who, when
 from __future__ import annotations
 
 import hashlib
+import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -484,6 +485,110 @@ def generate(
     except BaseException:
         ai.release(factory, held)
         raise
+
+
+@dataclass(frozen=True)
+class PreparedGeneration:
+    """A checked draft request with its AI configuration and budget hold (``prepare_stream``)."""
+
+    request: DraftRequest
+    resolved: ai.Resolved
+    held: ai.Reservation
+    persona_id: uuid.UUID
+    platforms: list[str]
+    link_url: str | None
+
+
+def prepare_stream(
+    factory: sessionmaker[Session],
+    principal: Principal,
+    settings: Settings,
+    *,
+    persona_id: uuid.UUID,
+    brief: str,
+    platforms: list[str],
+    count: int,
+    seed: int | None = None,
+    link_url: str | None = None,
+) -> PreparedGeneration:
+    """Everything that can refuse a streamed generation (404, 400, the budget's 409), before the
+    event stream starts, so a refusal is an ordinary HTTP error. The budget is held: the caller
+    must hand the result to ``run_stream``, which settles or releases it."""
+    principal.require(Permission.drafts)
+    with session_scope(factory) as session:
+        persona = personas.get(session, principal, persona_id)
+        profile = personas.profile_of(persona)
+        resolved = ai.resolve(session, principal.workspace_id, settings, persona)
+    request = DraftRequest(
+        persona=profile,
+        brief=brief,
+        platforms=tuple(platforms),
+        count=count,
+        seed=seed,
+        link=link_url,
+    )
+    held = ai.reserve(factory, resolved, calls=count)
+    return PreparedGeneration(request, resolved, held, persona_id, platforms, link_url)
+
+
+def run_stream(
+    factory: sessionmaker[Session],
+    principal: Principal,
+    settings: Settings,
+    prepared: PreparedGeneration,
+    *,
+    on_text: Callable[[str], None],
+    cancel: threading.Event,
+) -> list[PostView]:
+    """Ask the provider with its answer streamed to ``on_text``; no transaction is open while the
+    model answers. Done, the drafts are saved and the hold settled against the real usage.
+    Cancelled (``cancel`` set: the client left), the upstream request is closed, nothing is
+    saved, only the calls made so far are recorded, and ``GenerationCancelled`` is raised. A
+    provider failure records the calls made and raises it."""
+    active = get_provider(prepared.resolved.config)
+    active.on_text, active.cancel = on_text, cancel
+    try:
+        drafts = active.draft(prepared.request)
+    except BaseException:
+        _settle_partial(factory, principal, prepared, active)
+        raise
+    finally:
+        active.close()
+    try:
+        with write_scope(factory) as session:
+            ai.settle(session, prepared.held)
+            return save_drafts(
+                session,
+                principal,
+                persona_id=prepared.persona_id,
+                drafts=drafts,
+                brief=prepared.request.brief,
+                platforms=prepared.platforms,
+                link_url=prepared.link_url,
+            )
+    except BaseException:
+        ai.release(factory, prepared.held)
+        raise
+
+
+def _settle_partial(
+    factory: sessionmaker[Session],
+    principal: Principal,
+    prepared: PreparedGeneration,
+    active: GenerationProvider,
+) -> None:
+    """Record the calls a cancelled or failed generation made, and drop its hold."""
+    with write_scope(factory) as session:
+        ai.settle(session, prepared.held)
+        ai.record(
+            session,
+            principal.workspace_id,
+            prepared.persona_id,
+            purpose="draft",
+            provider=active.name,
+            model=active.model,
+            usage=list(active.usage),
+        )
 
 
 # -- editing ----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from digipersona.generation.base import (
     SHORT_FORM_LIMIT,
     Draft,
     DraftRequest,
+    GenerationCancelled,
     GenerationProvider,
     LeadHints,
     LLMConfig,
@@ -184,6 +185,8 @@ class ChatProvider(GenerationProvider):
         drafts: list[Draft] = []
         failure: Exception | None = None
         for plan in plan_drafts(req):
+            if self.cancelled():
+                raise GenerationCancelled("cancelled between drafts")
             try:
                 drafts.append(self._one_draft(req, plan))
             except AIProviderError as exc:

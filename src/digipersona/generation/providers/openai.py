@@ -17,7 +17,7 @@ from openai.types.chat import ChatCompletion
 
 from digipersona.exceptions import DigipersonaError
 from digipersona.generation import errors
-from digipersona.generation.base import LLMConfig, Usage
+from digipersona.generation.base import GenerationCancelled, LLMConfig, Usage
 from digipersona.generation.providers.chat import ChatProvider, require_model
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -74,6 +74,8 @@ class OpenAIProvider(ChatProvider):
             else:
                 extra.pop("response_format", None)
             try:
+                if self.on_text is not None:
+                    return self._streamed(system, user, extra)
                 completion = self._create(system, user, extra)
             except openai.APIStatusError as exc:
                 if fmt is None or not _mentions_format(exc):
@@ -108,6 +110,71 @@ class OpenAIProvider(ChatProvider):
         except (ValueError, TypeError) as exc:
             # The SDK parses the body after its retries; a non-JSON 200 surfaces as ValueError.
             raise errors.malformed(self.name, "the body is not valid JSON") from exc
+
+    def _streamed(self, system: str, user: str, extra: dict[str, Any]) -> str:
+        """The answer streamed (``stream: true``, server-sent events), each piece handed to
+        ``on_text``. Cancelling closes the upstream response at once; the tokens received so
+        far are recorded (the server's count when it sends one, else one a piece)."""
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        options: dict[str, Any] = {}
+        if self._official:
+            options["stream_options"] = {"include_usage": True}
+        pieces: list[str] = []
+        usage: Usage | None = None
+        finish: str | None = None
+        try:
+            stream = self._client.chat.completions.create(
+                model=self.model,
+                messages=messages,  # type: ignore[arg-type]
+                stream=True,
+                **options,
+                **extra,
+            )
+            if not isinstance(stream, openai.Stream):
+                raise errors.malformed(self.name, "the server did not stream its answer")
+            try:
+                for chunk in stream:
+                    if self.cancelled():
+                        break
+                    if chunk.usage is not None:
+                        usage = Usage(
+                            tokens_in=int(chunk.usage.prompt_tokens or 0),
+                            tokens_out=int(chunk.usage.completion_tokens or 0),
+                        )
+                    if not chunk.choices:
+                        continue
+                    choice = chunk.choices[0]
+                    finish = choice.finish_reason or finish
+                    piece = choice.delta.content if choice.delta is not None else None
+                    if piece:
+                        pieces.append(piece)
+                        if self.on_text is not None:
+                            self.on_text(piece)
+            finally:
+                stream.close()
+        except openai.APIStatusError:
+            raise  # mapped by the caller, which may first try another response format
+        except openai.APITimeoutError as exc:
+            raise errors.timeout(
+                self.name, self.config.timeout_seconds, self.config.max_retries
+            ) from exc
+        except openai.APIConnectionError as exc:
+            raise errors.unreachable(self.name, self.base_url, self.config.max_retries) from exc
+        except openai.OpenAIError as exc:
+            raise errors.malformed(self.name, errors.short(exc)) from exc
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise errors.malformed(self.name, "the event stream is not valid JSON") from exc
+        finally:
+            if pieces or usage is not None:
+                self.usage.append(usage or estimated_usage(system, user, len(pieces)))
+        if self.cancelled():
+            raise GenerationCancelled("cancelled while the model answered")
+        if finish == "content_filter":
+            raise errors.refused(self.name, "the provider's content filter stopped the answer")
+        content = "".join(pieces)
+        if not content.strip():
+            raise errors.empty(self.name)
+        return content
 
     def list_models(self) -> list[str]:
         """The model ids the server lists at ``/models`` (OpenAI and compatible servers)."""
@@ -212,3 +279,9 @@ def _retry_after(headers: Any) -> float | None:
             except ValueError:
                 continue
     return None
+
+
+def estimated_usage(system: str, user: str, pieces: int) -> Usage:
+    """Tokens of a streamed call whose server sent no count (or that was cancelled): about four
+    characters a prompt token, one token a streamed piece."""
+    return Usage(tokens_in=(len(system) + len(user)) // 4, tokens_out=pieces)

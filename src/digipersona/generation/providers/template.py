@@ -394,6 +394,10 @@ class TemplateProvider(GenerationProvider):
                     prompt_version=PROMPT_VERSION,
                 )
             )
+        if self.on_text is not None:
+            # Written at once, streamed at once: each draft is one piece of progress.
+            for made in drafts:
+                self.on_text(made.body)
         return drafts
 
     def _content(self, req: DraftRequest, plan: DraftPlan, style: Style, ph: Phrases) -> Content:
