@@ -34,10 +34,15 @@ def columns(model: type[Base]) -> list[ColumnInfo]:
     """Each column of the model's table with its Python type and foreign key's table."""
     out = []
     for column in table_of(model).columns:
-        try:
-            python_type: type | None = column.type.python_type
-        except NotImplementedError:
-            python_type = None
+        python_type: type | None = None
+        # A TypeDecorator (UTC datetimes, UUIDs) answers for its underlying type.
+        for kind in (getattr(column.type, "impl", None), column.type):
+            try:
+                python_type = kind.python_type if kind is not None else None
+            except NotImplementedError:
+                continue
+            if python_type not in (None, object):
+                break
         keys = list(column.foreign_keys)
         out.append(
             ColumnInfo(

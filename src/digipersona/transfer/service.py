@@ -224,7 +224,8 @@ class ImportCounts:
 
 
 def _converter(info: repository.ColumnInfo) -> Any:
-    if info.python_type is uuid.UUID:
+    # Ids and references are UUIDs whatever the database stores them as.
+    if info.python_type is uuid.UUID or info.name == "id" or info.target is not None:
         return uuid.UUID
     if info.python_type is datetime:
         return datetime.fromisoformat
