@@ -301,7 +301,9 @@ def _row(
             if name in REFERENCED:
                 if value in ids:
                     raise ValidationFailed(f"{where}: the id {value} is in the file twice.")
-                value = ids[value] = uuid.uuid4()
+                new = uuid.uuid4()
+                ids[value] = new
+                value = new
             else:
                 value = uuid.uuid4()
         elif info.target is not None and value is not None:
