@@ -237,7 +237,7 @@ def import_rows(
                 brief=row.brief,
                 tags=row.tags,
                 priority=row.priority,
-                texts=row.variants,
+                texts={str(k): v for k, v in row.variants.items()},
             )
             for row, persona in valid[start : start + WRITE_BATCH]
         ]
