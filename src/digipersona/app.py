@@ -316,6 +316,7 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
     """The edge, outermost last (see ``web/middleware.py`` for why in this order)."""
     from digipersona.posts import endpoints as posts_api
     from digipersona.posts import media_views
+    from digipersona.posts.bulk import MAX_IMPORT_BYTES
     from digipersona.posts.media import MAX_UPLOAD_BYTES
 
     # The route object itself (its router is included without a further prefix), not a copy of
@@ -327,6 +328,15 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
     ]
     if len(larger) != 2:
         raise RuntimeError("the image upload route is gone: update its body limit here")
+    # A bulk import of up to 10,000 rows (bulk.MAX_IMPORT_BYTES, the CSV field's bound).
+    imports = [
+        RouteBodyLimit(route, MAX_IMPORT_BYTES)
+        for route in posts_api.router.routes
+        if getattr(route, "endpoint", None) is posts_api.import_content
+    ]
+    if len(imports) != 1:
+        raise RuntimeError("the bulk import route is gone: update its body limit here")
+    larger += imports
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, routes=larger)
     static_prefixes = ("/static/", f"{DOCS_URL}/assets/")
     app.add_middleware(

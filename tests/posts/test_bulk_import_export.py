@@ -103,3 +103,61 @@ def test_more_than_ten_thousand_rows_are_refused_before_any_work(owner: Actor) -
     r = owner.post("/api/v1/content/import?dry_run=true", json={"rows": [row] * 10_001})
     assert r.status_code == 422 and "rows" in r.text
     assert _count(owner) == 0
+
+
+def test_per_platform_texts_become_hand_written_variants(owner: Actor) -> None:
+    _persona(owner)
+    text = (
+        "persona,text,platforms,text_x\n"
+        "Dana,The long version for everyone,x linkedin,Short for X\n"
+        "Dana,,x,Only X text\n"
+    )
+    r = owner.post("/api/v1/content/import", json={"csv": text})
+    assert r.status_code == 200, r.text
+    first, second = r.json()["post_ids"]
+    got = owner.get(f"/api/v1/content/{first}").json()
+    variants = {v["platform"]: v for v in got["variants"]}
+    assert variants["x"]["parts"] == ["Short for X"] and variants["x"]["custom"]
+    assert variants["linkedin"]["parts"] == ["The long version for everyone"]
+    assert not variants["linkedin"]["custom"]
+    # Without a text, the body is the row's only platform text.
+    assert owner.get(f"/api/v1/content/{second}").json()["body"] == "Only X text"
+    # A JSON row gives them as an object; every problem names its row and field.
+    rows: list[dict[str, Any]] = [
+        {"persona": "Dana", "platforms": ["x", "bluesky"], "variants": {"x": "only x"}},
+        {"persona": "Dana", "text": "t", "platforms": ["x"], "variants": {"linkedin": "li"}},
+        {"persona": "Dana", "text": "t", "platforms": ["x"], "variants": {"x": " "}},
+        {"persona": "Dana", "text": "t", "platforms": ["x"], "variants": {"myspace": "m"}},
+    ]
+    r = owner.post("/api/v1/content/import?dry_run=true", json={"rows": rows})
+    problems = {(p["row"], p["field"]): p["message"] for p in r.json()["problems"]}
+    assert set(problems) == {
+        (1, "text"),
+        (2, "row"),
+        (3, "variants"),
+        (4, "variants.myspace.[key]"),
+    }
+    assert "missing: bluesky" in problems[(1, "text")]
+    assert "linkedin" in problems[(2, "row")]
+    assert "empty" in problems[(3, "variants")]
+
+
+def test_an_import_larger_than_a_write_batch_creates_every_row_once(owner: Actor) -> None:
+    from digipersona.posts import bulk
+
+    _persona(owner)
+    n = bulk.WRITE_BATCH + 7
+    rows = [
+        {"persona": "Dana", "text": f"Post {i}", "platforms": ["x", "bluesky"]} for i in range(n)
+    ]
+    r = owner.post("/api/v1/content/import", json={"rows": rows})
+    assert r.status_code == 200, r.text
+    assert r.json()["created"] == n and len(set(r.json()["post_ids"])) == n
+    assert _count(owner) == n
+    post_id = r.json()["post_ids"][-1]
+    got = owner.get(f"/api/v1/content/{post_id}").json()
+    assert got["body"] == f"Post {n - 1}" and got["status"] == "draft"
+    assert sorted(v["platform"] for v in got["variants"]) == ["bluesky", "x"]
+    assert all(v["valid"] for v in got["variants"])
+    history = owner.get(f"/api/v1/content/{post_id}/history").json()
+    assert [e["action"] for e in history] == ["post.created"]

@@ -39,6 +39,33 @@ def record(
     return event
 
 
+def add_many_by(
+    session: Session,
+    principal: Any,
+    action: str,
+    *,
+    object_type: str,
+    items: Iterable[tuple[uuid.UUID, dict[str, Any]]],
+) -> int:
+    """Append one event per (object id, data) acted by a principal, without flushing.
+
+    For bulk writes: the caller's next flush inserts them together (one statement per batch)."""
+    events = [
+        AuditEvent(
+            workspace_id=principal.workspace_id,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            actor_user_id=principal.user_id,
+            actor_token_id=principal.token_id,
+            data=data,
+        )
+        for object_id, data in items
+    ]
+    session.add_all(events)
+    return len(events)
+
+
 def list_for_object(
     session: Session, workspace_id: uuid.UUID, object_id: uuid.UUID
 ) -> list[AuditEvent]:

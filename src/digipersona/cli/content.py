@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -18,13 +21,15 @@ from digipersona.cli.context import (
     session_factory,
     session_scope,
 )
-from digipersona.exceptions import NotFound
+from digipersona.exceptions import NotFound, ValidationFailed
 from digipersona.kit.words import plural
 from digipersona.personas import service as personas
-from digipersona.posts import service
+from digipersona.posts import bulk, service
 from digipersona.posts.endpoints import post_out
 
-app = typer.Typer(help="Posts: list, show, approve, reject.", no_args_is_help=True)
+app = typer.Typer(
+    help="Posts: list, show, approve, reject, import and export.", no_args_is_help=True
+)
 WorkspaceOpt = typer.Option(None, "--workspace", "-w", help="Workspace name or id.")
 
 
@@ -170,3 +175,74 @@ def reject(
         principal = cli_principal(session, pick_workspace(session, workspace))
         view = service.reject(session, principal, _uuid(post_id), reason=reason.strip())
         console.print(f"{view.post.id}: {view.post.status}")
+
+
+MAX_FILE_BYTES = 20_000_000
+
+
+@app.command("import")
+@friendly_errors
+def import_(
+    file: Path = typer.Argument(..., help="A .csv (header row) or .json (array of rows) file."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check every row, write nothing."),
+    workspace: str = WorkspaceOpt,
+) -> None:
+    """Import drafts from a CSV or JSON file: all or nothing, with a per-row report.
+
+    Exits 1 when any row has a problem (nothing is written then)."""
+    suffix = file.suffix.lower()
+    if suffix not in (".csv", ".json"):
+        raise ValidationFailed(f"{file.name}: give a .csv or .json file.")
+    if not file.is_file():
+        raise NotFound(f"No file {file}.")
+    if file.stat().st_size > MAX_FILE_BYTES:
+        raise ValidationFailed(f"{file.name} is larger than {MAX_FILE_BYTES // 1_000_000} MB.")
+    text = file.read_text(encoding="utf-8-sig")
+    rows = bulk.parse_csv(text) if suffix == ".csv" else bulk.parse_json(text)
+    with session_scope() as session:
+        principal = cli_principal(session, pick_workspace(session, workspace))
+        report = bulk.import_rows(session, principal, rows, dry_run=True)
+        if report.ok and not dry_run:
+            report = bulk.import_rows(session, principal, rows, dry_run=False)
+    for problem in report.problems:
+        console.print(f"row {problem.row}, {problem.field}: {problem.message}")
+    bad = len({p.row for p in report.problems})
+    if report.problems:
+        console.print(f"{plural(bad, 'row')} of {report.rows} with problems: nothing was imported.")
+        raise typer.Exit(1)
+    if dry_run:
+        console.print(f"All {plural(report.rows, 'row')} are fine (dry run: nothing written).")
+    else:
+        console.print(f"Imported {plural(report.created, 'draft')}.")
+
+
+@app.command("export")
+@friendly_errors
+def export(
+    file: Path = typer.Argument(..., help="Where to write the posts."),
+    format: str = typer.Option(
+        None, "--format", help="csv or json (default: from the file's extension, else json)."
+    ),
+    workspace: str = WorkspaceOpt,
+) -> None:
+    """Export every post of the workspace as import-shaped rows (CSV or JSON)."""
+    chosen = (format or file.suffix.lstrip(".") or "json").lower()
+    if chosen not in ("csv", "json"):
+        raise ValidationFailed("--format is csv or json.")
+    count = 0
+    with session_scope() as session, file.open("w", encoding="utf-8", newline="") as out:
+        principal = cli_principal(session, pick_workspace(session, workspace))
+        posts = bulk.matching_posts(
+            session, principal, status=None, persona_id=None, platform=None, q=None
+        )
+
+        def counted() -> Iterator[dict[str, Any]]:
+            nonlocal count
+            for row in bulk.export_rows(session, posts):
+                count += 1
+                yield row
+
+        chunks = bulk.to_csv(counted()) if chosen == "csv" else bulk.to_json(counted())
+        for chunk in chunks:
+            out.write(chunk)
+    console.print(f"Wrote {plural(count, 'post')} to {file}.")

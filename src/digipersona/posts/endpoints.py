@@ -226,7 +226,9 @@ def import_content(
 ) -> schemas.ImportOut:
     """Import drafts from JSON rows or CSV text; all or nothing, with a per-row report.
 
-    A row: persona (name or id), text, platforms, and optionally brief, tags, priority. With
+    A row: persona (name or id), platforms, text and/or per-platform texts (``variants``
+    object, or CSV columns ``text_x``, ``text_linkedin``...), and optionally brief, tags,
+    priority. At most 10,000 rows (the body may be up to 24 MB). With
     ``dry_run`` the answer lists every problem (row, field, message) and nothing is written;
     a real import with any bad row answers 422 with the same list and writes nothing.
     """

@@ -369,6 +369,93 @@ def import_draft(
     )
 
 
+@dataclass(frozen=True)
+class DraftImport:
+    """One checked row of a bulk import: a draft for a persona of the workspace."""
+
+    persona: Persona
+    body: str
+    platforms: list[str]
+    brief: str = ""
+    tags: list[str] = field(default_factory=list)
+    priority: int = 0
+    # A platform's own text (its variant is then hand-written: it stops following the body).
+    texts: Mapping[str, str] = field(default_factory=dict)
+
+
+def _fresh_variant(post: Post, persona: Persona, platform: str, text: str | None) -> Variant:
+    """The variant of a new post without media (what ``refresh_variants`` computes for it)."""
+    if text is not None:
+        built = build_variant(platform, text)
+    else:
+        built = fit_post(
+            platform,
+            post.body,
+            persona.hashtags,
+            numbering=post.thread_numbering,
+            linkedin_comment=post.linkedin_comment if platform == "linkedin" else None,
+        )
+    problems = list(built.problems)
+    return Variant(
+        workspace_id=post.workspace_id,
+        post_id=post.id,
+        platform=platform,
+        parts=list(built.parts),
+        lengths=list(built.lengths),
+        problems=problems,
+        warnings=[],
+        valid=built.valid and not problems,
+        custom=text is not None,
+    )
+
+
+def import_drafts(
+    session: Session, principal: Principal, drafts: Sequence[DraftImport]
+) -> list[Post]:
+    """Create many drafts at once: posts, variants and audit events added without a flush per
+    row (the caller flushes per batch; one INSERT statement per table and batch)."""
+    principal.require(Permission.drafts)
+    posts: list[Post] = []
+    variants: list[Variant] = []
+    for draft in drafts:
+        post = Post(
+            id=uuid.uuid4(),
+            workspace_id=principal.workspace_id,
+            persona_id=draft.persona.id,
+            brief=draft.brief,
+            body=draft.body,
+            platforms=list(draft.platforms),
+            tags=list(draft.tags),
+            priority=draft.priority,
+            version=1,
+            status=PostStatus.draft.value,
+            created_by_id=principal.user_id,
+            provider="import",
+            created_at=utcnow(),
+        )
+        posts.append(post)
+        variants.extend(
+            _fresh_variant(post, draft.persona, platform, draft.texts.get(platform))
+            for platform in post.platforms
+        )
+    session.add_all(posts)
+    session.add_all(variants)
+    audit.add_many_by(
+        session,
+        principal,
+        "post.created",
+        object_type="post",
+        items=(
+            (
+                post.id,
+                {"status": post.status, "provider": "import", "version": 1, "body": post.body},
+            )
+            for post in posts
+        ),
+    )
+    return posts
+
+
 def ask_provider(
     settings: Settings,
     requests: Sequence[DraftRequest],
