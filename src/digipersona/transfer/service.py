@@ -88,7 +88,9 @@ def _exported_columns(name: str, model: type[Base]) -> list[repository.ColumnInf
     ]
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, python_type: type | None = None) -> Any:
+    if python_type is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)  # SQLite hands a NUMERIC column's 0 back as an integer
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, datetime | date):
@@ -109,11 +111,11 @@ def export_lines(session: Session, principal: Principal, workspace: Workspace) -
     }
     yield json.dumps(header, ensure_ascii=False)[:-1] + ",\n"
     for index, (name, model) in enumerate(SECTIONS):
-        keep = [c.name for c in _exported_columns(name, model)]
+        keep = {c.name: c.python_type for c in _exported_columns(name, model)}
         yield f"{json.dumps(name)}: [\n"
         first = True
         for row in repository.rows_in_pages(session, model, workspace.id, page=PAGE):
-            line = json.dumps({k: _plain(row[k]) for k in keep}, ensure_ascii=False)
+            line = json.dumps({k: _plain(row[k], t) for k, t in keep.items()}, ensure_ascii=False)
             yield ("" if first else ",\n") + line
             first = False
         yield ("" if first else "\n") + ("]\n" if index == len(SECTIONS) - 1 else "],\n")
