@@ -542,20 +542,14 @@ def generate(
     Three short steps, so no transaction is open while the model answers: read the persona,
     ask the provider, then save in a ``write_scope``. A provider failure creates nothing.
     """
-    principal.require(Permission.drafts)
-    with session_scope(factory) as session:
-        persona = personas.get(session, principal, persona_id)
-        profile = personas.profile_of(persona)
-        resolved = ai.resolve(session, principal.workspace_id, settings, persona)
-    request = DraftRequest(
-        persona=profile,
-        brief=brief,
-        platforms=tuple(platforms),
-        count=count,
-        seed=seed,
-        link=link_url,
+    prepared = _prepare(
+        factory,
+        principal,
+        settings,
+        DraftAsk(persona_id, brief, platforms, count, seed, link_url),
+        reserve=provider is None,
     )
-    held = ai.reserve(factory, resolved, calls=count) if provider is None else ai.NO_RESERVATION
+    request, resolved, held = prepared.request, prepared.resolved, prepared.held
     try:
         drafts = ask_provider(settings, [request], provider=provider, config=resolved.config)
         with write_scope(factory) as session:
@@ -601,21 +595,47 @@ def prepare_stream(
     """Everything that can refuse a streamed generation (404, 400, the budget's 409), before the
     event stream starts, so a refusal is an ordinary HTTP error. The budget is held: the caller
     must hand the result to ``run_stream``, which settles or releases it."""
+    ask = DraftAsk(persona_id, brief, platforms, count, seed, link_url)
+    return _prepare(factory, principal, settings, ask, reserve=True)
+
+
+@dataclass(frozen=True)
+class DraftAsk:
+    """What a person asked to draft."""
+
+    persona_id: uuid.UUID
+    brief: str
+    platforms: list[str]
+    count: int
+    seed: int | None
+    link_url: str | None
+
+
+def _prepare(
+    factory: sessionmaker[Session],
+    principal: Principal,
+    settings: Settings,
+    ask: DraftAsk,
+    *,
+    reserve: bool,
+) -> PreparedGeneration:
+    """Read the persona and its AI settings (a short transaction of its own), build the
+    request and, when ``reserve``, hold the budget for its calls."""
     principal.require(Permission.drafts)
     with session_scope(factory) as session:
-        persona = personas.get(session, principal, persona_id)
+        persona = personas.get(session, principal, ask.persona_id)
         profile = personas.profile_of(persona)
         resolved = ai.resolve(session, principal.workspace_id, settings, persona)
     request = DraftRequest(
         persona=profile,
-        brief=brief,
-        platforms=tuple(platforms),
-        count=count,
-        seed=seed,
-        link=link_url,
+        brief=ask.brief,
+        platforms=tuple(ask.platforms),
+        count=ask.count,
+        seed=ask.seed,
+        link=ask.link_url,
     )
-    held = ai.reserve(factory, resolved, calls=count)
-    return PreparedGeneration(request, resolved, held, persona_id, platforms, link_url)
+    held = ai.reserve(factory, resolved, calls=ask.count) if reserve else ai.NO_RESERVATION
+    return PreparedGeneration(request, resolved, held, ask.persona_id, ask.platforms, ask.link_url)
 
 
 def run_stream(
