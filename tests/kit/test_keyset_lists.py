@@ -450,15 +450,15 @@ def test_pages_link_older_and_newer_by_cursor(world: World) -> None:
     client = world.owner.client
     html = {"accept": "text/html"}
     first = client.get("/content", headers=html).text
-    assert first.count('class="card state-') == 50 and "60 posts" in first
+    assert first.count('class="card post-row state-') == 50 and "60 posts" in first
     older = re.search(r'href="(/content\?cursor=[^"]+)" rel="next">Older<', first)
     assert older and 'rel="prev"' not in first, first[first.find("pager") - 200 :]
     second = client.get(older.group(1).replace("&amp;", "&"), headers=html).text
-    assert second.count('class="card state-') == 10 and 'rel="next"' not in second
+    assert second.count('class="card post-row state-') == 10 and 'rel="next"' not in second
     newer = re.search(r'href="(/content\?cursor=[^"]+)" rel="prev">Newer<', second)
     assert newer
     again = client.get(newer.group(1), headers=html).text
-    assert again.count('class="card state-') == 50
+    assert again.count('class="card post-row state-') == 50
     # Filters travel with the cursor.
     drafts = client.get("/interactions", params={"status": "new"}, headers=html).text
     link = re.search(r'href="(/interactions\?status=new&amp;cursor=[^"]+)" rel="next"', drafts)

@@ -25,8 +25,10 @@ def export(
     file: Path = typer.Argument(..., help="Where to write the JSON file."),
     workspace: str = WorkspaceOpt,
 ) -> None:
-    """Write the whole workspace (personas, autopilot rules and triggers, posts, variants,
-    publications, metric history, interactions) as versioned JSON. Never credentials."""
+    """Write a whole workspace as versioned JSON (never credentials) to a file.
+
+    Personas, autopilot rules and triggers, posts, variants, publications with their links,
+    metric history and interactions; no token, password or encrypted secret."""
     partial = file.with_name(file.name + ".partial")
     try:
         with session_scope() as session, partial.open("w", encoding="utf-8") as out:
@@ -43,9 +45,9 @@ def import_workspace(
     file: Path = typer.Argument(..., help="A file written by `digipersona export`."),
     workspace: str = WorkspaceOpt,
 ) -> None:
-    """Read an export into an empty workspace (all or nothing; every row gets a new id).
+    """Read a `digipersona export` file into an empty workspace.
 
-    Connections arrive without tokens: connect each account again before publishing."""
+    All or nothing; every row gets a new id. Connections arrive without tokens: connect each account again before publishing."""
     if not file.is_file():
         raise NotFound(f"No file {file}.")
     with session_scope() as session, file.open(encoding="utf-8") as source:
