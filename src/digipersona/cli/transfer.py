@@ -47,7 +47,8 @@ def import_workspace(
 ) -> None:
     """Read a `digipersona export` file into an empty workspace.
 
-    All or nothing; every row gets a new id. Connections arrive without tokens: connect each account again before publishing."""
+    All or nothing; every row gets a new id. Connections arrive without tokens: connect each
+    account again before publishing."""
     if not file.is_file():
         raise NotFound(f"No file {file}.")
     with session_scope() as session, file.open(encoding="utf-8") as source:
