@@ -19,8 +19,13 @@ from digipersona.db import get_session, get_sessionmaker
 from tests.conftest import make_settings
 
 # Truly async: the event stream awaits its queries in the threadpool between sleeps; the
-# liveness probe touches nothing.
-ASYNC_ROUTES = {"digipersona.web.events.events", "digipersona.app._ops_router.<locals>.healthz"}
+# streamed drafting runs its preparation in the threadpool and the model and the saving on a
+# worker thread, awaiting only its queue; the liveness probe touches nothing.
+ASYNC_ROUTES = {
+    "digipersona.web.events.events",
+    "digipersona.posts.endpoints.generate_stream",
+    "digipersona.app._ops_router.<locals>.healthz",
+}
 
 
 def _name(call: Any) -> str:
