@@ -86,14 +86,21 @@ def generate(
         factory,
         principal,
         settings,
-        persona_id=body.persona_id,
-        brief=body.brief,
-        platforms=list(body.platforms),
-        count=body.count,
-        seed=body.seed,
-        link_url=str(body.link_url) if body.link_url else None,
+        **_draft_ask(body),
     )
     return schemas.GenerateOut(items=[post_out(v) for v in views])
+
+
+def _draft_ask(body: schemas.GenerateIn) -> dict[str, Any]:
+    """The drafting request's fields as the service's keyword arguments."""
+    return {
+        "persona_id": body.persona_id,
+        "brief": body.brief,
+        "platforms": list(body.platforms),
+        "count": body.count,
+        "seed": body.seed,
+        "link_url": str(body.link_url) if body.link_url else None,
+    }
 
 
 def _sse(event: str, data: Any) -> bytes:
@@ -115,12 +122,7 @@ async def generate_stream(
         factory,
         principal,
         settings,
-        persona_id=body.persona_id,
-        brief=body.brief,
-        platforms=list(body.platforms),
-        count=body.count,
-        seed=body.seed,
-        link_url=str(body.link_url) if body.link_url else None,
+        **_draft_ask(body),
     )
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[bytes | None] = asyncio.Queue()
